@@ -1,0 +1,181 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/pkg/clipvec"
+)
+
+// Exit codes. Scripts can tell a typo from a missing video from bad data.
+const (
+	ExitOK           = 0
+	ExitFailure      = 1 // an internal or I/O failure
+	ExitUsage        = 2 // bad flags or arguments, or a question that cannot be answered as asked
+	ExitNotFound     = 3 // a video, segment, file or space that does not exist
+	ExitInvalidInput = 4 // import rejected a file (bad JSON, unknown shape, bad vectors, not ready)
+	ExitInterrupted  = 130
+)
+
+// usageError marks a mistake in how clipvec was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// ExitCode maps an error from Run's commands to the process exit code.
+func ExitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &ue), errors.Is(err, clipvec.ErrInvalidQuery):
+		return ExitUsage
+	case errors.Is(err, clipvec.ErrInvalidInput):
+		return ExitInvalidInput
+	case errors.Is(err, clipvec.ErrNotFound), errors.Is(err, os.ErrNotExist):
+		return ExitNotFound
+	}
+	return ExitFailure
+}
+
+// env carries the process's streams to the commands: commands never touch
+// os.Stdout or os.Stderr themselves.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Run runs clipvec with args (args[0] is the program name) and returns the
+// exit code. Errors are printed to stderr.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := New(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, context.Canceled) {
+			msg = "interrupted"
+		}
+		fmt.Fprintf(stderr, "clipvec: %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+		if ExitCode(err) == ExitUsage {
+			fmt.Fprintln(stderr, "(see clipvec --help, or clipvec COMMAND --help)")
+		}
+	}
+	return ExitCode(err)
+}
+
+// New builds the command-line application.
+func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	app := &cli.App{
+		Name:  "clipvec",
+		Usage: "local vector search for TwelveLabs video embeddings",
+		Description: `clipvec keeps TwelveLabs embedding segments (a vector per clip, per modality,
+plus whole-video vectors) in one SQLite file and answers nearest-neighbour
+questions offline: clips like this clip, videos like this video, clips like
+this vector. It needs no API key and no network.
+
+Get started:
+   clipvec quickstart                           # import the built-in sample, run two searches
+   clipvec import exports/                      # saved API responses: files, dirs, .gz, - for stdin
+   clipvec search --like VIDEO_ID@12            # clips like the clip at 12 s of a video
+   clipvec search --like-video VIDEO_ID         # videos like a video
+   clipvec search --vector query.json --json    # clips like a vector, as JSON
+   clipvec videos | clipvec stats | clipvec export -o all.jsonl | clipvec delete VIDEO_ID
+
+The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
+(import rejected a file), 130 interrupted.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)", EnvVars: []string{"CLIPVEC_DB"}},
+		},
+		Commands: []*cli.Command{
+			importCommand(e),
+			searchCommand(e),
+			videosCommand(e),
+			statsCommand(e),
+			exportCommand(e),
+			deleteCommand(e),
+			quickstartCommand(e),
+		},
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Suggest:         true,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		// Errors are printed and mapped to exit codes by Run, not by cli.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	app.Version = version
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// version is set at build time with -ldflags "-X .../internal/command.version=…".
+var version = "dev"
+
+// defaultDBPath is where the database lives when neither --db nor
+// $CLIPVEC_DB says: the user's data directory (XDG on Linux).
+func defaultDBPath() (string, error) {
+	if dir := os.Getenv("XDG_DATA_HOME"); dir != "" {
+		return filepath.Join(dir, "clipvec", "clipvec.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the default database: %w (pass --db)", err)
+	}
+	if runtime.GOOS == "darwin" {
+		return filepath.Join(home, "Library", "Application Support", "clipvec", "clipvec.db"), nil
+	}
+	return filepath.Join(home, ".local", "share", "clipvec", "clipvec.db"), nil
+}
+
+func defaultDBHint() string {
+	if runtime.GOOS == "darwin" {
+		return "~/Library/Application Support/clipvec/clipvec.db"
+	}
+	return "$XDG_DATA_HOME/clipvec/clipvec.db (~/.local/share/clipvec/clipvec.db)"
+}
+
+// openDB opens the database the flags name.
+func openDB(c *cli.Context) (*clipvec.DB, error) {
+	path := c.String("db")
+	if path == "" {
+		var err error
+		if path, err = defaultDBPath(); err != nil {
+			return nil, err
+		}
+	}
+	return clipvec.Open(c.Context, path)
+}
+
+// noFlagsAfterArgs catches "clipvec import dir --skip-invalid": flags must
+// come before the arguments, or they would be taken as file names.
+func noFlagsAfterArgs(c *cli.Context) error {
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return usagef("%s: flag %s comes after the arguments; put flags first: clipvec %s %s ARGS...", c.Command.Name, a, c.Command.Name, a)
+		}
+	}
+	return nil
+}

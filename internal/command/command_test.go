@@ -1,0 +1,192 @@
+package command_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clipvec/clipvec/internal/command"
+)
+
+const fixtures = "../../testdata/twelvelabs"
+
+// run runs clipvec with args against db and returns stdout, stderr and the
+// exit code.
+func run(t testing.TB, db string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	full := append([]string{"clipvec", "--db", db}, args...)
+	code := command.Run(context.Background(), full, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func tempDB(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "c.db")
+}
+
+func TestImportSearchExport(t *testing.T) {
+	db := tempDB(t)
+	out, errs, code := run(t, db, "", "import", filepath.Join(fixtures, "embed_task_retrieve.json"), filepath.Join(fixtures, "legacy"))
+	if code != command.ExitOK || !strings.Contains(out, "imported 24") {
+		t.Fatalf("import: code %d\n%s%s", code, out, errs)
+	}
+
+	out, errs, code = run(t, db, "", "search", "--like", "663e16ac4d11aff765088b3a@7", "--json")
+	if code != command.ExitOK {
+		t.Fatalf("search: code %d: %s", code, errs)
+	}
+	var res struct {
+		Space struct{ Model string }
+		Query string
+		Hits  []struct {
+			VideoID string `json:"video_id"`
+			Start   float64
+			Option  string
+			Scope   string
+			Score   float32
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("search --json: %v\n%s", err, out)
+	}
+	if res.Space.Model != "marengo3.0" || res.Query != "visual clip 6–12 s of video 663e16ac4d11aff765088b3a" || len(res.Hits) != 4 {
+		t.Fatalf("search result: %+v", res)
+	}
+	for _, h := range res.Hits {
+		if h.Scope != "clip" || (h.Option == "visual" && h.Start == 6) {
+			t.Errorf("hit %+v: want clips only, without the query clip", h)
+		}
+	}
+
+	out, _, code = run(t, db, "", "search", "--like", "663e16ac4d11aff765088b3a@7")
+	if code != command.ExitOK || !strings.Contains(out, "SCORE") || !strings.Contains(out, "01.mp4") {
+		t.Errorf("search table:\n%s", out)
+	}
+
+	exportPath := filepath.Join(t.TempDir(), "all.jsonl.gz")
+	out, errs, code = run(t, db, "", "export", "-o", exportPath)
+	if code != command.ExitOK || !strings.Contains(out, "exported 24 segments of 6 videos") {
+		t.Fatalf("export: code %d\n%s%s", code, out, errs)
+	}
+	db2 := tempDB(t)
+	if out, errs, code = run(t, db2, "", "import", exportPath); code != command.ExitOK || !strings.Contains(out, "imported 24") {
+		t.Fatalf("import of export: code %d\n%s%s", code, out, errs)
+	}
+	a, _, _ := run(t, db, "", "export")
+	b, _, _ := run(t, db2, "", "export")
+	if a != b || !strings.HasPrefix(a, `{"type":"header"`) {
+		t.Error("export of the re-imported export differs")
+	}
+}
+
+func TestStdinImport(t *testing.T) {
+	db := tempDB(t)
+	body, err := os.ReadFile(filepath.Join(fixtures, "embed_v2_task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := run(t, db, string(body), "import", "--video-id", "clip7", "-")
+	if code != command.ExitOK || !strings.Contains(out, "imported 2") {
+		t.Fatalf("code %d\n%s%s", code, out, errs)
+	}
+	out, _, _ = run(t, db, "", "videos", "--json")
+	var videos []struct {
+		ID       string `json:"video_id"`
+		Segments int
+	}
+	if err := json.Unmarshal([]byte(out), &videos); err != nil || len(videos) != 1 || videos[0].ID != "clip7" || videos[0].Segments != 2 {
+		t.Fatalf("videos: %v %s", err, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	db := tempDB(t)
+	run(t, db, "", "import", filepath.Join(fixtures, "embed_task_retrieve.json"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"UsageNoQuery", []string{"search"}, command.ExitUsage, "give exactly one of"},
+		{"UsageTwoQueries", []string{"search", "--like", "a@1", "--like-video", "b"}, command.ExitUsage, "exactly one"},
+		{"UsageBadFlag", []string{"search", "--nope"}, command.ExitUsage, "flag provided but not defined"},
+		{"UsageBadLike", []string{"search", "--like", "663e16ac4d11aff765088b3a"}, command.ExitUsage, "want VIDEO@TIME"},
+		{"UsageFlagAfterArgs", []string{"import", "x.json", "--skip-invalid"}, command.ExitUsage, "put flags first"},
+		{"UsageBadK", []string{"search", "--like-video", "x", "-k", "0"}, command.ExitUsage, "positive"},
+		{"UsageWrongDimension", []string{"search", "--vector", filepath.Join(fixtures, "embed_v2_sync_text.json")}, command.ExitUsage, "no embedding space fits a 4-d query vector; the database has marengo3.0/2 (7 segments)"},
+		{"NotFoundVideo", []string{"search", "--like-video", "nope"}, command.ExitNotFound, "video nope: not found"},
+		{"NotFoundClip", []string{"search", "--like", "663e16ac4d11aff765088b3a@99"}, command.ExitNotFound, "no clip at 99s (its clips cover 0–18 s)"},
+		{"NotFoundDelete", []string{"delete", "nope"}, command.ExitNotFound, "not found"},
+		{"NotFoundImportPath", []string{"import", "/nonexistent/x.json"}, command.ExitNotFound, "no such file"},
+		{"InvalidInput", []string{"import", filepath.Join(fixtures, "embed_task_status.json")}, command.ExitInvalidInput, `not ready: task 6641c0efc70bb578439bd909 is "processing"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := run(t, db, "", tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d saying %q", code, errs, tc.code, tc.msg)
+			}
+		})
+	}
+}
+
+func TestHelpTeaches(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"import", "--help"}, {"search", "--help"}, {"export", "--help"}} {
+		out, _, code := run(t, tempDB(t), "", args...)
+		if code != command.ExitOK || !strings.Contains(out, "Example") && !strings.Contains(out, "clipvec quickstart") {
+			t.Errorf("%v: code %d, no examples:\n%s", args, code, out)
+		}
+	}
+}
+
+func TestStatsAndDelete(t *testing.T) {
+	db := tempDB(t)
+	run(t, db, "", "import", fixtures)
+	out, _, code := run(t, db, "", "stats", "--json")
+	var st struct {
+		Videos, Segments int
+		Spaces           []struct{ Model string }
+	}
+	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || st.Segments != 34 || len(st.Spaces) != 6 {
+		t.Fatalf("stats: %d %v %s", code, err, out)
+	}
+	out, _, code = run(t, db, "", "delete", "663e16ac4d11aff765088b3a")
+	if code != 0 || !strings.Contains(out, "deleted 1 videos (7 segments)") {
+		t.Fatalf("delete: %d %s", code, out)
+	}
+	out, _, _ = run(t, db, "", "stats")
+	if !strings.Contains(out, "segments:   27") || !strings.Contains(out, "marengo2.7/4") {
+		t.Errorf("stats after delete:\n%s", out)
+	}
+}
+
+func TestQuickstart(t *testing.T) {
+	into := filepath.Join(t.TempDir(), "q.db")
+	var out, errb bytes.Buffer
+	code := command.Run(context.Background(), []string{"clipvec", "quickstart", "--into", into, "--sample", "../../testdata/sample/exports"},
+		strings.NewReader(""), &out, &errb)
+	if code != 0 {
+		t.Fatalf("quickstart: %d\n%s%s", code, out.String(), errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"rejected 0 files", "clips like the visual clip", "videos like", "MATCHES", "export CLIPVEC_DB=" + into} {
+		if !strings.Contains(s, want) {
+			t.Errorf("quickstart output lacks %q:\n%s", want, s)
+		}
+	}
+	// The clip query is from topic surfing: its best match must be too.
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "#  SCORE") {
+			if !strings.Contains(lines[i+1], "surfing-") {
+				t.Errorf("best match of a surfing clip: %s", lines[i+1])
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package command
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func deleteCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "delete",
+		Usage:     "delete videos and all their segments",
+		ArgsUsage: "VIDEO...",
+		Description: `Deletes the videos in one transaction: if any id does not exist, nothing is
+deleted (exit code 3).
+
+Examples:
+   clipvec delete 663e16ac4d11aff765088b3a
+   clipvec videos --json | jq -r '.[] | select(.segments < 3) | .video_id' | xargs clipvec delete`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the counts as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("delete: no video ids given")
+			}
+			if err := noFlagsAfterArgs(c); err != nil {
+				return err
+			}
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := db.Delete(c.Context, c.Args().Slice()...)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(e.stdout, map[string]int{"videos": c.NArg(), "segments": n})
+			}
+			fmt.Fprintf(e.stdout, "deleted %d videos (%s segments)\n", c.NArg(), count(int64(n)))
+			return nil
+		},
+	}
+}

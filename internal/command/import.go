@@ -1,0 +1,144 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/pkg/clipvec"
+)
+
+func importCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "import embedding segments from saved TwelveLabs responses or clipvec JSONL",
+		ArgsUsage: "PATH...",
+		Description: `Reads files, directories (recursively: *.json, *.jsonl, *.ndjson, optionally
+.gz) and - (standard input). The shape of each file is detected:
+
+   embed task v1       GET /embed/tasks/{id}           video_embedding.segments[].float
+   embed task v2       GET /embed-v2/tasks/{id}        data[].embedding (scope "asset")
+   embed-v2 sync       POST /embed-v2 (video, audio)   data[].embedding
+   embed v1 sync       POST /embed (audio segments)    audio_embedding.segments[].float
+   indexed asset       GET /indexes/{i}/indexed-assets/{id}?embedding_option=...
+   video (deprecated)  GET /indexes/{i}/videos/{id}?embedding_option=...
+   older eras          v1.2 engine_name, video_embeddings[], Marengo 2.7 visual-text
+   clipvec JSONL       what clipvec export writes (one segment per line)
+
+A response that does not name its video (embed tasks name only their task)
+is filed under the task id, or the file name for sync responses; --video-id
+overrides. Vectors are checked (dimension, NaN/Inf, zero, empty) and
+normalised; each file is imported in one transaction, so a rejected file
+changes nothing. Importing the same segments again replaces them.
+
+Examples:
+   clipvec import exports/
+   clipvec import --video-id my-video task-66419a20.json
+   curl -s ... | clipvec import --video-id clip7 -
+   clipvec import --skip-invalid --json dump.jsonl.gz`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "video-id", Usage: "file every segment under this video `ID`"},
+			&cli.StringFlag{Name: "model", Usage: "`MODEL` of responses that name none (embed-v2; default marengo3.0)"},
+			&cli.IntFlag{Name: "dim", Usage: "reject vectors that do not have `N` values"},
+			&cli.BoolFlag{Name: "skip-invalid", Usage: "import a file's good records and report the bad ones, instead of rejecting the file"},
+			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("import: no paths given (a file, a directory, or - for stdin)")
+			}
+			if err := noFlagsAfterArgs(c); err != nil {
+				return err
+			}
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			bar := newProgressBar(e.stderr)
+			if c.Bool("quiet") || c.Bool("json") {
+				bar.on = false
+			}
+			start := time.Now()
+			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
+				VideoID: c.String("video-id"), Model: c.String("model"), Dim: c.Int("dim"),
+				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin,
+				Progress: func(p clipvec.ImportProgress) {
+					frac := 0.0
+					if p.Size > 0 {
+						frac = float64(p.Bytes) / float64(p.Size)
+					}
+					rate := float64(p.Segments) / time.Since(start).Seconds()
+					bar.update("importing %d/%d %s %s %s segments (%s/s)", p.FileIndex+1, p.Files,
+						filepath.Base(p.File), bar2(frac, p.Size), count(int64(p.Segments)), count(int64(rate)))
+				},
+			})
+			bar.done()
+			if sum != nil && len(sum.Files) > 0 {
+				if c.Bool("json") {
+					if werr := writeJSON(e.stdout, importJSON(sum)); werr != nil {
+						return werr
+					}
+				} else if !c.Bool("quiet") {
+					printImport(e.stdout, sum)
+				}
+			}
+			return err
+		},
+	}
+}
+
+func bar2(frac float64, size int64) string {
+	if size <= 0 {
+		return ""
+	}
+	return bar(frac, 20)
+}
+
+type fileJSON struct {
+	clipvec.FileResult
+	Error string `json:"error,omitempty"`
+}
+
+func importJSON(sum *clipvec.ImportSummary) any {
+	files := make([]fileJSON, len(sum.Files))
+	for i, f := range sum.Files {
+		files[i] = fileJSON{FileResult: f}
+		if f.Err != nil {
+			files[i].Error = f.Err.Error()
+		}
+	}
+	return struct {
+		Files    []fileJSON `json:"files"`
+		Imported int        `json:"imported"`
+		Replaced int        `json:"replaced"`
+		Skipped  int        `json:"skipped"`
+		Rejected int        `json:"rejected"`
+		Seconds  float64    `json:"seconds"`
+	}{files, sum.Imported, sum.Replaced, sum.Skipped, sum.Rejected, sum.Elapsed.Seconds()}
+}
+
+func printImport(w io.Writer, sum *clipvec.ImportSummary) {
+	for _, f := range sum.Files {
+		for _, msg := range f.Invalid {
+			fmt.Fprintf(w, "skipped: %s\n", msg)
+		}
+		if f.Skipped > len(f.Invalid) {
+			fmt.Fprintf(w, "skipped: %s: %d more invalid records\n", f.Name, f.Skipped-len(f.Invalid))
+		}
+		if f.QueryEmbeddings > 0 {
+			fmt.Fprintf(w, "note: %s: left out %d text/image query embeddings (not video segments)\n", f.Name, f.QueryEmbeddings)
+		}
+	}
+	segs := sum.Imported + sum.Replaced
+	rate := ""
+	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {
+		rate = fmt.Sprintf(" in %.2fs (%s segments/s)", s, count(int64(float64(segs)/s)))
+	}
+	fmt.Fprintf(w, "%d files: imported %s, replaced %s, skipped %s, rejected %d files%s\n",
+		len(sum.Files), count(int64(sum.Imported)), count(int64(sum.Replaced)), count(int64(sum.Skipped)), sum.Rejected, rate)
+}

@@ -1,0 +1,130 @@
+package command
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/internal/sample"
+	"github.com/clipvec/clipvec/pkg/clipvec"
+)
+
+// sampleDir is where the committed sample export lives, relative to the
+// repository root.
+const sampleDir = "testdata/sample/" + sample.ExportsDir
+
+func quickstartCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "quickstart",
+		Usage: "import the built-in sample into a fresh database and run two searches",
+		Description: `Needs no API key and no network. Imports the sample export (synthetic
+Marengo 3.0 segments of a few dozen videos in the real upstream JSON shapes:
+embed tasks v1 and v2, indexed assets; see testdata/sample/README.md) into a
+fresh database, then asks "clips like this clip" and "videos like this
+video" and prints the answers. Run from the repository, it reads
+testdata/sample/exports; elsewhere it regenerates the same files (the
+generator is deterministic) in a temporary directory.
+
+The database is left in place for you to explore: the commands to try next
+are printed at the end.
+
+Examples:
+   clipvec quickstart
+   clipvec quickstart --into /tmp/demo.db`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "into", Usage: "database `FILE` to create (default: a fresh one in the temp directory; an existing file is replaced)"},
+			&cli.StringFlag{Name: "sample", Usage: "read the sample export from `DIR`", Value: sampleDir},
+			&cli.IntFlag{Name: "k", Value: 5, Usage: "results per search"},
+		},
+		Action: func(c *cli.Context) error {
+			ctx := c.Context
+			out := e.stdout
+			gen, err := sample.NewGenerator(sample.DefaultParams())
+			if err != nil {
+				return err
+			}
+			dir := c.String("sample")
+			if _, err := os.Stat(dir); err != nil {
+				if c.IsSet("sample") {
+					return fmt.Errorf("quickstart: %w", err)
+				}
+				tmp, err := os.MkdirTemp("", "clipvec-sample-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				fmt.Fprintf(out, "(no %s here: regenerating the sample in %s)\n", sampleDir, tmp)
+				if err := sample.WriteExport(ctx, tmp, gen); err != nil {
+					return err
+				}
+				dir = tmp
+			}
+			path := c.String("into")
+			if path == "" {
+				path = filepath.Join(os.TempDir(), "clipvec-quickstart", "clipvec.db")
+			}
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("quickstart: replace %s: %w", path, err)
+				}
+			}
+			db, err := clipvec.Open(ctx, path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+
+			videos := gen.Videos()
+			fmt.Fprintf(out, "clipvec quickstart: %d synthetic Marengo 3.0 videos in %d topics, offline.\ndatabase: %s (fresh)\n\n",
+				len(videos), len(gen.Topics()), path)
+			fmt.Fprintf(out, "$ clipvec import %s\n", dir)
+			sum, err := db.Import(ctx, []string{dir}, clipvec.ImportOptions{})
+			if err != nil {
+				return err
+			}
+			printImport(out, sum)
+
+			// Clip to clip: a visual clip a third of the way into the first
+			// video; its nearest clips should be from videos of its topic.
+			clipVideo := videos[0]
+			at := float64(int(clipVideo.Duration / 3))
+			q := clipvec.Query{Like: &clipvec.SegmentRef{VideoID: clipVideo.ID, At: at, Option: "visual"}, K: c.Int("k"),
+				Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}, Options: []string{"visual"}}, ExcludeQueryVideo: true}
+			fmt.Fprintf(out, "\n$ clipvec search --like %s@%g --option visual --modality visual --other-videos -k %d\n", clipVideo.ID, at, q.K)
+			fmt.Fprintf(out, "# clips like the visual clip at %gs of %s (topic %q), from other videos\n", at, clipVideo.Filename, clipVideo.Topic)
+			res, err := db.Search(ctx, q)
+			if err != nil {
+				return err
+			}
+			if err := printResult(out, res, false); err != nil {
+				return err
+			}
+
+			// Video to video, grouped: one row per video.
+			likeVideo := videos[1]
+			q = clipvec.Query{LikeVideo: likeVideo.ID, K: c.Int("k"), GroupBy: clipvec.GroupByVideo,
+				Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}}}
+			fmt.Fprintf(out, "\n$ clipvec search --like-video %s -k %d\n", likeVideo.ID, q.K)
+			fmt.Fprintf(out, "# videos like %s (topic %q): each video scored by its best clip\n", likeVideo.Filename, likeVideo.Topic)
+			res, err = db.Search(ctx, q)
+			if err != nil {
+				return err
+			}
+			if err := printResult(out, res, true); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, `
+Explore the same database:
+   export CLIPVEC_DB=%s
+   clipvec stats
+   clipvec videos
+   clipvec search --like %s@%g --option audio -k 10
+   clipvec search --vector testdata/sample/queries.json --json    # (the first topic query)
+   clipvec search --like-video %s --agg mean --json
+`, path, clipVideo.ID, at, likeVideo.ID)
+			return nil
+		},
+	}
+}

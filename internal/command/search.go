@@ -1,0 +1,235 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/internal/ingest"
+	"github.com/clipvec/clipvec/pkg/clipvec"
+)
+
+func searchCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "search",
+		Usage:     "find the segments (or videos) nearest a clip, a video or a vector",
+		ArgsUsage: " ",
+		Description: `Give exactly one query:
+   --like VIDEO@TIME     the clip of VIDEO at TIME (seconds, or m:ss); pick its
+                         modality with --option when it has several there
+   --like-video VIDEO    a whole video: its video-scope vector, else the mean
+                         of its clips (--option picks the modality)
+   --vector FILE|-       a JSON array of numbers, or a saved embed response
+
+Similarity is cosine, computed exactly against every vector of the query's
+embedding space (model + dimension). Results are clips unless --group-by
+video; by default only clip-scope segments are searched (--scope any lifts
+that), the query clip itself is left out (--include-self keeps it), and
+--like-video leaves out the query video.
+
+Examples:
+   clipvec search --like 663e16ac4d11aff765088b3a@12
+   clipvec search --like 663e16ac4d11aff765088b3a@1:05 --option audio --modality visual -k 20
+   clipvec search --like-video 663e16ac4d11aff765088b3a --agg mean
+   clipvec search --vector query.json --video a --video b --from 30 --to 90 --json
+   clipvec search --like v1@12 --other-videos --group-by video`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "like", Usage: "query by the clip at `VIDEO@TIME`"},
+			&cli.StringFlag{Name: "like-video", Usage: "query by a whole `VIDEO`"},
+			&cli.StringFlag{Name: "vector", Usage: "query by the vector in `FILE` (- for stdin)"},
+			&cli.StringFlag{Name: "option", Usage: "modality of the query clip or video (`OPTION`: visual, audio, transcription, visual-text)"},
+			&cli.StringFlag{Name: "model", Usage: "embedding space's `MODEL` when the query does not settle it"},
+			&cli.IntFlag{Name: "k", Aliases: []string{"limit"}, Value: clipvec.DefaultK, Usage: "number of results"},
+			&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `OPTION` (repeatable)"},
+			&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video, asset, or any"},
+			&cli.StringSliceFlag{Name: "video", Usage: "only results from this `VIDEO` (repeatable)"},
+			&cli.StringSliceFlag{Name: "exclude-video", Usage: "no results from this `VIDEO` (repeatable)"},
+			&cli.StringFlag{Name: "from", Usage: "only segments that end after `TIME` (seconds or m:ss)"},
+			&cli.StringFlag{Name: "to", Usage: "only segments that start before `TIME`"},
+			&cli.BoolFlag{Name: "other-videos", Usage: "with --like: leave out the query clip's whole video"},
+			&cli.BoolFlag{Name: "include-self", Usage: "keep the query clip (or video) in the results"},
+			&cli.StringFlag{Name: "group-by", Usage: "`video`: one result per video, its best clip"},
+			&cli.StringFlag{Name: "agg", Value: clipvec.AggMax, Usage: "video score when grouping: max (best clip) or mean (all matching clips)"},
+			&cli.IntFlag{Name: "threads", Usage: "scan with `N` goroutines (default: all cores)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("search: unexpected argument %q: the query is a flag (--like, --like-video or --vector)", c.Args().First())
+			}
+			q, err := buildQuery(c, e.stdin)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(c)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if n := c.Int("threads"); n > 0 {
+				db.Threads = n
+			}
+			res, err := db.Search(c.Context, q)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return writeJSON(e.stdout, res)
+			}
+			return printResult(e.stdout, res, q.GroupBy == clipvec.GroupByVideo)
+		},
+	}
+}
+
+func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
+	q := clipvec.Query{
+		LikeVideo: c.String("like-video"), Option: c.String("option"), Model: c.String("model"),
+		K: c.Int("k"), GroupBy: c.String("group-by"), Aggregate: c.String("agg"),
+		IncludeSelf: c.Bool("include-self"), ExcludeQueryVideo: c.Bool("other-videos"),
+	}
+	if q.K <= 0 {
+		return q, usagef("search: -k %d: want a positive number of results", q.K)
+	}
+	if like := c.String("like"); like != "" {
+		ref, err := parseLike(like)
+		if err != nil {
+			return q, err
+		}
+		ref.Option = q.Option
+		q.Like = &ref
+	}
+	if path := c.String("vector"); path != "" {
+		vec, model, err := readVector(path, stdin)
+		if err != nil {
+			return q, err
+		}
+		q.Vector = vec
+		if q.Model == "" {
+			q.Model = model
+		}
+	}
+	n := 0
+	for _, set := range []bool{q.Like != nil, q.LikeVideo != "", q.Vector != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return q, usagef("search: give exactly one of --like VIDEO@TIME, --like-video VIDEO or --vector FILE")
+	}
+	q.Filter.Options = c.StringSlice("modality")
+	q.Filter.Videos = c.StringSlice("video")
+	q.Filter.ExcludeVideos = c.StringSlice("exclude-video")
+	scopes := c.StringSlice("scope")
+	switch {
+	case len(scopes) == 0:
+		q.Filter.Scopes = []string{clipvec.ScopeClip}
+	case len(scopes) == 1 && scopes[0] == "any":
+	default:
+		for _, s := range scopes {
+			if s != clipvec.ScopeClip && s != clipvec.ScopeVideo && s != clipvec.ScopeAsset {
+				return q, usagef("search: --scope %q: want clip, video, asset or any", s)
+			}
+		}
+		q.Filter.Scopes = scopes
+	}
+	if c.IsSet("from") || c.IsSet("to") {
+		tr := &clipvec.TimeRange{From: 0, To: 1e18}
+		var err error
+		if c.IsSet("from") {
+			if tr.From, err = parseTime(c.String("from")); err != nil {
+				return q, usagef("search: --from: %v", err)
+			}
+		}
+		if c.IsSet("to") {
+			if tr.To, err = parseTime(c.String("to")); err != nil {
+				return q, usagef("search: --to: %v", err)
+			}
+		}
+		q.Filter.TimeRange = tr
+	}
+	if q.GroupBy != "" && q.GroupBy != clipvec.GroupByVideo {
+		return q, usagef("search: --group-by %q: the only grouping is video", q.GroupBy)
+	}
+	if q.Aggregate != clipvec.AggMax && q.Aggregate != clipvec.AggMean {
+		return q, usagef("search: --agg %q: want max or mean", q.Aggregate)
+	}
+	if q.LikeVideo != "" && !c.IsSet("group-by") {
+		q.GroupBy = clipvec.GroupByVideo // "videos like this video"
+	}
+	return q, nil
+}
+
+// parseLike splits VIDEO@TIME at the last @ (video ids do not contain one,
+// but file-name ids might).
+func parseLike(s string) (clipvec.SegmentRef, error) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return clipvec.SegmentRef{}, usagef("search: --like %q: want VIDEO@TIME, e.g. 663e16ac4d11aff765088b3a@12", s)
+	}
+	at, err := parseTime(s[i+1:])
+	if err != nil {
+		return clipvec.SegmentRef{}, usagef("search: --like %q: %v", s, err)
+	}
+	return clipvec.SegmentRef{VideoID: s[:i], At: at}, nil
+}
+
+// parseTime reads seconds ("12", "7.5") or clock time ("1:05", "1:02:03").
+func parseTime(s string) (float64, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 {
+		return 0, fmt.Errorf("time %q: want seconds or [h:]m:ss", s)
+	}
+	var total float64
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || v < 0 || v != v || (i > 0 && v >= 60) {
+			return 0, fmt.Errorf("time %q: want seconds or [h:]m:ss", s)
+		}
+		total = total*60 + v
+	}
+	return total, nil
+}
+
+func readVector(path string, stdin io.Reader) ([]float32, string, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", fmt.Errorf("search: --vector: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	vec, model, err := ingest.QueryVector(r)
+	if err != nil {
+		return nil, "", usagef("search: --vector %s: %v", path, err)
+	}
+	return vec, model, nil
+}
+
+func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
+	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments scanned (exact)\n\n", res.Query, res.Space, count(int64(res.Searched)))
+	if len(res.Hits) == 0 {
+		fmt.Fprintln(w, "no matching segments")
+		return nil
+	}
+	header := []string{"#", "SCORE", "VIDEO", "FILE", "START", "END", "OPTION", "SCOPE"}
+	if grouped {
+		header = append(header, "MATCHES")
+	}
+	t := newTable(w, header...)
+	for i, h := range res.Hits {
+		cols := []string{strconv.Itoa(i + 1), strconv.FormatFloat(float64(h.Score), 'f', 4, 32), h.VideoID,
+			orDash(h.Filename), seconds(h.Start), seconds(h.End), orDash(h.Option), h.Scope}
+		if grouped {
+			cols = append(cols, strconv.Itoa(h.Matches))
+		}
+		t.row(cols...)
+	}
+	return t.flush()
+}

@@ -1,0 +1,194 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned when a video or segment does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrNewerSchema is returned when the file was written by a newer clipvec.
+var ErrNewerSchema = errors.New("database schema is newer than this clipvec")
+
+// DB is a clipvec database file. It is safe for concurrent use: writes
+// are serialised on one connection, reads use a pool and see the last
+// committed state (WAL).
+type DB struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // readers
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the current schema.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database %s: the path may not contain '?' or '#'", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	// Per-connection settings live in the DSN so every pooled connection
+	// gets them. NORMAL synchronous in WAL mode loses no committed
+	// transaction when the process dies (only, at worst, on power loss).
+	const common = "_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL&_cache_size=-65536"
+	w, err := sql.Open("sqlite3", path+"?_journal_mode=WAL&_txlock=immediate&"+common)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	db := &DB{path: path, w: w}
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite3", path+"?_query_only=1&_txlock=deferred&"+common)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.r = r
+	return db, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database; it is safe to call more than once.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+		db.r = nil
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+		db.w = nil
+	}
+	return errors.Join(errs...)
+}
+
+// SchemaVersion is the schema this package writes.
+func SchemaVersion() int {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	return len(names)
+}
+
+// migrate applies, each in its own transaction, the embedded migrations
+// the file has not seen (counted by PRAGMA user_version).
+func (db *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var version int
+	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(names) {
+		return fmt.Errorf("%w (file has version %d, this clipvec knows %d)", ErrNewerSchema, version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		body, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		err = db.write(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			// user_version is a property of the file, not a connection
+			// setting: it commits with the migration.
+			_, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", names[i], err)
+		}
+	}
+	return nil
+}
+
+// write runs fn in one write transaction.
+func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// bumpGeneration increments the generation counter inside tx and returns
+// the new value.
+func bumpGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var gen int64
+	err := tx.QueryRowContext(ctx, "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value").Scan(&gen)
+	if err != nil {
+		return 0, fmt.Errorf("bump generation: %w", err)
+	}
+	return gen, nil
+}
+
+// Generation returns the generation counter: it changes with every
+// committed write.
+func (db *DB) Generation(ctx context.Context) (int64, error) {
+	var gen int64
+	err := db.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'generation'").Scan(&gen)
+	return gen, err
+}
+
+// IntegrityCheck runs SQLite's integrity check and the schema's own
+// invariants, returning an error describing the first problem found.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	var res string
+	if err := db.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return err
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check: %s", res)
+	}
+	rows, err := db.r.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		return errors.New("integrity check: a segment refers to a missing video or space")
+	}
+	var bad int
+	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM segments s JOIN spaces p ON p.id = s.space
+		WHERE length(s.vector) != 4 * p.dim`).Scan(&bad)
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("integrity check: %d vectors do not match their space's dimension", bad)
+	}
+	return nil
+}

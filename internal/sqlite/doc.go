@@ -1,0 +1,26 @@
+// Package sqlite is clipvec's store: one SQLite file (github.com/mattn/go-sqlite3)
+// that is the source of truth for videos, embedding spaces and segments.
+//
+// Schema. Embedded migrations (migrations/*.sql) run in order on Open,
+// each in its own transaction, tracked by PRAGMA user_version. Vectors are
+// stored normalised to unit length as little-endian float32 BLOBs, with
+// the length they arrived with in segments.norm. A segment is identified
+// by (video, space, option, scope, start, end): writing it again replaces
+// its vector in place.
+//
+// Generations. meta.generation is bumped inside every write transaction.
+// Each video and segment row records the generation that last wrote it,
+// and a trigger logs deleted segments with theirs, so any derived state
+// (an in-memory scan, a graph snapshot) stamped with a generation can tell
+// it is stale and what changed since.
+//
+// Concurrency. A DB is safe for concurrent use. Writes go through one
+// connection in IMMEDIATE transactions; reads use a separate query-only
+// pool and, thanks to WAL, never wait for a writer. Per-connection
+// settings (WAL, busy timeout, foreign keys, synchronous=NORMAL) are in
+// the DSN so every pooled connection has them.
+//
+// Durability. One import of one file is one transaction: killed midway, it
+// leaves the file exactly as it was before the transaction began, and
+// every transaction that committed before stays.
+package sqlite

@@ -1,0 +1,188 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Space is an embedding space with segments in it.
+type Space struct {
+	Model    string
+	Dim      int
+	Segments int
+	Videos   int
+}
+
+// Spaces lists the spaces that hold segments, by model and dimension.
+func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT p.model, p.dim, count(*), count(DISTINCT s.video)
+		FROM spaces p JOIN segments s ON s.space = p.id GROUP BY p.id ORDER BY p.model, p.dim`)
+	if err != nil {
+		return nil, fmt.Errorf("list spaces: %w", err)
+	}
+	defer rows.Close()
+	var out []Space
+	for rows.Next() {
+		var s Space
+		if err := rows.Scan(&s.Model, &s.Dim, &s.Segments, &s.Videos); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+const videoColumns = `v.video_id, coalesce(v.filename, ''), coalesce(v.duration, 0), coalesce(v.fps, 0),
+	coalesce(v.width, 0), coalesce(v.height, 0), v.user_metadata`
+
+func scanVideo(sc interface{ Scan(...any) error }, v *Video, extra ...any) error {
+	var um sql.NullString
+	dst := append([]any{&v.ID, &v.Filename, &v.Duration, &v.FPS, &v.Width, &v.Height, &um}, extra...)
+	if err := sc.Scan(dst...); err != nil {
+		return err
+	}
+	if um.Valid {
+		v.UserMetadata = []byte(um.String)
+	}
+	return nil
+}
+
+// Videos lists every video with its segment count, by id.
+func (db *DB) Videos(ctx context.Context) ([]Video, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+videoColumns+`, (SELECT count(*) FROM segments s WHERE s.video = v.id)
+		FROM videos v ORDER BY v.video_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list videos: %w", err)
+	}
+	defer rows.Close()
+	var out []Video
+	for rows.Next() {
+		var v Video
+		if err := scanVideo(rows, &v, &v.Segments); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Video returns one video, or ErrNotFound.
+func (db *DB) Video(ctx context.Context, id string) (*Video, error) {
+	var v Video
+	row := db.r.QueryRowContext(ctx, `SELECT `+videoColumns+`, (SELECT count(*) FROM segments s WHERE s.video = v.id)
+		FROM videos v WHERE v.video_id = ?`, id)
+	err := scanVideo(row, &v, &v.Segments)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("video %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read video %s: %w", id, err)
+	}
+	return &v, nil
+}
+
+// SegmentQuery selects segments; zero fields match everything.
+type SegmentQuery struct {
+	VideoID string
+	Model   string
+	Dim     int
+	Option  string
+	HasOpt  bool // match Option even when it is ""
+	Scope   string
+	// At selects segments whose time range contains this second
+	// (start <= At < end, or start == end == At).
+	At    float64
+	HasAt bool
+	// ByVideo orders by video, model, option, scope and start (the export
+	// order); otherwise rows come in id order.
+	ByVideo bool
+}
+
+// Segments streams the segments q selects to fn, vectors included. The
+// *Segment and its Vector are reused between calls: copy what you keep.
+func (db *DB) Segments(ctx context.Context, q SegmentQuery, fn func(*Segment) error) error {
+	var where []string
+	var args []any
+	if q.VideoID != "" {
+		where, args = append(where, "v.video_id = ?"), append(args, q.VideoID)
+	}
+	if q.Model != "" {
+		where, args = append(where, "p.model = ?"), append(args, q.Model)
+	}
+	if q.Dim != 0 {
+		where, args = append(where, "p.dim = ?"), append(args, q.Dim)
+	}
+	if q.Option != "" || q.HasOpt {
+		where, args = append(where, "s.option = ?"), append(args, q.Option)
+	}
+	if q.Scope != "" {
+		where, args = append(where, "s.scope = ?"), append(args, q.Scope)
+	}
+	if q.HasAt {
+		where = append(where, "((s.start_sec <= ? AND ? < s.end_sec) OR (s.start_sec = ? AND s.end_sec = ?))")
+		args = append(args, q.At, q.At, q.At, q.At)
+	}
+	query := `SELECT s.id, v.video_id, p.model, s.option, s.scope, s.start_sec, s.end_sec,
+		s.source_kind, s.source_id, s.norm, s.vector, s.gen
+		FROM segments s JOIN videos v ON v.id = s.video JOIN spaces p ON p.id = s.space`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	if q.ByVideo {
+		query += " ORDER BY v.video_id, p.model, p.dim, s.option, s.scope, s.start_sec, s.end_sec"
+	} else {
+		query += " ORDER BY s.id"
+	}
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read segments: %w", err)
+	}
+	defer rows.Close()
+	var s Segment
+	var blob sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&s.ID, &s.VideoID, &s.Model, &s.Option, &s.Scope, &s.Start, &s.End,
+			&s.SourceKind, &s.SourceID, &s.Norm, &blob, &s.Gen); err != nil {
+			return fmt.Errorf("read segments: %w", err)
+		}
+		if s.Vector, err = DecodeVector(s.Vector, blob); err != nil {
+			return fmt.Errorf("segment %d: %w", s.ID, err)
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read segments: %w", err)
+	}
+	return nil
+}
+
+// Counts is what Stats reports.
+type Counts struct {
+	Videos, Segments int
+	Generation       int64
+	// Bytes is the size on disk: the database file, its WAL and shared
+	// memory index.
+	Bytes int64
+}
+
+// Stats counts videos and segments and measures the files on disk.
+func (db *DB) Stats(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM videos), (SELECT count(*) FROM segments),
+		(SELECT value FROM meta WHERE key = 'generation')`).Scan(&c.Videos, &c.Segments, &c.Generation)
+	if err != nil {
+		return c, fmt.Errorf("count: %w", err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if info, err := os.Stat(db.path + suffix); err == nil {
+			c.Bytes += info.Size()
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,211 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/clipvec/clipvec/internal/sqlite"
+)
+
+func openDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sub", "clipvec.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func seg(video string, start float64, vec ...float32) *sqlite.Segment {
+	return &sqlite.Segment{VideoID: video, Model: "marengo3.0", Option: "visual", Scope: "clip",
+		Start: start, End: start + 6, SourceKind: "file", SourceID: "x.json", Norm: 1, Vector: vec}
+}
+
+func write(t testing.TB, db *sqlite.DB, segs ...*sqlite.Segment) (inserted, replaced int) {
+	t.Helper()
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, s := range segs {
+		if _, err := tx.UpsertSegment(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return tx.Inserted, tx.Replaced
+}
+
+func all(t testing.TB, db *sqlite.DB) []sqlite.Segment {
+	t.Helper()
+	var out []sqlite.Segment
+	err := db.Segments(context.Background(), sqlite.SegmentQuery{}, func(s *sqlite.Segment) error {
+		c := *s
+		c.Vector = append([]float32(nil), s.Vector...)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestUpsertIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if ins, rep := write(t, db, seg("a", 0, 1, 0), seg("a", 6, 0, 1)); ins != 2 || rep != 0 {
+		t.Fatalf("first write: %d inserted, %d replaced", ins, rep)
+	}
+	g1, _ := db.Generation(ctx)
+	if ins, rep := write(t, db, seg("a", 0, 0.6, 0.8), seg("a", 6, 0, 1)); ins != 0 || rep != 2 {
+		t.Fatalf("second write: %d inserted, %d replaced; want 0, 2", ins, rep)
+	}
+	g2, _ := db.Generation(ctx)
+	if g2 != g1+1 {
+		t.Errorf("generation %d then %d, want +1 per write", g1, g2)
+	}
+	got := all(t, db)
+	if len(got) != 2 {
+		t.Fatalf("%d segments after re-import, want 2", len(got))
+	}
+	if got[0].Vector[0] != 0.6 || got[0].Vector[1] != 0.8 || got[0].Gen != g2 {
+		t.Errorf("replaced segment = %+v, want vector [0.6 0.8] at generation %d", got[0], g2)
+	}
+	if got[1].Gen != g2 {
+		t.Errorf("rewritten segment has generation %d, want %d", got[1].Gen, g2)
+	}
+	spaces, err := db.Spaces(ctx)
+	if err != nil || len(spaces) != 1 || spaces[0] != (sqlite.Space{Model: "marengo3.0", Dim: 2, Segments: 2, Videos: 1}) {
+		t.Errorf("spaces = %+v, %v", spaces, err)
+	}
+}
+
+func TestSpacesSeparateDimensions(t *testing.T) {
+	db := openDB(t)
+	s3 := seg("a", 0, 1, 0, 0)
+	write(t, db, seg("a", 0, 1, 0), s3)
+	spaces, _ := db.Spaces(context.Background())
+	if len(spaces) != 2 || spaces[0].Dim != 2 || spaces[1].Dim != 3 {
+		t.Fatalf("spaces = %+v, want marengo3.0/2 and marengo3.0/3", spaces)
+	}
+}
+
+func TestRollbackLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	write(t, db, seg("a", 0, 1, 0))
+	g, _ := db.Generation(ctx)
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.UpsertSegment(seg("b", 0, 1, 1))
+	tx.UpsertVideo(&sqlite.Video{ID: "a", Filename: "changed.mp4"})
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got := all(t, db); len(got) != 1 {
+		t.Errorf("%d segments after rollback, want 1", len(got))
+	}
+	if g2, _ := db.Generation(ctx); g2 != g {
+		t.Errorf("generation %d after rollback, want %d", g2, g)
+	}
+	if v, _ := db.Video(ctx, "a"); v.Filename != "" {
+		t.Errorf("video metadata changed by a rolled-back transaction: %+v", v)
+	}
+}
+
+func TestVideoMetadataMerges(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	tx, _ := db.Begin(ctx)
+	tx.UpsertVideo(&sqlite.Video{ID: "a", Filename: "a.mp4", Duration: 18, UserMetadata: []byte(`{"k":1}`)})
+	tx.UpsertVideo(&sqlite.Video{ID: "a", FPS: 25, Width: 640, Height: 360})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.Video(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Filename != "a.mp4" || v.Duration != 18 || v.FPS != 25 || v.Width != 640 || v.Height != 360 || string(v.UserMetadata) != `{"k":1}` {
+		t.Errorf("video = %+v", v)
+	}
+	if _, err := db.Video(ctx, "nope"); !errors.Is(err, sqlite.ErrNotFound) {
+		t.Errorf("Video(nope) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDeleteVideos(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	write(t, db, seg("a", 0, 1, 0), seg("a", 6, 1, 0), seg("b", 0, 0, 1))
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := db.DeleteVideos(ctx, []string{"a", "missing"}); !errors.Is(err, sqlite.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+		if got := all(t, db); len(got) != 3 {
+			t.Fatalf("a failed delete removed segments: %d left", len(got))
+		}
+	})
+	n, err := db.DeleteVideos(ctx, []string{"a"})
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteVideos = %d, %v; want 2 segments", n, err)
+	}
+	got := all(t, db)
+	if len(got) != 1 || got[0].VideoID != "b" {
+		t.Fatalf("left %+v, want only b's segment", got)
+	}
+	if _, err := db.Video(ctx, "a"); !errors.Is(err, sqlite.ErrNotFound) {
+		t.Errorf("video a still there: %v", err)
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, seg("a", 0, 1, 2, 3))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := all(t, db); len(got) != 1 || len(got[0].Vector) != 3 || got[0].Vector[2] != 3 {
+		t.Fatalf("after reopen: %+v", got)
+	}
+}
+
+func TestVectorCodec(t *testing.T) {
+	v := []float32{1.5, -2, 3.25e-30}
+	b := sqlite.AppendVector(nil, v)
+	if len(b) != 12 || b[0] != 0 || b[3] != 0x3f || b[2] != 0xc0 {
+		t.Fatalf("AppendVector = % x, want little-endian float32", b)
+	}
+	back, err := sqlite.DecodeVector(nil, b)
+	if err != nil || len(back) != 3 || back[0] != v[0] || back[1] != v[1] || back[2] != v[2] {
+		t.Fatalf("DecodeVector = %v, %v", back, err)
+	}
+	if _, err := sqlite.DecodeVector(nil, b[:5]); err == nil {
+		t.Error("DecodeVector accepted 5 bytes")
+	}
+}

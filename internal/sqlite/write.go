@@ -1,0 +1,245 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Segment is a stored segment row.
+type Segment struct {
+	ID         int64
+	VideoID    string
+	Model      string
+	Option     string
+	Scope      string
+	Start, End float64
+	SourceKind string
+	SourceID   string
+	Norm       float64
+	Vector     []float32 // unit length
+	Gen        int64
+}
+
+// Video is a stored video row. Zero fields are unknown.
+type Video struct {
+	ID           string
+	Filename     string
+	Duration     float64
+	FPS          float64
+	Width        int
+	Height       int
+	UserMetadata []byte // JSON object or nil
+	// Segments counts the video's segments (filled by Videos).
+	Segments int
+}
+
+type spaceKey struct {
+	model string
+	dim   int
+}
+
+// Tx is one write transaction: an import of one file, typically. The
+// generation is bumped when it begins, so a rolled-back Tx leaves no
+// trace. A Tx is not safe for concurrent use.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+	gen int64
+
+	findSeg, insertSeg, updateSeg *sql.Stmt
+	videos                        map[string]int64
+	spaces                        map[spaceKey]int64
+	blob                          []byte
+
+	// Inserted and Replaced count segment upserts so far.
+	Inserted, Replaced int
+}
+
+// Begin starts a write transaction (waiting up to the busy timeout for
+// another writer to finish).
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin write: %w", err)
+	}
+	t := &Tx{ctx: ctx, tx: tx, videos: map[string]int64{}, spaces: map[spaceKey]int64{}}
+	if t.gen, err = bumpGeneration(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	t.findSeg = prep(`SELECT id FROM segments WHERE video = ? AND space = ? AND option = ? AND scope = ? AND start_sec = ? AND end_sec = ?`)
+	t.insertSeg = prep(`INSERT INTO segments (video, space, option, scope, start_sec, end_sec, source_kind, source_id, norm, vector, gen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	t.updateSeg = prep(`UPDATE segments SET source_kind = ?, source_id = ?, norm = ?, vector = ?, gen = ? WHERE id = ?`)
+	if err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("prepare import statements: %w", err)
+	}
+	return t, nil
+}
+
+// Generation is the generation this transaction writes.
+func (t *Tx) Generation() int64 { return t.gen }
+
+// Commit commits the transaction.
+func (t *Tx) Commit() error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the transaction; safe after Commit.
+func (t *Tx) Rollback() error {
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+func (t *Tx) videoRow(id string) (int64, error) {
+	if row, ok := t.videos[id]; ok {
+		return row, nil
+	}
+	var row int64
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO videos (video_id, gen) VALUES (?, ?)
+		ON CONFLICT (video_id) DO UPDATE SET gen = excluded.gen RETURNING id`, id, t.gen).Scan(&row)
+	if err != nil {
+		return 0, fmt.Errorf("add video %s: %w", id, err)
+	}
+	t.videos[id] = row
+	return row, nil
+}
+
+func (t *Tx) spaceRow(model string, dim int) (int64, error) {
+	k := spaceKey{model, dim}
+	if row, ok := t.spaces[k]; ok {
+		return row, nil
+	}
+	var row int64
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO spaces (model, dim) VALUES (?, ?)
+		ON CONFLICT (model, dim) DO UPDATE SET model = excluded.model RETURNING id`, model, dim).Scan(&row)
+	if err != nil {
+		return 0, fmt.Errorf("add space %s/%d: %w", model, dim, err)
+	}
+	t.spaces[k] = row
+	return row, nil
+}
+
+// UpsertSegment stores s, replacing the vector and provenance of the
+// segment with the same video, space, option, scope and times if there is
+// one. It reports whether it replaced one.
+func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
+	video, err := t.videoRow(s.VideoID)
+	if err != nil {
+		return false, err
+	}
+	space, err := t.spaceRow(s.Model, len(s.Vector))
+	if err != nil {
+		return false, err
+	}
+	t.blob = AppendVector(t.blob[:0], s.Vector)
+	var id int64
+	err = t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id)
+	switch {
+	case err == nil:
+		if _, err := t.updateSeg.ExecContext(t.ctx, s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen, id); err != nil {
+			return false, fmt.Errorf("replace segment %d: %w", id, err)
+		}
+		t.Replaced++
+		return true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := t.insertSeg.ExecContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End,
+			s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen); err != nil {
+			return false, fmt.Errorf("insert segment: %w", err)
+		}
+		t.Inserted++
+		return false, nil
+	default:
+		return false, fmt.Errorf("find segment: %w", err)
+	}
+}
+
+// UpsertVideo records v's metadata: fields it knows replace stored ones,
+// zero fields keep what is stored.
+func (t *Tx) UpsertVideo(v *Video) error {
+	if _, err := t.videoRow(v.ID); err != nil {
+		return err
+	}
+	var um any
+	if len(v.UserMetadata) > 0 {
+		um = string(v.UserMetadata)
+	}
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE videos SET
+			filename = coalesce(?, filename), duration = coalesce(?, duration), fps = coalesce(?, fps),
+			width = coalesce(?, width), height = coalesce(?, height), user_metadata = coalesce(?, user_metadata), gen = ?
+		WHERE video_id = ?`,
+		nullString(v.Filename), nullFloat(v.Duration), nullFloat(v.FPS), nullInt(v.Width), nullInt(v.Height), um, t.gen, v.ID)
+	if err != nil {
+		return fmt.Errorf("update video %s: %w", v.ID, err)
+	}
+	return nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullFloat(f float64) any {
+	if f == 0 {
+		return nil
+	}
+	return f
+}
+
+func nullInt(i int) any {
+	if i == 0 {
+		return nil
+	}
+	return i
+}
+
+// DeleteVideos deletes the videos and all their segments in one
+// transaction and returns how many segments went. A video that does not
+// exist fails the whole call with ErrNotFound, deleting nothing.
+func (db *DB) DeleteVideos(ctx context.Context, ids []string) (segments int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT count(s.id) FROM videos v LEFT JOIN segments s ON s.video = v.id
+				WHERE v.video_id = ? GROUP BY v.id`, id).Scan(&n)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("video %s: %w", id, ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM videos WHERE video_id = ?", id); err != nil {
+				return fmt.Errorf("delete video %s: %w", id, err)
+			}
+			segments += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return segments, nil
+}

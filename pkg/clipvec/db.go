@@ -1,0 +1,126 @@
+package clipvec
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/clipvec/clipvec/internal/sqlite"
+)
+
+// DB is a clipvec database: the SQLite store plus the in-memory search
+// structures derived from it. It is safe for concurrent use by multiple
+// goroutines.
+type DB struct {
+	store *sqlite.DB
+
+	// Threads is how many goroutines an exact search scans with. Open
+	// sets it to GOMAXPROCS; 1 makes searches single-threaded (for
+	// callers that run many searches in parallel themselves).
+	Threads int
+
+	// mu guards flat.
+	mu   sync.Mutex
+	flat map[spaceKey]*flatIndex
+}
+
+type spaceKey struct {
+	model string
+	dim   int
+}
+
+// Open opens the database at path, creating it (and its directory) if it
+// does not exist. Close it when done.
+func Open(ctx context.Context, path string) (*DB, error) {
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), flat: map[spaceKey]*flatIndex{}}, nil
+}
+
+// Close closes the database; calling it again does nothing.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	db.flat = map[spaceKey]*flatIndex{}
+	db.mu.Unlock()
+	return db.store.Close()
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.store.Path() }
+
+// Spaces lists the embedding spaces that hold segments.
+func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
+	rows, err := db.store.Spaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Space, len(rows))
+	for i, r := range rows {
+		out[i] = Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
+	}
+	return out, nil
+}
+
+func videoFromRow(r *sqlite.Video) Video {
+	return Video{ID: r.ID, Filename: r.Filename, Duration: r.Duration, FPS: r.FPS, Width: r.Width,
+		Height: r.Height, UserMetadata: r.UserMetadata, Segments: r.Segments}
+}
+
+// Videos lists every video with its segment count, by id.
+func (db *DB) Videos(ctx context.Context) ([]Video, error) {
+	rows, err := db.store.Videos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Video, len(rows))
+	for i := range rows {
+		out[i] = videoFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// Video returns one video, or an error wrapping ErrNotFound.
+func (db *DB) Video(ctx context.Context, id string) (*Video, error) {
+	r, err := db.store.Video(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := videoFromRow(r)
+	return &v, nil
+}
+
+// Stats reports counts, spaces and size on disk.
+func (db *DB) Stats(ctx context.Context) (*Stats, error) {
+	c, err := db.store.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	spaces, err := db.Spaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Stats{Path: db.Path(), Bytes: c.Bytes, Videos: c.Videos, Segments: c.Segments,
+		Generation: c.Generation, Spaces: spaces}, nil
+}
+
+// Delete removes videos and all their segments in one transaction and
+// returns how many segments went. If any id does not exist nothing is
+// deleted and the error wraps ErrNotFound.
+func (db *DB) Delete(ctx context.Context, videoIDs ...string) (segments int, err error) {
+	if len(videoIDs) == 0 {
+		return 0, fmt.Errorf("delete: %w: no video ids", ErrInvalidQuery)
+	}
+	n, err := db.store.DeleteVideos(ctx, videoIDs)
+	if err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	return n, nil
+}
+
+// Check verifies the database file: SQLite's integrity check plus
+// clipvec's own invariants (every vector matches its space's dimension,
+// no segment without its video).
+func (db *DB) Check(ctx context.Context) error { return db.store.IntegrityCheck(ctx) }

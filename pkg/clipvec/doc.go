@@ -1,0 +1,35 @@
+// Package clipvec is a local vector search engine for TwelveLabs video
+// embeddings, usable as a Go library.
+//
+// A DB is one SQLite file holding videos and their embedding segments: a
+// vector per clip (or per whole video), per modality ("embedding option":
+// visual, audio, transcription), per model. Segments come in through
+// Import, from saved TwelveLabs responses in any of their shapes (embed
+// tasks v1 and v2, indexed assets, the older videos endpoint, sync embed
+// responses, older API eras) or from clipvec's own JSONL export, and go
+// out through Export.
+//
+// Vectors live in embedding spaces: one model at one dimension
+// (marengo3.0/512, marengo2.7/1024, ...). A search runs in exactly one
+// space; asking to compare vectors of different spaces is an error that
+// lists the spaces there are. Modalities of one model share a space, so
+// an audio clip can find visual ones.
+//
+//	db, err := clipvec.Open(ctx, "clips.db")
+//	...
+//	sum, err := db.Import(ctx, []string{"exports/"}, clipvec.ImportOptions{})
+//	res, err := db.Search(ctx, clipvec.Query{
+//		Like:   &clipvec.SegmentRef{VideoID: "663e16ac4d11aff765088b3a", At: 12},
+//		K:      5,
+//		Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}},
+//	})
+//
+// Search is exact: it compares the query with every vector of the space,
+// held in memory in one contiguous array and scanned with SIMD dot
+// products on all cores (DB.Threads). The in-memory copy is loaded on
+// first use and reloaded when the store's generation counter says it has
+// changed.
+//
+// Concurrency: a DB is safe for concurrent use; searches run in parallel
+// with each other and with imports (which see a consistent snapshot).
+package clipvec

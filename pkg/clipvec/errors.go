@@ -1,0 +1,35 @@
+package clipvec
+
+import (
+	"errors"
+
+	"github.com/clipvec/clipvec/internal/ingest"
+	"github.com/clipvec/clipvec/internal/sqlite"
+	"github.com/clipvec/clipvec/internal/vecmath"
+)
+
+// Conditions callers can test with errors.Is.
+var (
+	// ErrNotFound: a video, segment or space that does not exist.
+	ErrNotFound = sqlite.ErrNotFound
+	// ErrInvalidInput: an import input was rejected (bad JSON, unknown
+	// shape, bad vector, not ready, ...). The error names the file, the
+	// record and the problem.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrInvalidQuery: a search that cannot be answered as asked (no
+	// query, several, a vector of a dimension no space has, a video with
+	// vectors in several spaces and no model chosen, ...).
+	ErrInvalidQuery = errors.New("invalid query")
+
+	ErrDimensionMismatch = ingest.ErrDimensionMismatch
+	ErrZeroVector        = vecmath.ErrZeroVector
+	ErrNotFinite         = vecmath.ErrNotFinite
+	ErrEmptyVector       = vecmath.ErrEmptyVector
+)
+
+// inputError marks an ingest error as ErrInvalidInput while keeping its
+// own chain (errors.Is works for both).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string   { return e.err.Error() }
+func (e *inputError) Unwrap() []error { return []error{e.err, ErrInvalidInput} }

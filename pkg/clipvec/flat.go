@@ -1,0 +1,419 @@
+package clipvec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/clipvec/clipvec/internal/sqlite"
+	"github.com/clipvec/clipvec/internal/vecmath"
+)
+
+// flatIndex is one embedding space loaded for exact search: every unit
+// vector in one contiguous arena, with the columns filters need beside it.
+// It is immutable once built (a newer generation builds a new one), so
+// searches share it without locking.
+type flatIndex struct {
+	gen   int64
+	space Space
+	dim   int
+
+	vecs   []float32 // n × dim
+	ids    []int64
+	video  []int32 // index into videos
+	option []uint8 // index into options
+	scope  []uint8 // index into scopes
+	start  []float64
+	end    []float64
+	kind   []uint8 // index into kinds
+	source []string
+	norm   []float64
+
+	videos   []string
+	videoIdx map[string]int32
+	options  []string
+	scopes   []string
+	kinds    []string
+}
+
+func (f *flatIndex) len() int { return len(f.ids) }
+
+func (f *flatIndex) vector(i int) []float32 { return f.vecs[i*f.dim : (i+1)*f.dim : (i+1)*f.dim] }
+
+// segment returns row i as a Segment without its vector.
+func (f *flatIndex) segment(i int) Segment {
+	return Segment{ID: f.ids[i], VideoID: f.videos[f.video[i]], Source: Source{Kind: f.kinds[f.kind[i]], ID: f.source[i]},
+		Model: f.space.Model, Option: f.options[f.option[i]], Scope: f.scopes[f.scope[i]],
+		Start: f.start[i], End: f.end[i], Norm: f.norm[i]}
+}
+
+// dict interns short strings (options, scopes, kinds) as small indexes.
+type dict struct {
+	idx   map[string]uint8
+	names *[]string
+}
+
+func (d dict) id(s string) (uint8, error) {
+	if i, ok := d.idx[s]; ok {
+		return i, nil
+	}
+	if len(*d.names) == math.MaxUint8 {
+		return 0, fmt.Errorf("more than %d distinct values of one column", math.MaxUint8)
+	}
+	i := uint8(len(*d.names))
+	d.idx[s] = i
+	*d.names = append(*d.names, s)
+	return i, nil
+}
+
+// loadFlat reads a space from the store.
+func loadFlat(ctx context.Context, store *sqlite.DB, sp Space) (*flatIndex, error) {
+	gen, err := store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &flatIndex{gen: gen, space: sp, dim: sp.Dim, videoIdx: map[string]int32{}}
+	n := sp.Segments
+	f.vecs = make([]float32, 0, n*sp.Dim)
+	f.ids = make([]int64, 0, n)
+	options := dict{map[string]uint8{}, &f.options}
+	scopes := dict{map[string]uint8{}, &f.scopes}
+	kinds := dict{map[string]uint8{}, &f.kinds}
+	err = store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim}, func(s *sqlite.Segment) error {
+		vi, ok := f.videoIdx[s.VideoID]
+		if !ok {
+			vi = int32(len(f.videos))
+			f.videoIdx[s.VideoID] = vi
+			f.videos = append(f.videos, s.VideoID)
+		}
+		o, err := options.id(s.Option)
+		if err != nil {
+			return err
+		}
+		sc, err := scopes.id(s.Scope)
+		if err != nil {
+			return err
+		}
+		k, err := kinds.id(s.SourceKind)
+		if err != nil {
+			return err
+		}
+		f.vecs = append(f.vecs, s.Vector...)
+		f.ids = append(f.ids, s.ID)
+		f.video = append(f.video, vi)
+		f.option = append(f.option, o)
+		f.scope = append(f.scope, sc)
+		f.kind = append(f.kind, k)
+		f.start = append(f.start, s.Start)
+		f.end = append(f.end, s.End)
+		f.source = append(f.source, s.SourceID)
+		f.norm = append(f.norm, s.Norm)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load space %s: %w", sp, err)
+	}
+	return f, nil
+}
+
+// flatFor returns the loaded space, reloading it when the store has moved
+// on since it was loaded.
+func (db *DB) flatFor(ctx context.Context, sp Space) (*flatIndex, error) {
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := spaceKey{sp.Model, sp.Dim}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if f := db.flat[key]; f != nil && f.gen == gen {
+		return f, nil
+	}
+	f, err := loadFlat(ctx, db.store, sp)
+	if err != nil {
+		return nil, err
+	}
+	db.flat[key] = f
+	return f, nil
+}
+
+// rowFilter is a Filter compiled against one flatIndex's dictionaries.
+type rowFilter struct {
+	any         bool   // nothing to check: every row passes
+	optionOK    []bool // by option index; nil: all
+	scopeOK     []bool
+	videoOK     []bool // by video index; nil: all
+	from, to    float64
+	timed       bool
+	excludeRows map[int64]bool
+}
+
+func compileFilter(f *flatIndex, flt *Filter, excludeIDs []int64) *rowFilter {
+	rf := &rowFilter{}
+	set := func(names []string, want []string) []bool {
+		if len(want) == 0 {
+			return nil
+		}
+		ok := make([]bool, len(names))
+		for i, n := range names {
+			for _, w := range want {
+				if n == w {
+					ok[i] = true
+				}
+			}
+		}
+		return ok
+	}
+	rf.optionOK = set(f.options, flt.Options)
+	rf.scopeOK = set(f.scopes, flt.Scopes)
+	if len(flt.Videos) > 0 || len(flt.ExcludeVideos) > 0 {
+		rf.videoOK = make([]bool, len(f.videos))
+		if len(flt.Videos) == 0 {
+			for i := range rf.videoOK {
+				rf.videoOK[i] = true
+			}
+		}
+		for _, v := range flt.Videos {
+			if i, ok := f.videoIdx[v]; ok {
+				rf.videoOK[i] = true
+			}
+		}
+		for _, v := range flt.ExcludeVideos {
+			if i, ok := f.videoIdx[v]; ok {
+				rf.videoOK[i] = false
+			}
+		}
+	}
+	if flt.TimeRange != nil {
+		rf.timed, rf.from, rf.to = true, flt.TimeRange.From, flt.TimeRange.To
+	}
+	if len(excludeIDs) > 0 {
+		rf.excludeRows = map[int64]bool{}
+		for _, id := range excludeIDs {
+			rf.excludeRows[id] = true
+		}
+	}
+	rf.any = rf.optionOK == nil && rf.scopeOK == nil && rf.videoOK == nil && !rf.timed && rf.excludeRows == nil
+	return rf
+}
+
+func (rf *rowFilter) pass(f *flatIndex, i int) bool {
+	if rf.optionOK != nil && !rf.optionOK[f.option[i]] {
+		return false
+	}
+	if rf.scopeOK != nil && !rf.scopeOK[f.scope[i]] {
+		return false
+	}
+	if rf.videoOK != nil && !rf.videoOK[f.video[i]] {
+		return false
+	}
+	if rf.timed && (f.end[i] <= rf.from || f.start[i] >= rf.to) && !(f.start[i] == f.end[i] && f.start[i] >= rf.from && f.start[i] < rf.to) {
+		return false
+	}
+	if rf.excludeRows != nil && rf.excludeRows[f.ids[i]] {
+		return false
+	}
+	return true
+}
+
+// scored is a row and its similarity to the query.
+type scored struct {
+	row   int32
+	score float32
+}
+
+// better orders results: higher score first, then lower row (stable and
+// deterministic whatever the thread count).
+func better(a, b scored) bool {
+	return a.score > b.score || (a.score == b.score && a.row < b.row)
+}
+
+// topK keeps the k best rows seen: a min-heap with the worst on top.
+type topK struct {
+	k int
+	h []scored
+}
+
+func (t *topK) push(s scored) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, s)
+		// sift up
+		i := len(t.h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if !better(t.h[p], t.h[i]) {
+				break
+			}
+			t.h[p], t.h[i] = t.h[i], t.h[p]
+			i = p
+		}
+		return
+	}
+	if !better(s, t.h[0]) {
+		return
+	}
+	t.h[0] = s
+	// sift down
+	i, n := 0, len(t.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		w := l
+		if r := l + 1; r < n && better(t.h[l], t.h[r]) {
+			w = r
+		}
+		if !better(t.h[i], t.h[w]) {
+			break
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+// full reports whether the heap holds k rows; then min is the score to
+// beat.
+func (t *topK) full() bool { return len(t.h) == t.k }
+
+// chunks splits n rows into at most threads contiguous ranges and runs fn
+// on each in its own goroutine.
+func chunks(n, threads int, fn func(part, lo, hi int)) {
+	if threads < 1 {
+		threads = 1
+	}
+	if n < 4096 {
+		threads = 1 // not worth the goroutines
+	}
+	if threads == 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + threads - 1) / threads
+	for p := 0; p < threads; p++ {
+		lo, hi := p*per, min((p+1)*per, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(p, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// searchClips returns the k rows most similar to q that pass rf, best
+// first.
+func (f *flatIndex) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
+	parts := make([]topK, max(threads, 1))
+	chunks(f.len(), threads, func(p, lo, hi int) {
+		t := topK{k: k, h: make([]scored, 0, k)}
+		dim := f.dim
+		vecs := f.vecs
+		if rf.any {
+			for i := lo; i < hi; i++ {
+				s := vecmath.Dot(q, vecs[i*dim:(i+1)*dim])
+				if t.full() && s < t.h[0].score {
+					continue
+				}
+				t.push(scored{int32(i), s})
+			}
+		} else {
+			for i := lo; i < hi; i++ {
+				if !rf.pass(f, i) {
+					continue
+				}
+				t.push(scored{int32(i), vecmath.Dot(q, vecs[i*dim:(i+1)*dim])})
+			}
+		}
+		parts[p] = t
+	})
+	all := topK{k: k}
+	for _, p := range parts {
+		for _, s := range p.h {
+			all.push(s)
+		}
+	}
+	return sortScored(all.h)
+}
+
+func sortScored(s []scored) []scored {
+	// Insertion sort: k is small.
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && better(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+// videoScore is one video's aggregate over its matching rows.
+type videoScore struct {
+	best  scored // its best row
+	sum   float64
+	count int
+}
+
+// searchVideos scores every matching row and groups by video: the
+// result's score is the best row's (AggMax) or the mean over the video's
+// matching rows (AggMean). Returns the k best videos, best first, each as
+// its best row with the aggregate score, and the rows counted per video.
+func (f *flatIndex) searchVideos(q []float32, k int, rf *rowFilter, agg string, threads int) ([]scored, []int) {
+	nv := len(f.videos)
+	parts := make([][]videoScore, max(threads, 1))
+	chunks(f.len(), threads, func(p, lo, hi int) {
+		vs := make([]videoScore, nv)
+		for i := range vs {
+			vs[i].best.score = float32(math.Inf(-1))
+		}
+		dim := f.dim
+		for i := lo; i < hi; i++ {
+			if !rf.any && !rf.pass(f, i) {
+				continue
+			}
+			s := scored{int32(i), vecmath.Dot(q, f.vecs[i*dim:(i+1)*dim])}
+			v := &vs[f.video[i]]
+			if v.count == 0 || better(s, v.best) {
+				v.best = s
+			}
+			v.sum += float64(s.score)
+			v.count++
+		}
+		parts[p] = vs
+	})
+	total := make([]videoScore, nv)
+	for _, vs := range parts {
+		for i, v := range vs {
+			if v.count == 0 {
+				continue
+			}
+			t := &total[i]
+			if t.count == 0 || better(v.best, t.best) {
+				t.best = v.best
+			}
+			t.sum += v.sum
+			t.count += v.count
+		}
+	}
+	top := topK{k: k}
+	for _, t := range total {
+		if t.count == 0 {
+			continue
+		}
+		s := t.best
+		if agg == AggMean {
+			s.score = float32(t.sum / float64(t.count))
+		}
+		top.push(s)
+	}
+	res := sortScored(top.h)
+	counts := make([]int, len(res))
+	for i, s := range res {
+		counts[i] = total[f.video[s.row]].count
+	}
+	return res, counts
+}

@@ -1,0 +1,489 @@
+package clipvec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/clipvec/clipvec/internal/ingest"
+	"github.com/clipvec/clipvec/internal/sqlite"
+	"github.com/clipvec/clipvec/internal/vecmath"
+)
+
+// Grouping and aggregation of search results.
+const (
+	// GroupByVideo returns videos instead of clips: each video once, as
+	// its best-matching segment, scored by the aggregate.
+	GroupByVideo = "video"
+	// AggMax scores a video by its best-matching segment (the default).
+	AggMax = "max"
+	// AggMean scores a video by the mean similarity of its matching
+	// segments: videos that match throughout rank above one lucky clip.
+	AggMean = "mean"
+)
+
+// DefaultK is the number of results when Query.K is 0.
+const DefaultK = 10
+
+// Filter restricts which segments a search may return. Zero fields
+// restrict nothing.
+type Filter struct {
+	// Options keeps segments of these modalities (visual, audio, ...).
+	Options []string `json:"options,omitempty"`
+	// Scopes keeps segments of these scopes (clip, video, asset).
+	Scopes []string `json:"scopes,omitempty"`
+	// Videos keeps only these videos; ExcludeVideos drops these.
+	Videos        []string `json:"videos,omitempty"`
+	ExcludeVideos []string `json:"exclude_videos,omitempty"`
+	// TimeRange keeps segments that overlap [From, To) seconds.
+	TimeRange *TimeRange `json:"time_range,omitempty"`
+}
+
+// TimeRange is a span of a video in seconds.
+type TimeRange struct {
+	From float64 `json:"from"`
+	To   float64 `json:"to"`
+}
+
+// SegmentRef names a segment by position: the segment of VideoID whose
+// time range contains At seconds, of modality Option (optional when the
+// video has only one there, or a visual one).
+type SegmentRef struct {
+	VideoID string  `json:"video_id"`
+	At      float64 `json:"at"`
+	Option  string  `json:"option,omitempty"`
+}
+
+// Query is a nearest-neighbour question. Exactly one of Vector, Like and
+// LikeVideo says what to search for.
+type Query struct {
+	// Vector searches for segments similar to this vector (any length;
+	// it is normalised). Its dimension picks the space; Model is needed
+	// only when several spaces share that dimension.
+	Vector []float32 `json:"vector,omitempty"`
+	// Like searches for segments similar to an existing clip.
+	Like *SegmentRef `json:"like,omitempty"`
+	// LikeVideo searches for segments similar to a whole video: its
+	// video-scope vector of the chosen option if it has one, otherwise
+	// the mean of its clip vectors of that option.
+	LikeVideo string `json:"like_video,omitempty"`
+	// Option picks the modality of a LikeVideo query (default: visual if
+	// the video has it, else its only option).
+	Option string `json:"option,omitempty"`
+	// Model picks the space when the query alone does not.
+	Model string `json:"model,omitempty"`
+	// K is how many results to return (DefaultK when 0).
+	K      int    `json:"k,omitempty"`
+	Filter Filter `json:"filter"`
+	// GroupBy is "" (segments) or GroupByVideo.
+	GroupBy string `json:"group_by,omitempty"`
+	// Aggregate is AggMax (default) or AggMean, with GroupByVideo.
+	Aggregate string `json:"aggregate,omitempty"`
+	// IncludeSelf keeps the query's own segment (Like) or own video
+	// (LikeVideo) in the results; by default they are left out, since
+	// they trivially match best.
+	IncludeSelf bool `json:"include_self,omitempty"`
+	// ExcludeQueryVideo leaves out every segment of the Like segment's
+	// video, to find other videos only.
+	ExcludeQueryVideo bool `json:"exclude_query_video,omitempty"`
+}
+
+// Hit is one search result.
+type Hit struct {
+	Segment
+	// Score is the cosine similarity to the query (for grouped results,
+	// the video's aggregate).
+	Score float32 `json:"score"`
+	// Filename is the video's file name, when known.
+	Filename string `json:"filename,omitempty"`
+	// Matches counts the video's matching segments (grouped results).
+	Matches int `json:"matches,omitempty"`
+}
+
+// Result is a search's answer.
+type Result struct {
+	Space Space `json:"space"`
+	// Query describes what was searched for, e.g. "visual clip 12–18 s
+	// of video X".
+	Query string `json:"query"`
+	// Searched counts the segments of the space (the exact scan reads
+	// them all).
+	Searched int   `json:"searched"`
+	Hits     []Hit `json:"hits"`
+}
+
+// Search answers q with an exact scan of the space: every vector is
+// compared, so the results are the true top K.
+func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
+	if err := validateQuery(&q); err != nil {
+		return nil, err
+	}
+	vec, sp, desc, exclude, err := db.resolve(ctx, &q)
+	if err != nil {
+		return nil, err
+	}
+	f, err := db.flatFor(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	flt := q.Filter
+	switch {
+	case q.LikeVideo != "" && !q.IncludeSelf:
+		flt.ExcludeVideos = append(slices.Clip(flt.ExcludeVideos), q.LikeVideo)
+	case q.Like != nil && q.ExcludeQueryVideo:
+		flt.ExcludeVideos = append(slices.Clip(flt.ExcludeVideos), q.Like.VideoID)
+	}
+	if q.Like != nil && q.IncludeSelf {
+		exclude = nil
+	}
+	rf := compileFilter(f, &flt, exclude)
+	threads := max(db.Threads, 1)
+	res := &Result{Space: f.space, Query: desc, Searched: f.len()}
+	var rows []scored
+	var counts []int
+	if q.GroupBy == GroupByVideo {
+		rows, counts = f.searchVideos(vec, q.K, rf, q.Aggregate, threads)
+	} else {
+		rows = f.searchClips(vec, q.K, rf, threads)
+	}
+	names, err := db.filenames(ctx, f, rows)
+	if err != nil {
+		return nil, err
+	}
+	res.Hits = make([]Hit, len(rows))
+	for i, r := range rows {
+		h := Hit{Segment: f.segment(int(r.row)), Score: r.score}
+		h.Filename = names[h.VideoID]
+		if counts != nil {
+			h.Matches = counts[i]
+		}
+		res.Hits[i] = h
+	}
+	return res, nil
+}
+
+func validateQuery(q *Query) error {
+	n := 0
+	if q.Vector != nil {
+		n++
+	}
+	if q.Like != nil {
+		n++
+	}
+	if q.LikeVideo != "" {
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("search: %w: give exactly one of a vector, a segment (like) or a video (like-video)", ErrInvalidQuery)
+	}
+	if q.K == 0 {
+		q.K = DefaultK
+	}
+	if q.K < 0 {
+		return fmt.Errorf("search: %w: k is %d, want a positive number", ErrInvalidQuery, q.K)
+	}
+	switch q.GroupBy {
+	case "", GroupByVideo:
+	default:
+		return fmt.Errorf("search: %w: group by %q, want %q or nothing", ErrInvalidQuery, q.GroupBy, GroupByVideo)
+	}
+	switch q.Aggregate {
+	case "":
+		q.Aggregate = AggMax
+	case AggMax, AggMean:
+	default:
+		return fmt.Errorf("search: %w: aggregate %q, want %q or %q", ErrInvalidQuery, q.Aggregate, AggMax, AggMean)
+	}
+	if tr := q.Filter.TimeRange; tr != nil && !(tr.From < tr.To) {
+		return fmt.Errorf("search: %w: time range %g–%g is empty", ErrInvalidQuery, tr.From, tr.To)
+	}
+	if q.Model != "" {
+		q.Model = ingest.CanonicalModel(q.Model)
+	}
+	return nil
+}
+
+// resolve turns the query into a unit vector in one space, a description,
+// and the segment ids to leave out (the query segment itself).
+func (db *DB) resolve(ctx context.Context, q *Query) (vec []float32, sp Space, desc string, exclude []int64, err error) {
+	spaces, err := db.Spaces(ctx)
+	if err != nil {
+		return nil, sp, "", nil, err
+	}
+	switch {
+	case q.Vector != nil:
+		vec = slices.Clone(q.Vector)
+		if _, err := vecmath.Normalize(vec); err != nil {
+			return nil, sp, "", nil, fmt.Errorf("search: query vector: %w", err)
+		}
+		sp, err = pickSpace(spaces, q.Model, len(vec), "a "+fmt.Sprint(len(vec))+"-d query vector")
+		return vec, sp, fmt.Sprintf("a %d-d vector", len(vec)), nil, err
+	case q.Like != nil:
+		return db.resolveLike(ctx, q, spaces)
+	default:
+		return db.resolveLikeVideo(ctx, q, spaces)
+	}
+}
+
+// pickSpace chooses the space for a query of dimension dim (0: any).
+func pickSpace(spaces []Space, model string, dim int, what string) (Space, error) {
+	var match []Space
+	for _, s := range spaces {
+		if (model == "" || s.Model == model) && (dim == 0 || s.Dim == dim) {
+			match = append(match, s)
+		}
+	}
+	switch {
+	case len(spaces) == 0:
+		return Space{}, fmt.Errorf("search: %w: the database is empty; import some embeddings first", ErrNotFound)
+	case len(match) == 1:
+		return match[0], nil
+	case len(match) == 0:
+		want := what
+		if model != "" {
+			want += " in model " + model
+		}
+		return Space{}, fmt.Errorf("search: %w: no embedding space fits %s; the database has %s", ErrInvalidQuery, want, listSpaces(spaces))
+	default:
+		return Space{}, fmt.Errorf("search: %w: %s fits several embedding spaces (%s); choose one with a model", ErrInvalidQuery, what, listSpaces(match))
+	}
+}
+
+func listSpaces(spaces []Space) string {
+	var parts []string
+	for _, s := range spaces {
+		parts = append(parts, fmt.Sprintf("%s (%d segments)", s, s.Segments))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// videoSegments loads the segments of one video (in model, if set).
+func (db *DB) videoSegments(ctx context.Context, video, model string, at *float64) ([]Segment, error) {
+	q := sqlite.SegmentQuery{VideoID: video, Model: model}
+	if at != nil {
+		q.At, q.HasAt = *at, true
+	}
+	var out []Segment
+	err := db.store.Segments(ctx, q, func(s *sqlite.Segment) error {
+		out = append(out, Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
+			Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm, Vector: slices.Clone(s.Vector)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 && at != nil {
+		// Say why: no such video, or nothing at that time.
+		if _, err := db.store.Video(ctx, video); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, string, []int64, error) {
+	ref := q.Like
+	at := ref.At
+	segs, err := db.videoSegments(ctx, ref.VideoID, q.Model, &at)
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	var clips []Segment
+	for _, s := range segs {
+		if s.Scope == ScopeClip {
+			clips = append(clips, s)
+		}
+	}
+	if len(clips) == 0 {
+		return nil, Space{}, "", nil, fmt.Errorf("search: %w: video %s has no clip at %gs%s", ErrNotFound, ref.VideoID, at, db.spanHint(ctx, ref.VideoID))
+	}
+	sp, err := oneSpace(clips, spaces, q.Model, "video "+ref.VideoID)
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	clips = inSpace(clips, sp)
+	s, err := pickOption(clips, ref.Option, fmt.Sprintf("video %s at %gs", ref.VideoID, at))
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	desc := fmt.Sprintf("%s clip %s of video %s", optionName(s.Option), span(s.Start, s.End), s.VideoID)
+	return s.Vector, sp, desc, []int64{s.ID}, nil
+}
+
+func (db *DB) resolveLikeVideo(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, string, []int64, error) {
+	segs, err := db.videoSegments(ctx, q.LikeVideo, q.Model, nil)
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	if len(segs) == 0 {
+		if _, err := db.store.Video(ctx, q.LikeVideo); err != nil {
+			return nil, Space{}, "", nil, fmt.Errorf("search: %w", err)
+		}
+		return nil, Space{}, "", nil, fmt.Errorf("search: %w: video %s has no segments%s", ErrNotFound, q.LikeVideo, inModel(q.Model))
+	}
+	sp, err := oneSpace(segs, spaces, q.Model, "video "+q.LikeVideo)
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	segs = inSpace(segs, sp)
+	first, err := pickOption(segs, q.Option, "video "+q.LikeVideo)
+	if err != nil {
+		return nil, Space{}, "", nil, err
+	}
+	opt := first.Option
+	var clips [][]float32
+	for _, s := range segs {
+		if s.Option != opt {
+			continue
+		}
+		if s.IsWhole() {
+			return s.Vector, sp, fmt.Sprintf("%s %s vector of video %s", optionName(opt), s.Scope, q.LikeVideo), nil, nil
+		}
+		clips = append(clips, s.Vector)
+	}
+	mean := vecmath.Mean(make([]float32, sp.Dim), clips)
+	if _, err := vecmath.Normalize(mean); err != nil {
+		return nil, Space{}, "", nil, fmt.Errorf("search: mean of video %s's clips: %w", q.LikeVideo, err)
+	}
+	return mean, sp, fmt.Sprintf("mean of %d %s clips of video %s", len(clips), optionName(opt), q.LikeVideo), nil, nil
+}
+
+func inModel(model string) string {
+	if model == "" {
+		return ""
+	}
+	return " in model " + model
+}
+
+// oneSpace returns the single space segs are in, or explains the choice.
+func oneSpace(segs []Segment, spaces []Space, model, what string) (Space, error) {
+	var found []Space
+	for _, s := range segs {
+		sp := Space{Model: s.Model, Dim: len(s.Vector)}
+		dup := false
+		for _, f := range found {
+			dup = dup || (f.Model == sp.Model && f.Dim == sp.Dim)
+		}
+		if !dup {
+			found = append(found, sp)
+		}
+	}
+	if len(found) > 1 {
+		for i := range found {
+			for _, s := range spaces {
+				if s.Model == found[i].Model && s.Dim == found[i].Dim {
+					found[i] = s
+				}
+			}
+		}
+		return Space{}, fmt.Errorf("search: %w: %s has vectors in several embedding spaces (%s); choose one with a model", ErrInvalidQuery, what, listSpaces(found))
+	}
+	for _, s := range spaces {
+		if s.Model == found[0].Model && s.Dim == found[0].Dim {
+			return s, nil
+		}
+	}
+	return Space{}, fmt.Errorf("search: %w: space %s vanished", ErrNotFound, found[0])
+}
+
+func inSpace(segs []Segment, sp Space) []Segment {
+	var out []Segment
+	for _, s := range segs {
+		if s.Model == sp.Model && len(s.Vector) == sp.Dim {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pickOption chooses among segments of different modalities: the one
+// asked for, else visual (or 2.7's visual-text), else the only one.
+func pickOption(segs []Segment, option, what string) (Segment, error) {
+	have := map[string]bool{}
+	for _, s := range segs {
+		have[s.Option] = true
+	}
+	if option != "" {
+		for _, s := range segs {
+			if s.Option == option {
+				return s, nil
+			}
+		}
+		return Segment{}, fmt.Errorf("search: %w: %s has no %s segment (it has %s)", ErrNotFound, what, option, optionList(have))
+	}
+	for _, pref := range []string{"visual", "visual-text"} {
+		if have[pref] {
+			for _, s := range segs {
+				if s.Option == pref {
+					return s, nil
+				}
+			}
+		}
+	}
+	if len(have) == 1 {
+		return segs[0], nil
+	}
+	return Segment{}, fmt.Errorf("search: %w: %s has segments of several options (%s); choose one", ErrInvalidQuery, what, optionList(have))
+}
+
+func optionList(have map[string]bool) string {
+	var names []string
+	for o := range have {
+		names = append(names, optionName(o))
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// optionName shows the empty option (v1.2 responses name none) readably.
+func optionName(o string) string {
+	if o == "" {
+		return "(unnamed)"
+	}
+	return o
+}
+
+func span(start, end float64) string {
+	return fmt.Sprintf("%s–%s s", trimFloat(start), trimFloat(end))
+}
+
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
+
+// spanHint says where a video's clips are, for a "no clip at" message.
+func (db *DB) spanHint(ctx context.Context, video string) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Scope: ScopeClip}, func(s *sqlite.Segment) error {
+		lo, hi = min(lo, s.Start), max(hi, s.End)
+		return nil
+	})
+	if err != nil || lo > hi {
+		return ""
+	}
+	return fmt.Sprintf(" (its clips cover %s)", span(lo, hi))
+}
+
+// filenames looks up the file names of the videos in rows.
+func (db *DB) filenames(ctx context.Context, f *flatIndex, rows []scored) (map[string]string, error) {
+	out := map[string]string{}
+	for _, r := range rows {
+		id := f.videos[f.video[r.row]]
+		if _, ok := out[id]; ok {
+			continue
+		}
+		v, err := db.store.Video(ctx, id)
+		if errors.Is(err, sqlite.ErrNotFound) {
+			out[id] = "" // deleted since the scan was loaded
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = v.Filename
+	}
+	return out, nil
+}

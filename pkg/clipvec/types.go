@@ -1,0 +1,93 @@
+package clipvec
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/clipvec/clipvec/internal/ingest"
+)
+
+// Scopes: what span of a video a segment's vector covers. Embed API v1 and
+// indexed assets call the whole video "video"; embed API v2 calls it
+// "asset".
+const (
+	ScopeClip  = "clip"
+	ScopeVideo = "video"
+	ScopeAsset = "asset"
+)
+
+// Source kinds: where a segment came from.
+const (
+	SourceEmbedTaskV1  = ingest.SourceEmbedTaskV1
+	SourceEmbedTaskV2  = ingest.SourceEmbedTaskV2
+	SourceIndexedAsset = ingest.SourceIndexedAsset
+	SourceVideo        = ingest.SourceVideo
+	SourceFile         = ingest.SourceFile
+)
+
+// Source is a segment's provenance: the kind of upstream object it came
+// from and that object's id (a task or asset id, or a file name).
+type Source struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// Segment is one embedding: a vector for a span of a video in one
+// modality ("embedding option") of one model.
+type Segment struct {
+	// ID is the store's row id (0 before import).
+	ID int64 `json:"segment_id,omitempty"`
+	// VideoID is the owning video: the upstream video, indexed-asset or
+	// embed-task id (or what --video-id said).
+	VideoID string `json:"video_id"`
+	Source  Source `json:"source"`
+	Model   string `json:"model"`
+	// Option is the modality: visual, audio, transcription (Marengo 3.x),
+	// visual-text (2.7); empty when the response named none (v1.2).
+	Option string `json:"option"`
+	// Scope is ScopeClip, ScopeVideo or ScopeAsset.
+	Scope string  `json:"scope"`
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+	// Norm is the vector's length as imported; Vector is unit length.
+	Norm   float64   `json:"norm,omitempty"`
+	Vector []float32 `json:"vector,omitempty"`
+}
+
+// IsWhole reports whether the segment covers its whole video (scope video
+// or asset).
+func (s *Segment) IsWhole() bool { return s.Scope == ScopeVideo || s.Scope == ScopeAsset }
+
+// Space is an embedding space: one model at one dimension. Vectors of
+// different spaces are never compared.
+type Space struct {
+	Model    string `json:"model"`
+	Dim      int    `json:"dim"`
+	Segments int    `json:"segments"`
+	Videos   int    `json:"videos"`
+}
+
+// String names the space as "model/dim", e.g. "marengo3.0/512".
+func (s Space) String() string { return fmt.Sprintf("%s/%d", s.Model, s.Dim) }
+
+// Video is what the store knows of a video. Zero fields are unknown.
+type Video struct {
+	ID           string          `json:"video_id"`
+	Filename     string          `json:"filename,omitempty"`
+	Duration     float64         `json:"duration,omitempty"`
+	FPS          float64         `json:"fps,omitempty"`
+	Width        int             `json:"width,omitempty"`
+	Height       int             `json:"height,omitempty"`
+	UserMetadata json.RawMessage `json:"user_metadata,omitempty"`
+	Segments     int             `json:"segments"`
+}
+
+// Stats describes a database.
+type Stats struct {
+	Path       string  `json:"path"`
+	Bytes      int64   `json:"bytes"`
+	Videos     int     `json:"videos"`
+	Segments   int     `json:"segments"`
+	Generation int64   `json:"generation"`
+	Spaces     []Space `json:"spaces"`
+}
