@@ -43,6 +43,7 @@ type pending struct {
 	start, end, norm float64
 	hasStart, hasEnd bool
 	vec              []float32
+	raw              []byte // scratch for reading vec back from a spool
 }
 
 // Decode reads every document in r — one JSON response, a JSON array of
@@ -55,6 +56,7 @@ type pending struct {
 func Decode(ctx context.Context, r io.Reader, opts Options, h Handler) (Stats, error) {
 	d := &decoder{ctx: ctx, s: newScanner(r), opts: opts, h: h, dims: map[string]int{}}
 	defer d.spool.close()
+	defer d.s.release()
 	err := d.run()
 	return d.stats, err
 }
@@ -217,10 +219,9 @@ func (d *decoder) docError(err error) error {
 // recordError reports a bad segment: fatal, or skipped under SkipInvalid.
 func (d *decoder) recordError(container byte, index, line int, err error) error {
 	e := &Error{File: d.opts.Name, Line: line, Err: err}
+	e.Record = recordName(d.doc.prefix, container, index, line)
 	if container == cRecord {
-		e.Record, e.Line = fmt.Sprintf("line %d", line), 0
-	} else {
-		e.Record = fmt.Sprintf("%s%s[%d]", d.doc.prefix, containerPath[container], index)
+		e.Line = 0
 	}
 	if !d.opts.SkipInvalid {
 		return e
@@ -716,6 +717,16 @@ func vectorKey(container byte) string {
 	return "float"
 }
 
+// recordName says where a segment was: "line 17" in a JSONL file,
+// "video_embedding.segments[3]" (behind a prefix for multi-document
+// files) in a response.
+func recordName(prefix string, container byte, index, line int) string {
+	if container == cRecord {
+		return fmt.Sprintf("line %d", line)
+	}
+	return fmt.Sprintf("%s%s[%d]", prefix, containerPath[container], index)
+}
+
 // ready reports whether the document has said enough to deliver segments
 // of container now rather than spool them until it ends.
 func (d *decoder) ready(container byte) bool {
@@ -852,11 +863,7 @@ func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) e
 		Option: p.option, Scope: p.scope, Start: p.start, End: p.end,
 		Norm: p.norm, Vector: p.vec, Line: p.line,
 	}
-	if p.container == cRecord {
-		seg.Record = fmt.Sprintf("line %d", p.line)
-	} else {
-		seg.Record = fmt.Sprintf("%s%s[%d]", d.doc.prefix, containerPath[p.container], p.index)
-	}
+	seg.prefix, seg.container, seg.index = d.doc.prefix, p.container, p.index
 	if err := d.h.Segment(seg); err != nil {
 		return err
 	}

@@ -151,10 +151,10 @@ func TestFixturesWithVectors(t *testing.T) {
 			for _, s := range c.segs {
 				got = append(got, brief(s))
 				if s.VideoID != tc.video || s.Model != tc.model || s.SourceKind != tc.kind {
-					t.Errorf("%s: video %q model %q kind %q, want %q %q %q", s.Record, s.VideoID, s.Model, s.SourceKind, tc.video, tc.model, tc.kind)
+					t.Errorf("%s: video %q model %q kind %q, want %q %q %q", s.Record(), s.VideoID, s.Model, s.SourceKind, tc.video, tc.model, tc.kind)
 				}
 				if len(s.Vector) != tc.dim || !vecmath.IsUnit(s.Vector, 1e-5) || s.Norm <= 0 {
-					t.Errorf("%s: vector %v (norm %v), want a unit %d-d vector", s.Record, s.Vector, s.Norm, tc.dim)
+					t.Errorf("%s: vector %v (norm %v), want a unit %d-d vector", s.Record(), s.Vector, s.Norm, tc.dim)
 				}
 			}
 			if g, w := strings.Join(got, ", "), strings.Join(tc.segments, ", "); g != w {
@@ -384,8 +384,8 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 	for i, s := range back.segs {
 		o := c.segs[i]
-		o.Record, s.Record, o.Line, s.Line = "", "", 0, 0
-		if fmt.Sprint(o) != fmt.Sprint(s) {
+		if o.VideoID != s.VideoID || o.Model != s.Model || o.Option != s.Option || o.Scope != s.Scope || o.Start != s.Start ||
+			o.End != s.End || o.Norm != s.Norm || o.SourceKind != s.SourceKind || o.SourceID != s.SourceID {
 			t.Errorf("segment %d:\n got %+v\nwant %+v", i, s, o)
 		}
 		for j := range s.Vector {
@@ -442,5 +442,15 @@ func writeGzip(t testing.TB, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSegmentRecordNames(t *testing.T) {
+	c, _, err := decodeFile(t, filepath.Join(fixtures, "embed_task_retrieve.json"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.segs[3].Record(); got != "video_embedding.segments[3]" {
+		t.Errorf("Record() = %q", got)
 	}
 }

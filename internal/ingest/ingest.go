@@ -34,10 +34,19 @@ type Segment struct {
 	Norm float64
 	// Vector is only valid during the Handler call: copy it to keep it.
 	Vector []float32
-	// Record says where in the file the segment was, for messages.
-	Record string
-	Line   int
+	// Line is where the segment starts in the input.
+	Line int
+
+	// where in the document, formatted only when asked (see Record): a
+	// string per segment would cost an allocation on the import's hot path.
+	prefix    string
+	container byte
+	index     int
 }
+
+// Record says where in the input the segment was, for messages:
+// "video_embedding.segments[3]", "data[0]", "line 17".
+func (s *Segment) Record() string { return recordName(s.prefix, s.container, s.index, s.Line) }
 
 // Video is what a document says about the video its segments belong to.
 // Zero values mean "not given".

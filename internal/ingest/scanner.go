@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -39,8 +40,20 @@ const scanBufSize = 256 << 10
 // maxToken bounds one number or string token; the buffer grows to hold it.
 const maxToken = 64 << 20
 
+// buffers recycles scanners' read buffers: an import of many small files
+// would otherwise allocate (and clear) 256 kB per file.
+var buffers = sync.Pool{New: func() any { b := make([]byte, scanBufSize); return &b }}
+
 func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, scanBufSize), line: 1}
+	return &scanner{r: r, buf: *buffers.Get().(*[]byte), line: 1}
+}
+
+// release returns the read buffer to the pool; s must not be used after.
+func (s *scanner) release() {
+	if b := s.buf; len(b) == scanBufSize {
+		buffers.Put(&b)
+	}
+	s.buf = nil
 }
 
 // errSyntax marks malformed or truncated JSON.
@@ -94,7 +107,7 @@ func (s *scanner) fill() bool {
 			s.rerr = fmt.Errorf("a single JSON token is longer than %d bytes", maxToken)
 			return false
 		}
-		nb := make([]byte, 2*len(s.buf))
+		nb := make([]byte, max(2*len(s.buf), scanBufSize))
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -10,18 +11,25 @@ import (
 )
 
 // spool holds segments whose document is not yet fully known (a response
-// whose model or id comes after its vectors, or that names neither) on
-// disk, so memory stays bounded whatever the document's size. Records are
-// replayed in order once the document ends.
+// whose model or id comes after its vectors, or that names neither, like
+// every embed-v2 response) until the document ends, then replays them in
+// order. It keeps up to spoolMemory bytes in memory and spills the rest to
+// an unlinked temporary file, so memory stays bounded whatever the
+// document's size.
 type spool struct {
-	f   *os.File
+	mem []byte
+	f   *os.File // non-nil once spilled
 	w   *bufio.Writer
 	n   int
 	buf []byte
 }
 
+// spoolMemory is how much a spool keeps in memory: embed responses of a
+// few minutes of video (2 kB a 512-d segment) never touch the disk.
+var spoolMemory = 64 << 20
+
 func (p *spool) add(s *pending) error {
-	if p.f == nil {
+	if p.f == nil && len(p.mem) > spoolMemory {
 		f, err := os.CreateTemp("", "clipvec-spool-*")
 		if err != nil {
 			return fmt.Errorf("create spool file: %w", err)
@@ -29,6 +37,10 @@ func (p *spool) add(s *pending) error {
 		// Unlinked at once: nothing is left behind if the process dies.
 		os.Remove(f.Name())
 		p.f, p.w = f, bufio.NewWriterSize(f, 1<<20)
+		if _, err := p.w.Write(p.mem); err != nil {
+			return err
+		}
+		p.mem = p.mem[:0]
 	}
 	b := p.buf[:0]
 	b = append(b, s.container)
@@ -53,6 +65,10 @@ func (p *spool) add(s *pending) error {
 	}
 	p.buf = b
 	p.n++
+	if p.f == nil {
+		p.mem = append(p.mem, b...)
+		return nil
+	}
 	_, err := p.w.Write(b)
 	return err
 }
@@ -68,13 +84,18 @@ func (p *spool) replay(fn func(*pending) error) error {
 	if p.n == 0 {
 		return nil
 	}
-	if err := p.w.Flush(); err != nil {
-		return fmt.Errorf("write spool: %w", err)
+	var r *bufio.Reader
+	if p.f == nil {
+		r = bufio.NewReader(bytes.NewReader(p.mem))
+	} else {
+		if err := p.w.Flush(); err != nil {
+			return fmt.Errorf("write spool: %w", err)
+		}
+		if _, err := p.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		r = bufio.NewReaderSize(p.f, 1<<20)
 	}
-	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	r := bufio.NewReaderSize(p.f, 1<<20)
 	var s pending
 	for i := 0; i < p.n; i++ {
 		if err := readPending(r, &s); err != nil {
@@ -85,13 +106,16 @@ func (p *spool) replay(fn func(*pending) error) error {
 		}
 	}
 	p.n = 0
-	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
-		return err
+	p.mem = p.mem[:0]
+	if p.f != nil {
+		if _, err := p.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if err := p.f.Truncate(0); err != nil {
+			return err
+		}
+		p.w.Reset(p.f)
 	}
-	if err := p.f.Truncate(0); err != nil {
-		return err
-	}
-	p.w.Reset(p.f)
 	return nil
 }
 
@@ -131,12 +155,19 @@ func readPending(r *bufio.Reader, s *pending) error {
 	if err != nil {
 		return err
 	}
+	if n > 1<<28 {
+		return fmt.Errorf("corrupt spool: vector of %d values", n)
+	}
+	if cap(s.raw) < int(n)*4 {
+		s.raw = make([]byte, n*4)
+	}
+	raw := s.raw[:n*4]
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return err
+	}
 	s.vec = s.vec[:0]
-	for i := uint64(0); i < n; i++ {
-		if _, err := io.ReadFull(r, b[:4]); err != nil {
-			return err
-		}
-		s.vec = append(s.vec, math.Float32frombits(binary.LittleEndian.Uint32(b[:4])))
+	for i := 0; i < len(raw); i += 4 {
+		s.vec = append(s.vec, math.Float32frombits(binary.LittleEndian.Uint32(raw[i:])))
 	}
 	return nil
 }

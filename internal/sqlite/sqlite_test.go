@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -207,5 +208,40 @@ func TestVectorCodec(t *testing.T) {
 	}
 	if _, err := sqlite.DecodeVector(nil, b[:5]); err == nil {
 		t.Error("DecodeVector accepted 5 bytes")
+	}
+}
+
+func TestNewFileUsesLargePages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var size int
+	var mode string
+	raw.QueryRow("PRAGMA page_size").Scan(&size)
+	raw.QueryRow("PRAGMA journal_mode").Scan(&mode)
+	if size != sqlite.PageSize || mode != "wal" {
+		t.Errorf("page size %d, journal mode %s; want %d, wal", size, mode, sqlite.PageSize)
+	}
+}
+
+// A segment repeated within one transaction, for a video that transaction
+// created, is replaced, not duplicated.
+func TestDuplicateInOneTransaction(t *testing.T) {
+	db := openDB(t)
+	ins, rep := write(t, db, seg("new", 0, 1, 0), seg("new", 0, 0, 1), seg("new", 6, 1, 1))
+	if ins != 2 || rep != 1 {
+		t.Fatalf("%d inserted, %d replaced; want 2, 1", ins, rep)
+	}
+	got := all(t, db)
+	if len(got) != 2 || got[0].Vector[1] != 1 {
+		t.Fatalf("segments = %+v, want 2 with the second write's vector", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Segment is a stored segment row.
@@ -40,6 +41,12 @@ type spaceKey struct {
 	dim   int
 }
 
+type segKey struct {
+	video, space  int64
+	option, scope string
+	start, end    float64
+}
+
 // Tx is one write transaction: an import of one file, typically. The
 // generation is bumped when it begins, so a rolled-back Tx leaves no
 // trace. A Tx is not safe for concurrent use.
@@ -52,39 +59,69 @@ type Tx struct {
 	videos                        map[string]int64
 	spaces                        map[spaceKey]int64
 	blob                          []byte
+	// newVideos holds the videos this transaction created, and added the
+	// segments it inserted for them: a segment of a new video can only
+	// collide with one of those, so it needs no SELECT (measured: a third
+	// of the cost of storing a 512-d segment).
+	newVideos map[int64]bool
+	added     map[segKey]int64
 
 	// Inserted and Replaced count segment upserts so far.
 	Inserted, Replaced int
 }
 
+// importStmts are the statements every import transaction runs.
+type importStmts struct {
+	once                          sync.Once
+	err                           error
+	findSeg, insertSeg, updateSeg *sql.Stmt
+}
+
+func (db *DB) prepareOnce(ctx context.Context) error {
+	st := &db.stmts
+	st.once.Do(func() {
+		prep := func(q string) *sql.Stmt {
+			if st.err != nil {
+				return nil
+			}
+			var s *sql.Stmt
+			s, st.err = db.w.PrepareContext(ctx, q)
+			return s
+		}
+		st.findSeg = prep(`SELECT id FROM segments WHERE video = ? AND space = ? AND option = ? AND scope = ? AND start_sec = ? AND end_sec = ?`)
+		st.insertSeg = prep(`INSERT INTO segments (video, space, option, scope, start_sec, end_sec, source_kind, source_id, norm, vector, gen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st.updateSeg = prep(`UPDATE segments SET source_kind = ?, source_id = ?, norm = ?, vector = ?, gen = ? WHERE id = ?`)
+	})
+	if st.err != nil {
+		return fmt.Errorf("prepare import statements: %w", st.err)
+	}
+	return nil
+}
+
 // Begin starts a write transaction (waiting up to the busy timeout for
 // another writer to finish).
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	// Before BeginTx: the writer pool has one connection, which the
+	// transaction then holds.
+	if err := db.prepareOnce(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin write: %w", err)
 	}
-	t := &Tx{ctx: ctx, tx: tx, videos: map[string]int64{}, spaces: map[spaceKey]int64{}}
+	t := &Tx{ctx: ctx, tx: tx, videos: map[string]int64{}, spaces: map[spaceKey]int64{},
+		newVideos: map[int64]bool{}, added: map[segKey]int64{}}
 	if t.gen, err = bumpGeneration(ctx, tx); err != nil {
 		tx.Rollback()
 		return nil, err
 	}
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = tx.PrepareContext(ctx, q)
-		return st
-	}
-	t.findSeg = prep(`SELECT id FROM segments WHERE video = ? AND space = ? AND option = ? AND scope = ? AND start_sec = ? AND end_sec = ?`)
-	t.insertSeg = prep(`INSERT INTO segments (video, space, option, scope, start_sec, end_sec, source_kind, source_id, norm, vector, gen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	t.updateSeg = prep(`UPDATE segments SET source_kind = ?, source_id = ?, norm = ?, vector = ?, gen = ? WHERE id = ?`)
-	if err != nil {
-		tx.Rollback()
-		return nil, fmt.Errorf("prepare import statements: %w", err)
-	}
+	// Statements prepared once on the writer connection, bound to this
+	// transaction without preparing again.
+	t.findSeg = tx.StmtContext(ctx, db.stmts.findSeg)
+	t.insertSeg = tx.StmtContext(ctx, db.stmts.insertSeg)
+	t.updateSeg = tx.StmtContext(ctx, db.stmts.updateSeg)
 	return t, nil
 }
 
@@ -113,8 +150,11 @@ func (t *Tx) videoRow(id string) (int64, error) {
 		return row, nil
 	}
 	var row int64
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO videos (video_id, gen) VALUES (?, ?)
-		ON CONFLICT (video_id) DO UPDATE SET gen = excluded.gen RETURNING id`, id, t.gen).Scan(&row)
+	err := t.tx.QueryRowContext(t.ctx, `UPDATE videos SET gen = ? WHERE video_id = ? RETURNING id`, t.gen, id).Scan(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = t.tx.QueryRowContext(t.ctx, `INSERT INTO videos (video_id, gen) VALUES (?, ?) RETURNING id`, id, t.gen).Scan(&row)
+		t.newVideos[row] = true
+	}
 	if err != nil {
 		return 0, fmt.Errorf("add video %s: %w", id, err)
 	}
@@ -151,7 +191,25 @@ func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
 	}
 	t.blob = AppendVector(t.blob[:0], s.Vector)
 	var id int64
-	err = t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id)
+	if t.newVideos[video] {
+		key := segKey{video, space, s.Option, s.Scope, s.Start, s.End}
+		if prev, ok := t.added[key]; ok {
+			id, err = prev, nil
+		} else {
+			res, err := t.insertSeg.ExecContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End,
+				s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen)
+			if err != nil {
+				return false, fmt.Errorf("insert segment: %w", err)
+			}
+			if t.added[key], err = res.LastInsertId(); err != nil {
+				return false, err
+			}
+			t.Inserted++
+			return false, nil
+		}
+	} else {
+		err = t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id)
+	}
 	switch {
 	case err == nil:
 		if _, err := t.updateSeg.ExecContext(t.ctx, s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen, id); err != nil {

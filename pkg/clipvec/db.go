@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/clipvec/clipvec/internal/sqlite"
@@ -20,9 +21,11 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
-	// mu guards flat.
-	mu   sync.Mutex
-	flat map[spaceKey]*flatIndex
+	// mu guards flat and the spaces cache.
+	mu        sync.Mutex
+	flat      map[spaceKey]*flatIndex
+	spaces    []Space
+	spacesGen int64 // generation spaces was read at; -1: not read
 }
 
 type spaceKey struct {
@@ -37,7 +40,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), flat: map[spaceKey]*flatIndex{}}, nil
+	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), flat: map[spaceKey]*flatIndex{}, spacesGen: -1}, nil
 }
 
 // Close closes the database; calling it again does nothing.
@@ -51,8 +54,21 @@ func (db *DB) Close() error {
 // Path returns the database file's path.
 func (db *DB) Path() string { return db.store.Path() }
 
-// Spaces lists the embedding spaces that hold segments.
+// Spaces lists the embedding spaces that hold segments. The list is
+// cached until the next write: counting takes a pass over the segments
+// table, which a search must not pay every time.
 func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	if db.spacesGen == gen {
+		out := slices.Clone(db.spaces)
+		db.mu.Unlock()
+		return out, nil
+	}
+	db.mu.Unlock()
 	rows, err := db.store.Spaces(ctx)
 	if err != nil {
 		return nil, err
@@ -61,7 +77,13 @@ func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
 	for i, r := range rows {
 		out[i] = Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
 	}
-	return out, nil
+	// A write may have committed since gen was read; the list is then at
+	// least as new as gen, and caching it under gen is still safe: the
+	// next call sees a newer generation and reads again.
+	db.mu.Lock()
+	db.spaces, db.spacesGen = out, gen
+	db.mu.Unlock()
+	return slices.Clone(out), nil
 }
 
 func videoFromRow(r *sqlite.Video) Video {

@@ -88,117 +88,216 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		}
 		return sum, err
 	}
-	var rejected []error
+	p := newPipeline(ctx, db.store)
+	states := make([]*fileState, 0, len(files))
 	for i, name := range files {
-		if err := ctx.Err(); err != nil {
-			return sum, err
+		if ctx.Err() != nil {
+			break
 		}
-		res := db.importFile(ctx, name, i, len(files), opts)
+		states = append(states, p.importFile(name, i, len(files), opts))
+	}
+	p.wait()
+	var rejected []error
+	for _, f := range states {
+		res := f.result(ctx)
 		sum.Files = append(sum.Files, res)
 		sum.Imported += res.Imported
 		sum.Replaced += res.Replaced
 		sum.Skipped += res.Skipped
-		if res.Err != nil {
-			if ctx.Err() != nil {
-				return sum, ctx.Err()
-			}
+		if res.Err != nil && ctx.Err() == nil {
 			sum.Rejected++
 			rejected = append(rejected, res.Err)
 		}
 	}
 	sum.Elapsed = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
 	if len(rejected) > 0 {
 		return sum, errors.Join(rejected...)
 	}
 	return sum, nil
 }
 
-func (db *DB) importFile(ctx context.Context, name string, index, files int, opts ImportOptions) FileResult {
-	res := FileResult{Name: name}
-	var r *ingest.Reader
-	var err error
-	if name == "-" {
-		stdin := opts.Stdin
-		if stdin == nil {
-			r, err = ingest.Open("-", nil)
-		} else {
-			r, err = ingest.NewReader(stdin, -1, "-")
+// ImportReader imports one stream (any shape Import reads, gzip
+// included) in one transaction. name is used in messages and as the
+// source id of responses that name none.
+func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, error) {
+	p := newPipeline(ctx, db.store)
+	f := p.importStream(name, r, -1, nil, 0, 1, opts)
+	p.wait()
+	res := f.result(ctx)
+	return res, res.Err
+}
+
+// pipeline imports files with decoding and writing on two goroutines:
+// the caller's goroutine decodes (JSON → checked unit vectors), a writer
+// goroutine applies batches to SQLite, one transaction per file. Decoding
+// runs ahead into the next file while the writer commits the last one, so
+// a directory of small files keeps both busy; a bounded pool of batches
+// holds the decoder back when the writer falls behind.
+type pipeline struct {
+	ctx    context.Context
+	events chan event
+	free   chan *batch
+	done   chan struct{}
+}
+
+type eventKind int
+
+const (
+	evBegin eventKind = iota
+	evBatch
+	evEnd
+)
+
+type event struct {
+	kind  eventKind
+	file  *fileState
+	batch *batch
+}
+
+// fileState is one input's journey through the pipeline. The decoder
+// writes res (but for the counts), decErr; the writer writes writeErr and
+// the counts. The channel hand-offs order those writes before wait
+// returns.
+type fileState struct {
+	res      FileResult
+	decErr   error
+	writeErr error
+	cancel   context.CancelFunc // stops the decoder when a write fails
+}
+
+// result turns the file's errors into FileResult.Err.
+func (f *fileState) result(ctx context.Context) FileResult {
+	res := f.res
+	switch {
+	case f.writeErr != nil:
+		res.Err = fmt.Errorf("import %s: %w", res.Name, f.writeErr)
+	case f.decErr != nil:
+		var ie *ingest.Error
+		switch {
+		case errors.As(f.decErr, &ie):
+			res.Err = &inputError{fmt.Errorf("import %w", f.decErr)}
+		case ctx.Err() != nil:
+			res.Err = ctx.Err()
+		default:
+			res.Err = fmt.Errorf("import %s: %w", res.Name, f.decErr)
 		}
-	} else {
-		r, err = ingest.Open(name, nil)
 	}
-	if err != nil {
-		res.Err = fmt.Errorf("import %s: %w", name, err)
-		return res
-	}
-	defer r.Close()
-	var progress func(int)
-	if opts.Progress != nil {
-		progress = func(n int) {
-			opts.Progress(ImportProgress{File: name, FileIndex: index, Files: files,
-				Bytes: r.Raw.N(), Size: r.Size, Segments: n})
-		}
-	}
-	if err := db.ImportReader(ctx, name, r, opts, progress, &res); err != nil {
-		res.Err = err
+	if res.Err != nil {
 		res.Imported, res.Replaced = 0, 0
 	}
 	return res
 }
 
-// ImportReader imports one stream (any shape Import reads, gzip
-// included) in one transaction, adding its counts to res. name is used in
-// messages and as the source id of responses that name none.
-func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts ImportOptions, progress func(segments int), res *FileResult) error {
-	if res == nil {
-		res = &FileResult{Name: name}
-	}
-	tx, err := db.store.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", name, err)
-	}
-	defer tx.Rollback()
+// batchSize is segments per batch handed from the decoder to the writer.
+const batchSize = 256
 
-	// Decoding (JSON → vectors) and writing (SQLite) each take about half
-	// the time, so they run on two goroutines joined by a queue of
-	// reusable batches.
-	ctx, cancel := context.WithCancel(ctx)
+func newPipeline(ctx context.Context, store *sqlite.DB) *pipeline {
+	p := &pipeline{ctx: ctx, events: make(chan event, 8), free: make(chan *batch, 6), done: make(chan struct{})}
+	for i := 0; i < cap(p.free); i++ {
+		p.free <- &batch{items: make([]item, 0, batchSize)}
+	}
+	go p.write(store)
+	return p
+}
+
+// write is the writer goroutine.
+func (p *pipeline) write(store *sqlite.DB) {
+	defer close(p.done)
+	var tx *sqlite.Tx
+	for ev := range p.events {
+		f := ev.file
+		switch ev.kind {
+		case evBegin:
+			var err error
+			if tx, err = store.Begin(p.ctx); err != nil {
+				f.writeErr = err
+				f.cancel()
+			}
+		case evBatch:
+			if tx != nil && f.writeErr == nil {
+				if err := apply(tx, ev.batch); err != nil {
+					f.writeErr = err
+					f.cancel()
+				}
+			}
+			ev.batch.items = ev.batch.items[:0]
+			p.free <- ev.batch
+		case evEnd:
+			if tx == nil {
+				continue
+			}
+			if f.writeErr == nil && f.decErr == nil {
+				if err := tx.Commit(); err != nil {
+					f.writeErr = err
+				} else {
+					f.res.Imported, f.res.Replaced = tx.Inserted, tx.Replaced
+				}
+			}
+			tx.Rollback() // no-op after a commit
+			tx = nil
+		}
+	}
+}
+
+// wait lets the writer finish everything sent so far.
+func (p *pipeline) wait() {
+	close(p.events)
+	<-p.done
+}
+
+func (p *pipeline) importFile(name string, index, files int, opts ImportOptions) *fileState {
+	var r *ingest.Reader
+	var err error
+	switch {
+	case name == "-" && opts.Stdin != nil:
+		r, err = ingest.NewReader(opts.Stdin, -1, "-")
+	default:
+		r, err = ingest.Open(name, nil)
+	}
+	if err != nil {
+		return &fileState{res: FileResult{Name: name}, decErr: err}
+	}
+	defer r.Close()
+	return p.importStream(name, r, r.Size, r.Raw, index, files, opts)
+}
+
+// importStream decodes one input into the pipeline; raw (optional) counts
+// the input's bytes for progress.
+func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, index, files int, opts ImportOptions) *fileState {
+	fctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	w := newBatchWriter(ctx, tx, cancel)
-	h := &importHandler{w: w}
-	st, decErr := ingest.Decode(ctx, r, ingest.Options{
+	f := &fileState{res: FileResult{Name: name}, cancel: cancel}
+	p.events <- event{kind: evBegin, file: f}
+	var progress func(int)
+	if opts.Progress != nil {
+		progress = func(n int) {
+			var read int64
+			if raw != nil {
+				read = raw.N()
+			}
+			opts.Progress(ImportProgress{File: name, FileIndex: index, Files: files, Bytes: read, Size: size, Segments: n})
+		}
+	}
+	h := &importHandler{ctx: fctx, p: p, file: f}
+	st, err := ingest.Decode(fctx, r, ingest.Options{
 		Name: name, VideoID: opts.VideoID, Model: opts.Model, Dim: opts.Dim,
 		SkipInvalid: opts.SkipInvalid,
 		Invalid: func(e *ingest.Error) {
-			if len(res.Invalid) < 100 {
-				res.Invalid = append(res.Invalid, e.Error())
+			if len(f.res.Invalid) < 100 {
+				f.res.Invalid = append(f.res.Invalid, e.Error())
 			}
 		},
 		Progress: progress,
 	}, h)
-	writeErr := w.close(h.cur)
-	res.Skipped += st.Skipped
-	res.QueryEmbeddings += st.QueryEmbeddings
-	switch {
-	case writeErr != nil:
-		return fmt.Errorf("import %s: %w", name, writeErr)
-	case decErr != nil:
-		var ie *ingest.Error
-		if errors.As(decErr, &ie) {
-			return &inputError{fmt.Errorf("import %w", decErr)}
-		}
-		return fmt.Errorf("import %s: %w", name, decErr)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("import %s: %w", name, err)
-	}
-	res.Imported += tx.Inserted
-	res.Replaced += tx.Replaced
-	return nil
+	h.flush()
+	f.decErr = err
+	f.res.Skipped, f.res.QueryEmbeddings = st.Skipped, st.QueryEmbeddings
+	p.events <- event{kind: evEnd, file: f}
+	return f
 }
-
-// batchSize is segments per batch handed from the decoder to the writer.
-const batchSize = 256
 
 type item struct {
 	seg   sqlite.Segment
@@ -206,37 +305,6 @@ type item struct {
 }
 
 type batch struct{ items []item }
-
-// batchWriter applies batches to a transaction on its own goroutine.
-type batchWriter struct {
-	ctx    context.Context
-	full   chan *batch
-	free   chan *batch
-	done   chan error
-	cancel context.CancelFunc
-}
-
-func newBatchWriter(ctx context.Context, tx *sqlite.Tx, cancel context.CancelFunc) *batchWriter {
-	w := &batchWriter{ctx: ctx, full: make(chan *batch, 3), free: make(chan *batch, 4), done: make(chan error, 1), cancel: cancel}
-	for i := 0; i < 4; i++ {
-		w.free <- &batch{items: make([]item, 0, batchSize)}
-	}
-	go func() {
-		var err error
-		for b := range w.full {
-			if err == nil {
-				err = apply(tx, b)
-				if err != nil {
-					cancel() // stop the decoder
-				}
-			}
-			b.items = b.items[:0]
-			w.free <- b
-		}
-		w.done <- err
-	}()
-	return w
-}
 
 func apply(tx *sqlite.Tx, b *batch) error {
 	for i := range b.items {
@@ -254,42 +322,33 @@ func apply(tx *sqlite.Tx, b *batch) error {
 	return nil
 }
 
-// next returns an empty batch, waiting for the writer to free one.
-func (w *batchWriter) next() (*batch, error) {
-	select {
-	case b := <-w.free:
-		return b, nil
-	case <-w.ctx.Done():
-		return nil, w.ctx.Err()
-	}
-}
-
-// close sends the last batch and waits for the writer.
-func (w *batchWriter) close(last *batch) error {
-	if last != nil && len(last.items) > 0 {
-		w.full <- last
-	}
-	close(w.full)
-	return <-w.done
-}
-
-// importHandler copies decoded segments into batches.
+// importHandler copies decoded segments into batches for the writer.
 type importHandler struct {
-	w   *batchWriter
-	cur *batch
+	ctx  context.Context
+	p    *pipeline
+	file *fileState
+	cur  *batch
+}
+
+func (h *importHandler) flush() {
+	if h.cur != nil && len(h.cur.items) > 0 {
+		h.p.events <- event{kind: evBatch, file: h.file, batch: h.cur}
+	} else if h.cur != nil {
+		h.p.free <- h.cur
+	}
+	h.cur = nil
 }
 
 func (h *importHandler) slot() (*item, error) {
 	if h.cur != nil && len(h.cur.items) == cap(h.cur.items) {
-		h.w.full <- h.cur
-		h.cur = nil
+		h.flush()
 	}
 	if h.cur == nil {
-		b, err := h.w.next()
-		if err != nil {
-			return nil, err
+		select {
+		case h.cur = <-h.p.free:
+		case <-h.ctx.Done():
+			return nil, h.ctx.Err()
 		}
-		h.cur = b
 	}
 	n := len(h.cur.items)
 	h.cur.items = h.cur.items[:n+1]
