@@ -101,9 +101,7 @@ The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 (import rejected a file), 130 interrupted.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)", EnvVars: []string{"CLIPVEC_DB"}},
-		},
+		Flags: []cli.Flag{dbFlag()},
 		Commands: []*cli.Command{
 			importCommand(e),
 			searchCommand(e),
@@ -127,6 +125,10 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 	app.Version = version
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		if c.Name != "quickstart" {
+			// --db is accepted before or after the command name.
+			c.Flags = append(c.Flags, dbFlag())
+		}
 	}
 	return app
 }
@@ -157,9 +159,22 @@ func defaultDBHint() string {
 	return "$XDG_DATA_HOME/clipvec/clipvec.db (~/.local/share/clipvec/clipvec.db)"
 }
 
-// openDB opens the database the flags name.
+func dbFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)", EnvVars: []string{"CLIPVEC_DB"}}
+}
+
+// openDB opens the database the flags name: --db after the command, else
+// before it, else $CLIPVEC_DB, else the default.
 func openDB(c *cli.Context) (*clipvec.DB, error) {
-	path := c.String("db")
+	path := ""
+	for _, ctx := range c.Lineage() {
+		if ctx.Command != nil || ctx.App != nil {
+			if v := ctx.String("db"); v != "" {
+				path = v
+				break
+			}
+		}
+	}
 	if path == "" {
 		var err error
 		if path, err = defaultDBPath(); err != nil {

@@ -59,25 +59,27 @@ Examples:
 				return err
 			}
 			defer db.Close()
-			bar := newProgressBar(e.stderr)
+			pb := newProgressBar(e.stderr)
 			if c.Bool("quiet") || c.Bool("json") {
-				bar.on = false
+				pb.on = false
 			}
 			start := time.Now()
 			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
 				VideoID: c.String("video-id"), Model: c.String("model"), Dim: c.Int("dim"),
 				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin,
 				Progress: func(p clipvec.ImportProgress) {
-					frac := 0.0
+					// Progress through the files, and through the current
+					// file by bytes when its size is known.
+					frac := float64(p.FileIndex) / float64(p.Files)
 					if p.Size > 0 {
-						frac = float64(p.Bytes) / float64(p.Size)
+						frac += float64(p.Bytes) / float64(p.Size) / float64(p.Files)
 					}
-					rate := float64(p.Segments) / time.Since(start).Seconds()
-					bar.update("importing %d/%d %s %s %s segments (%s/s)", p.FileIndex+1, p.Files,
-						filepath.Base(p.File), bar2(frac, p.Size), count(int64(p.Segments)), count(int64(rate)))
+					rate := float64(p.TotalSegments) / time.Since(start).Seconds()
+					pb.update("importing %s %3.0f%% file %d/%d %s: %s segments (%s/s)", bar(frac, 20), 100*frac,
+						p.FileIndex+1, p.Files, filepath.Base(p.File), count(int64(p.TotalSegments)), count(int64(rate)))
 				},
 			})
-			bar.done()
+			pb.done()
 			if sum != nil && len(sum.Files) > 0 {
 				if c.Bool("json") {
 					if werr := writeJSON(e.stdout, importJSON(sum)); werr != nil {
@@ -90,13 +92,6 @@ Examples:
 			return err
 		},
 	}
-}
-
-func bar2(frac float64, size int64) string {
-	if size <= 0 {
-		return ""
-	}
-	return bar(frac, 20)
 }
 
 type fileJSON struct {
@@ -139,6 +134,7 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {
 		rate = fmt.Sprintf(" in %.2fs (%s segments/s)", s, count(int64(float64(segs)/s)))
 	}
-	fmt.Fprintf(w, "%d files: imported %s, replaced %s, skipped %s, rejected %d files%s\n",
-		len(sum.Files), count(int64(sum.Imported)), count(int64(sum.Replaced)), count(int64(sum.Skipped)), sum.Rejected, rate)
+	fmt.Fprintf(w, "%s: imported %s, replaced %s, skipped %s, rejected %s%s\n",
+		plural(len(sum.Files), "file"), count(int64(sum.Imported)), count(int64(sum.Replaced)), count(int64(sum.Skipped)),
+		plural(sum.Rejected, "file"), rate)
 }

@@ -121,9 +121,10 @@ Explore the same database:
    clipvec stats
    clipvec videos
    clipvec search --like %s@%g --option audio -k 10
-   clipvec search --vector testdata/sample/queries.json --json    # (the first topic query)
+   clipvec search --vector testdata/sample/queries.json#%s --group-by video
    clipvec search --like-video %s --agg mean --json
-`, path, clipVideo.ID, at, likeVideo.ID)
+
+`, path, clipVideo.ID, at, clipVideo.Topic, likeVideo.ID)
 			return nil
 		},
 	}

@@ -23,7 +23,9 @@ func searchCommand(e *env) *cli.Command {
                          modality with --option when it has several there
    --like-video VIDEO    a whole video: its video-scope vector, else the mean
                          of its clips (--option picks the modality)
-   --vector FILE|-       a JSON array of numbers, or a saved embed response
+   --vector FILE|-       a JSON array of numbers, {"vector": [...]}, or a saved
+                         embed response; FILE#NAME or FILE#N picks one query
+                         of a file of several (testdata/sample/queries.json)
 
 Similarity is cosine, computed exactly against every vector of the query's
 embedding space (model + dimension). Results are clips unless --group-by
@@ -36,6 +38,7 @@ Examples:
    clipvec search --like 663e16ac4d11aff765088b3a@1:05 --option audio --modality visual -k 20
    clipvec search --like-video 663e16ac4d11aff765088b3a --agg mean
    clipvec search --vector query.json --video a --video b --from 30 --to 90 --json
+   clipvec search --vector testdata/sample/queries.json#surfing
    clipvec search --like v1@12 --other-videos --group-by video`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "like", Usage: "query by the clip at `VIDEO@TIME`"},
@@ -195,7 +198,15 @@ func parseTime(s string) (float64, error) {
 	return total, nil
 }
 
-func readVector(path string, stdin io.Reader) ([]float32, string, error) {
+// readVector reads --vector FILE, FILE#PICK (one query of a file of
+// several) or - (stdin).
+func readVector(arg string, stdin io.Reader) ([]float32, string, error) {
+	path, pick := arg, ""
+	if i := strings.LastIndexByte(arg, '#'); i > 0 {
+		if _, err := os.Stat(arg); err != nil {
+			path, pick = arg[:i], arg[i+1:]
+		}
+	}
 	var r io.Reader = stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -205,9 +216,9 @@ func readVector(path string, stdin io.Reader) ([]float32, string, error) {
 		defer f.Close()
 		r = f
 	}
-	vec, model, err := ingest.QueryVector(r)
+	vec, model, err := ingest.QueryVector(r, pick)
 	if err != nil {
-		return nil, "", usagef("search: --vector %s: %v", path, err)
+		return nil, "", usagef("search: --vector %s: %v", arg, err)
 	}
 	return vec, model, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // maxQueryBytes bounds a query-vector file: a vector is a few kilobytes.
@@ -16,7 +18,11 @@ const maxQueryBytes = 16 << 20
 // response with one item (data[0].embedding), or a v1 POST /embed
 // response (text_embedding, then image_embedding, segments[0].float).
 // model is the response's model_name when it names one.
-func QueryVector(r io.Reader) (vec []float32, model string, err error) {
+//
+// A file of several query vectors — a JSON array of objects with a
+// "vector" (like testdata/sample/queries.json) — needs pick: an index
+// ("0") or the value of one of the objects' string fields ("surfing").
+func QueryVector(r io.Reader, pick string) (vec []float32, model string, err error) {
 	body, err := io.ReadAll(io.LimitReader(r, maxQueryBytes+1))
 	if err != nil {
 		return nil, "", err
@@ -27,6 +33,13 @@ func QueryVector(r io.Reader) (vec []float32, model string, err error) {
 	var raw any
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrSyntax, err)
+	}
+	if arr, ok := raw.([]any); ok && len(arr) > 0 {
+		if _, isObject := arr[0].(map[string]any); isObject {
+			if raw, err = pickQuery(arr, pick); err != nil {
+				return nil, "", err
+			}
+		}
 	}
 	switch v := raw.(type) {
 	case []any:
@@ -73,7 +86,16 @@ func numbers(arr []any) ([]float32, error) {
 	for i, x := range arr {
 		f, ok := x.(float64)
 		if !ok {
-			return nil, &valueError{index: i, what: fmt.Sprintf("%T", x)}
+			what := "a " + fmt.Sprintf("%T", x)
+			switch x.(type) {
+			case nil:
+				what = "null"
+			case string:
+				what = "a string"
+			case bool:
+				what = "a boolean"
+			}
+			return nil, &valueError{index: i, what: what}
 		}
 		out[i] = float32(f)
 	}
@@ -81,4 +103,37 @@ func numbers(arr []any) ([]float32, error) {
 		return nil, errors.New("query vector is empty")
 	}
 	return out, nil
+}
+
+// pickQuery chooses one object of an array of query objects.
+func pickQuery(arr []any, pick string) (any, error) {
+	var names []string
+	for i, el := range arr {
+		obj, ok := el.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: array element %d is not an object", ErrUnknownShape, i)
+		}
+		if pick == strconv.Itoa(i) {
+			return obj, nil
+		}
+		name := ""
+		for _, key := range []string{"topic", "name", "id", "text"} {
+			if s, ok := obj[key].(string); ok {
+				if s == pick {
+					return obj, nil
+				}
+				if name == "" {
+					name = s
+				}
+			}
+		}
+		names = append(names, name)
+	}
+	if pick == "" && len(arr) == 1 {
+		return arr[0], nil
+	}
+	if pick != "" {
+		return nil, fmt.Errorf("no query %q in the file; it has %d: %s (or pick by index 0–%d)", pick, len(arr), strings.Join(names, ", "), len(arr)-1)
+	}
+	return nil, fmt.Errorf("the file holds %d query vectors (%s): pick one with FILE#NAME or FILE#INDEX", len(arr), strings.Join(names, ", "))
 }

@@ -66,7 +66,7 @@ func (db *DB) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Expo
 	}
 	exportVideo := func(video string) error {
 		last := ""
-		err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, ByVideo: true}, func(s *sqlite.Segment) error {
+		err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
 			if s.VideoID != last {
 				last = s.VideoID
 				if err := writeVideo(s.VideoID); err != nil {

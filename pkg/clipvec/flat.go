@@ -80,7 +80,7 @@ func loadFlat(ctx context.Context, store *sqlite.DB, sp Space) (*flatIndex, erro
 	options := dict{map[string]uint8{}, &f.options}
 	scopes := dict{map[string]uint8{}, &f.scopes}
 	kinds := dict{map[string]uint8{}, &f.kinds}
-	err = store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim}, func(s *sqlite.Segment) error {
+	err = store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim, Order: sqlite.OrderGeneration}, func(s *sqlite.Segment) error {
 		vi, ok := f.videoIdx[s.VideoID]
 		if !ok {
 			vi = int32(len(f.videos))

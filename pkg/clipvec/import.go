@@ -41,6 +41,7 @@ type ImportProgress struct {
 	FileIndex, Files int   // 0-based index of File among Files
 	Bytes, Size      int64 // raw bytes read of File and its size (-1: unknown)
 	Segments         int   // segments of File decoded so far
+	TotalSegments    int   // segments of all files decoded so far
 }
 
 // FileResult is what happened to one input.
@@ -141,6 +142,7 @@ type pipeline struct {
 	events chan event
 	free   chan *batch
 	done   chan struct{}
+	total  int // segments decoded, all files (decoder goroutine only)
 }
 
 type eventKind int
@@ -278,8 +280,10 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 			if raw != nil {
 				read = raw.N()
 			}
-			opts.Progress(ImportProgress{File: name, FileIndex: index, Files: files, Bytes: read, Size: size, Segments: n})
+			opts.Progress(ImportProgress{File: name, FileIndex: index, Files: files, Bytes: read, Size: size,
+				Segments: n, TotalSegments: p.total + n})
 		}
+		progress(0)
 	}
 	h := &importHandler{ctx: fctx, p: p, file: f}
 	st, err := ingest.Decode(fctx, r, ingest.Options{
@@ -295,6 +299,10 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 	h.flush()
 	f.decErr = err
 	f.res.Skipped, f.res.QueryEmbeddings = st.Skipped, st.QueryEmbeddings
+	if progress != nil {
+		progress(st.Segments)
+	}
+	p.total += st.Segments
 	p.events <- event{kind: evEnd, file: f}
 	return f
 }
