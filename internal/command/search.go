@@ -9,7 +9,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clipvec/clipvec/internal/ingest"
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
@@ -216,7 +215,7 @@ func readVector(arg string, stdin io.Reader) ([]float32, string, error) {
 		defer f.Close()
 		r = f
 	}
-	vec, model, err := ingest.QueryVector(r, pick)
+	vec, model, err := clipvec.ReadQueryVector(r, pick)
 	if err != nil {
 		return nil, "", usagef("search: --vector %s: %v", arg, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -486,4 +487,14 @@ func (db *DB) filenames(ctx context.Context, f *flatIndex, rows []scored) (map[s
 		out[id] = v.Filename
 	}
 	return out, nil
+}
+
+// ReadQueryVector reads one query vector from r: a JSON array of numbers,
+// an object with a "vector" or "embedding" array, or a saved embed
+// response with one embedding (embed-v2 data[0].embedding, v1
+// text_embedding or image_embedding). A file of several query objects
+// needs pick, an index or a name. model is the response's model_name,
+// canonicalised, when it names one.
+func ReadQueryVector(r io.Reader, pick string) (vec []float32, model string, err error) {
+	return ingest.QueryVector(r, pick)
 }
