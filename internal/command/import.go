@@ -129,6 +129,9 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 			fmt.Fprintf(w, "note: %s: left out %d text/image query embeddings (not video segments)\n", f.Name, f.QueryEmbeddings)
 		}
 	}
+	for _, sp := range sum.NewSpaces {
+		fmt.Fprintf(w, "note: %s vectors now come in another dimension too: %s is a separate space, never compared with the others (fine for marengo3.5's 128/256/512; otherwise check the input)\n", sp.Model, sp)
+	}
 	segs := sum.Imported + sum.Replaced
 	rate := ""
 	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {

@@ -32,6 +32,7 @@ type flatIndex struct {
 
 	videos   []string
 	videoIdx map[string]int32
+	files    []string // file name per video index ("" unknown)
 	options  []string
 	scopes   []string
 	kinds    []string
@@ -113,6 +114,16 @@ func loadFlat(ctx context.Context, store *sqlite.DB, sp Space) (*flatIndex, erro
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load space %s: %w", sp, err)
+	}
+	videos, err := store.Videos(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load space %s: %w", sp, err)
+	}
+	f.files = make([]string, len(f.videos))
+	for _, v := range videos {
+		if i, ok := f.videoIdx[v.ID]; ok {
+			f.files[i] = v.Filename
+		}
 	}
 	return f, nil
 }
@@ -309,6 +320,7 @@ func chunks(n, threads int, fn func(part, lo, hi int)) {
 // searchClips returns the k rows most similar to q that pass rf, best
 // first.
 func (f *flatIndex) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
+	k = min(k, f.len())
 	parts := make([]topK, max(threads, 1))
 	chunks(f.len(), threads, func(p, lo, hi int) {
 		t := topK{k: k, h: make([]scored, 0, k)}
@@ -399,7 +411,7 @@ func (f *flatIndex) searchVideos(q []float32, k int, rf *rowFilter, agg string, 
 			t.count += v.count
 		}
 	}
-	top := topK{k: k}
+	top := topK{k: min(k, nv)}
 	for _, t := range total {
 		if t.count == 0 {
 			continue

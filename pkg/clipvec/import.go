@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/clipvec/clipvec/internal/ingest"
@@ -68,6 +69,11 @@ type ImportSummary struct {
 	Skipped  int           `json:"skipped"`
 	Rejected int           `json:"rejected"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
+	// NewSpaces lists the embedding spaces this import created for a model
+	// that already had vectors of another dimension: legitimate for
+	// Marengo 3.5 (128, 256 or 512), a likely mistake otherwise, since
+	// vectors of different spaces are never compared.
+	NewSpaces []Space `json:"new_spaces,omitempty"`
 }
 
 // Import reads files, directories (recursively: *.json, *.jsonl,
@@ -87,6 +93,14 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		if errors.Is(err, fs.ErrNotExist) {
 			return sum, fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
+		return sum, err
+	}
+	if len(files) == 0 {
+		return sum, fmt.Errorf("import %s: %w: no .json, .jsonl or .ndjson files (optionally .gz) there",
+			strings.Join(paths, " "), ErrNotFound)
+	}
+	before, err := db.Spaces(ctx)
+	if err != nil {
 		return sum, err
 	}
 	p := newPipeline(ctx, db.store)
@@ -114,10 +128,30 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
+	if after, err := db.Spaces(ctx); err == nil {
+		sum.NewSpaces = splitSpaces(before, after)
+	}
 	if len(rejected) > 0 {
 		return sum, errors.Join(rejected...)
 	}
 	return sum, nil
+}
+
+// splitSpaces returns the spaces of after that are not in before and whose
+// model before had at another dimension.
+func splitSpaces(before, after []Space) []Space {
+	var out []Space
+	for _, a := range after {
+		known, sameModel := false, false
+		for _, b := range before {
+			known = known || (b.Model == a.Model && b.Dim == a.Dim)
+			sameModel = sameModel || b.Model == a.Model
+		}
+		if !known && sameModel {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // ImportReader imports one stream (any shape Import reads, gzip

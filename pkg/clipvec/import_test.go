@@ -361,3 +361,30 @@ func TestDelete(t *testing.T) {
 		}
 	}
 }
+
+func TestImportReportsSplitSpaces(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	dir := t.TempDir()
+	synth{seed: 30, model: "marengo3.0", dim: 16, videos: 1, clips: 2, options: []string{"visual"}}.write(t, filepath.Join(dir, "a.jsonl"))
+	synth{seed: 31, model: "marengo3.0", dim: 15, videos: 1, clips: 2, options: []string{"visual"}}.write(t, filepath.Join(dir, "b.jsonl"))
+	if sum, err := db.Import(ctx, []string{filepath.Join(dir, "a.jsonl")}, clipvec.ImportOptions{}); err != nil || len(sum.NewSpaces) != 0 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	sum, err := db.Import(ctx, []string{filepath.Join(dir, "b.jsonl")}, clipvec.ImportOptions{})
+	if err != nil || len(sum.NewSpaces) != 1 || sum.NewSpaces[0].String() != "marengo3.0/15" {
+		t.Fatalf("NewSpaces = %+v (%v), want marengo3.0/15", sum.NewSpaces, err)
+	}
+	t.Run("ErrNotFoundEmptyDir", func(t *testing.T) {
+		_, err := db.Import(ctx, []string{t.TempDir()}, clipvec.ImportOptions{})
+		if !errors.Is(err, clipvec.ErrNotFound) || !strings.Contains(err.Error(), "no .json") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("HugeK", func(t *testing.T) {
+		res, err := db.Search(ctx, clipvec.Query{Vector: randQuery(1, 16), K: 1 << 40})
+		if err != nil || len(res.Hits) != 2 {
+			t.Fatalf("%v %v", res, err)
+		}
+	})
+}

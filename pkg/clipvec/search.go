@@ -2,7 +2,6 @@ package clipvec
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -150,14 +149,9 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	} else {
 		rows = f.searchClips(vec, q.K, rf, threads)
 	}
-	names, err := db.filenames(ctx, f, rows)
-	if err != nil {
-		return nil, err
-	}
 	res.Hits = make([]Hit, len(rows))
 	for i, r := range rows {
-		h := Hit{Segment: f.segment(int(r.row)), Score: r.score}
-		h.Filename = names[h.VideoID]
+		h := Hit{Segment: f.segment(int(r.row)), Score: r.score, Filename: f.files[f.video[r.row]]}
 		if counts != nil {
 			h.Matches = counts[i]
 		}
@@ -466,27 +460,6 @@ func (db *DB) spanHint(ctx context.Context, video string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (its clips cover %s)", span(lo, hi))
-}
-
-// filenames looks up the file names of the videos in rows.
-func (db *DB) filenames(ctx context.Context, f *flatIndex, rows []scored) (map[string]string, error) {
-	out := map[string]string{}
-	for _, r := range rows {
-		id := f.videos[f.video[r.row]]
-		if _, ok := out[id]; ok {
-			continue
-		}
-		v, err := db.store.Video(ctx, id)
-		if errors.Is(err, sqlite.ErrNotFound) {
-			out[id] = "" // deleted since the scan was loaded
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = v.Filename
-	}
-	return out, nil
 }
 
 // ReadQueryVector reads one query vector from r: a JSON array of numbers,
