@@ -151,3 +151,58 @@ func BenchmarkDot512(b *testing.B) {
 	}
 	_ = s
 }
+
+func TestDotInt8AgreesWithReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 3, 7, 8, 15, 16, 31, 32, 33, 63, 64, 511, 512, 1023, 1024} {
+		a, b := make([]int8, n), make([]int8, n)
+		for trial := 0; trial < 20; trial++ {
+			for i := range a {
+				a[i], b[i] = int8(r.IntN(255)-127), int8(r.IntN(255)-127)
+			}
+			if trial == 0 { // extremes
+				for i := range a {
+					a[i], b[i] = -127, -127
+				}
+			}
+			var want int32
+			for i := range a {
+				want += int32(a[i]) * int32(b[i])
+			}
+			if got := vecmath.DotInt8(a, b); got != want {
+				t.Fatalf("n=%d: DotInt8 = %d, want %d", n, got, want)
+			}
+			if got := vecmath.DotInt8Go(a, b); got != want {
+				t.Fatalf("n=%d: DotInt8Go = %d, want %d", n, got, want)
+			}
+		}
+	}
+}
+
+func TestQuantizeInt8(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	a, b := randVec(r, 512), randVec(r, 512)
+	vecmath.Normalize(a)
+	vecmath.Normalize(b)
+	qa, qb := make([]int8, 512), make([]int8, 512)
+	sa, sb := vecmath.QuantizeInt8(qa, a), vecmath.QuantizeInt8(qb, b)
+	approx := float64(vecmath.DotInt8(qa, qb)) * float64(sa) * float64(sb)
+	if d := math.Abs(approx - exactDot(a, b)); d > 0.01 {
+		t.Errorf("quantized dot %.5f, exact %.5f: error %.5f", approx, exactDot(a, b), d)
+	}
+	if s := vecmath.QuantizeInt8(qa, make([]float32, 512)); s != 0 {
+		t.Errorf("zero vector scale %v", s)
+	}
+}
+
+func BenchmarkDotInt8_512(b *testing.B) {
+	x, y := make([]int8, 512), make([]int8, 512)
+	for i := range x {
+		x[i], y[i] = int8(i), int8(-i)
+	}
+	var s int32
+	for b.Loop() {
+		s += vecmath.DotInt8(x, y)
+	}
+	_ = s
+}

@@ -1,0 +1,561 @@
+package hnsw
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Snapshot file format, version 1. All integers little-endian.
+//
+//	offset 0   magic "CLIPVHNS"
+//	       8   version      uint32 (1)
+//	      12   header size  uint32 (H)
+//	      16   header       H bytes (see header)
+//	  16 + H   header CRC   uint32 (CRC-32C of the header)
+//	  20 + H   padding to 8
+//	then sections until the end section:
+//	           id           uint32
+//	           flags        uint32 (0)
+//	           size         uint64 (S)
+//	           payload      S bytes, then padding to 8
+//	           CRC          uint32 (CRC-32C of the payload), padding uint32
+//
+// The end section has id 0 and an 8-byte payload: the number of sections
+// before it, so a file cut at a section boundary is caught.
+//
+// Section payloads are the graph's arrays as they are in memory
+// (vectors, links, ...), aligned to 8 bytes, so Load reads the file with
+// one read and points the arrays at the buffer without parsing a value.
+// Sections with ids of 1000 and up belong to the caller (Save's extra):
+// the engine stores the columns it filters on there, so one file holds
+// everything a space needs.
+const (
+	magic          = "CLIPVHNS"
+	formatVersion  = 1
+	firstUserID    = 1000
+	maxHeaderBytes = 4096
+)
+
+const (
+	secEnd = iota
+	secVectors
+	secLabels
+	secLevels
+	secLinks0
+	secUpper
+	secDead
+	secQVectors
+	secQScale
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// littleEndian: sections hold arrays exactly as they are in memory, which
+// is the file's byte order only on little-endian machines (amd64, arm64).
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// ErrCorrupt is wrapped by every error Load returns for a file that is
+// not a valid snapshot (truncated, bit flips, wrong magic, inconsistent
+// counts). A corrupt snapshot is never partly loaded.
+var ErrCorrupt = errors.New("corrupt snapshot")
+
+// ErrVersion is returned for a snapshot written by a newer format.
+var ErrVersion = errors.New("unsupported snapshot version")
+
+// header is the fixed part of a snapshot.
+type header struct {
+	Dim            uint32
+	M              uint32
+	EfConstruction uint32
+	EfSearch       uint32
+	Seed           uint64
+	Quantize       uint32
+	Entry          uint32
+	Top            uint32
+	_              uint32
+	Count          uint64
+	Deleted        uint64
+	Generation     int64
+}
+
+// Section is a caller's block of bytes stored in a snapshot.
+type Section struct {
+	ID   uint32 // 1000 or more
+	Data []byte
+}
+
+// Save writes the graph and extra to path atomically: to a temporary file
+// in the same directory, synced, renamed over path, and the directory
+// synced, so a crash leaves either the old file or the new one. Inserts
+// and deletes wait while it writes; searches do not.
+func (g *Graph) Save(path string, generation int64, extra ...Section) (err error) {
+	if !littleEndian {
+		return errors.New("save snapshot: snapshots are little-endian and this machine is not")
+	}
+	for _, s := range extra {
+		if s.ID < firstUserID {
+			return fmt.Errorf("save snapshot: section id %d is reserved (use %d or more)", s.ID, firstUserID)
+		}
+	}
+	g.writeMu.Lock()
+	defer g.writeMu.Unlock()
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	w := &snapWriter{w: bufio.NewWriterSize(f, 4<<20)}
+	w.graph(g, generation, extra)
+	if w.err != nil {
+		return fmt.Errorf("save snapshot: %w", w.err)
+	}
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("save snapshot: %w", err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// CleanTemp removes temporary files a crashed Save left in dir.
+func CleanTemp(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
+
+type snapWriter struct {
+	w   *bufio.Writer
+	n   int64
+	err error
+	pad [8]byte
+}
+
+func (w *snapWriter) write(b []byte) {
+	if w.err != nil {
+		return
+	}
+	var n int
+	n, w.err = w.w.Write(b)
+	w.n += int64(n)
+}
+
+func (w *snapWriter) align() {
+	if r := w.n % 8; r != 0 {
+		w.write(w.pad[:8-r])
+	}
+}
+
+func (w *snapWriter) u32(v uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	w.write(b[:])
+}
+
+func (w *snapWriter) u64(v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	w.write(b[:])
+}
+
+func (w *snapWriter) section(id uint32, payload []byte) {
+	w.u32(id)
+	w.u32(0)
+	w.u64(uint64(len(payload)))
+	w.write(payload)
+	w.align()
+	w.u32(crc32.Checksum(payload, castagnoli))
+	w.u32(0)
+}
+
+// bytesOf views a slice of fixed-size values as its bytes (little-endian
+// on every platform Go runs clipvec on; see the package doc).
+func bytesOf[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
+	n := int(g.count.Load())
+	ep, top := g.entryPoint()
+	h := header{
+		Dim: uint32(g.dim), M: uint32(g.m), EfConstruction: uint32(g.cfg.EfConstruction), EfSearch: uint32(g.cfg.EfSearch),
+		Seed: g.cfg.Seed, Entry: ep, Top: uint32(top), Count: uint64(n), Deleted: uint64(g.deleted.Load()), Generation: generation,
+	}
+	if g.cfg.Quantize {
+		h.Quantize = 1
+	}
+	hb := make([]byte, binary.Size(h))
+	binary.Encode(hb, binary.LittleEndian, h)
+	w.write([]byte(magic))
+	w.u32(formatVersion)
+	w.u32(uint32(len(hb)))
+	w.write(hb)
+	w.u32(crc32.Checksum(hb, castagnoli))
+	w.align()
+
+	sections := 0
+	sec := func(id uint32, b []byte) {
+		w.section(id, b)
+		sections++
+	}
+	sec(secVectors, bytesOf(g.vecs[:n*g.dim]))
+	sec(secLabels, bytesOf(g.labels[:n]))
+	sec(secLevels, g.levels[:n])
+	// Link lists are copied under each node's lock so a list is never
+	// written half-updated (inserts are stopped, but be safe).
+	links := make([]uint32, 0, n*(g.m0+1))
+	links = append(links, g.links0[:n*(g.m0+1)]...)
+	sec(secLinks0, bytesOf(links))
+	var upper []uint32
+	for i := 0; i < n; i++ {
+		upper = append(upper, g.upper[i]...)
+	}
+	sec(secUpper, bytesOf(upper))
+	sec(secDead, bytesOf(g.dead[:(n+63)/64]))
+	if g.cfg.Quantize {
+		sec(secQVectors, bytesOf(g.qvecs[:n*g.dim]))
+		sec(secQScale, bytesOf(g.qscale[:n]))
+	}
+	for _, s := range extra {
+		sec(s.ID, s.Data)
+	}
+	var end [8]byte
+	binary.LittleEndian.PutUint64(end[:], uint64(sections))
+	w.section(secEnd, end[:])
+}
+
+// Load reads a snapshot with one read of the whole file and points the
+// graph's arrays at that buffer (no per-vector parsing), after checking
+// every CRC and that every count, level and link is in range: a damaged
+// file gives an error wrapping ErrCorrupt, never a panic or a graph that
+// could crash a search. It returns the generation the snapshot was saved
+// at and the caller's sections.
+func Load(path string) (g *Graph, generation int64, extra []Section, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	size := info.Size()
+	if size > math.MaxInt-8 {
+		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w: size %d", path, ErrCorrupt, size)
+	}
+	// An []uint64 backing keeps every section 8-byte aligned in memory.
+	backing := make([]uint64, (size+7)/8)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(backing))), len(backing)*8)[:size]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
+	}
+	g, generation, extra, err = Decode(buf)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
+	}
+	return g, generation, extra, nil
+}
+
+// Decode builds a graph from a snapshot held in buf, which must be 8-byte
+// aligned and is used, not copied: the graph's arrays point into it.
+func Decode(buf []byte) (*Graph, int64, []Section, error) {
+	if !littleEndian {
+		return nil, 0, nil, errors.New("snapshots are little-endian and this machine is not")
+	}
+	if len(buf) > 0 && uintptr(unsafe.Pointer(&buf[0]))%8 != 0 {
+		return nil, 0, nil, errors.New("decode snapshot: buffer not 8-byte aligned")
+	}
+	d := &snapReader{buf: buf}
+	if len(buf) < 16 || string(buf[:8]) != magic {
+		return nil, 0, nil, fmt.Errorf("%w: not a clipvec graph snapshot", ErrCorrupt)
+	}
+	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
+		if v > formatVersion {
+			return nil, 0, nil, fmt.Errorf("%w %d (this clipvec reads %d)", ErrVersion, v, formatVersion)
+		}
+		return nil, 0, nil, fmt.Errorf("%w: version %d", ErrCorrupt, v)
+	}
+	hlen := int(binary.LittleEndian.Uint32(buf[12:]))
+	var h header
+	if hlen != binary.Size(h) || 20+hlen > len(buf) {
+		return nil, 0, nil, fmt.Errorf("%w: header size %d", ErrCorrupt, hlen)
+	}
+	hb := buf[16 : 16+hlen]
+	if crc32.Checksum(hb, castagnoli) != binary.LittleEndian.Uint32(buf[16+hlen:]) {
+		return nil, 0, nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	}
+	if _, err := binary.Decode(hb, binary.LittleEndian, &h); err != nil {
+		return nil, 0, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	d.off = (20 + hlen + 7) &^ 7
+
+	cfg := Config{M: int(h.M), EfConstruction: int(h.EfConstruction), EfSearch: int(h.EfSearch), Seed: h.Seed, Quantize: h.Quantize == 1}
+	switch {
+	case h.Dim == 0 || h.Dim > 1<<16, h.M < 2 || h.M > 256, h.EfConstruction == 0, h.EfSearch == 0, h.Quantize > 1,
+		h.Count > 1<<32-2, h.Deleted > h.Count, h.Top > maxLevel:
+		return nil, 0, nil, fmt.Errorf("%w: header values out of range", ErrCorrupt)
+	}
+	g, err := New(int(h.Dim), cfg)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	n, dim := int(h.Count), int(h.Dim)
+
+	secs := map[uint32][]byte{}
+	var extra []Section
+	count := 0
+	for {
+		id, payload, err := d.section()
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if id == secEnd {
+			if len(payload) != 8 || binary.LittleEndian.Uint64(payload) != uint64(count) {
+				return nil, 0, nil, fmt.Errorf("%w: end section does not match %d sections", ErrCorrupt, count)
+			}
+			if d.off != len(buf) {
+				return nil, 0, nil, fmt.Errorf("%w: %d bytes after the end section", ErrCorrupt, len(buf)-d.off)
+			}
+			break
+		}
+		count++
+		if _, dup := secs[id]; dup {
+			return nil, 0, nil, fmt.Errorf("%w: section %d twice", ErrCorrupt, id)
+		}
+		secs[id] = payload
+		if id >= firstUserID {
+			extra = append(extra, Section{ID: id, Data: payload})
+		}
+	}
+	need := func(id uint32, bytes int) ([]byte, error) {
+		b, ok := secs[id]
+		if !ok {
+			return nil, fmt.Errorf("%w: section %d missing", ErrCorrupt, id)
+		}
+		if len(b) != bytes {
+			return nil, fmt.Errorf("%w: section %d has %d bytes, want %d", ErrCorrupt, id, len(b), bytes)
+		}
+		return b, nil
+	}
+	vb, err := need(secVectors, n*dim*4)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	lb, err := need(secLabels, n*8)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	levels, err := need(secLevels, n)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	m0 := 2 * int(h.M)
+	kb, err := need(secLinks0, n*(m0+1)*4)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	upperLen := 0
+	for _, l := range levels {
+		if l > maxLevel {
+			return nil, 0, nil, fmt.Errorf("%w: node level %d", ErrCorrupt, l)
+		}
+		upperLen += int(l) * (int(h.M) + 1)
+	}
+	ub, err := need(secUpper, upperLen*4)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	db, err := need(secDead, (n+63)/64*8)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	g.vecs = asSlice[float32](vb)
+	g.labels = asSlice[int64](lb)
+	g.levels = levels
+	g.links0 = asSlice[uint32](kb)
+	upper := asSlice[uint32](ub)
+	g.dead = asSlice[uint64](db)
+	if cfg.Quantize {
+		qb, err := need(secQVectors, n*dim)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		sb, err := need(secQScale, n*4)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		g.qvecs = asSlice[int8](qb)
+		g.qscale = asSlice[float32](sb)
+	}
+
+	// Every link must point at a node, every count fit its list, and the
+	// entry point be a node of the top level: a search trusts all three.
+	g.upper = make([][]uint32, n)
+	off := 0
+	for i := 0; i < n; i++ {
+		if l := int(levels[i]); l > 0 {
+			size := l * (int(h.M) + 1)
+			g.upper[i] = upper[off : off+size : off+size]
+			off += size
+		}
+	}
+	if err := g.checkLinks(n); err != nil {
+		return nil, 0, nil, err
+	}
+	dead := 0
+	for i, w := range g.dead {
+		if i == len(g.dead)-1 && n%64 != 0 && w>>(n%64) != 0 {
+			return nil, 0, nil, fmt.Errorf("%w: tombstone bits past the last node", ErrCorrupt)
+		}
+		dead += popcount(w)
+	}
+	if uint64(dead) != h.Deleted {
+		return nil, 0, nil, fmt.Errorf("%w: %d tombstones, header says %d", ErrCorrupt, dead, h.Deleted)
+	}
+	switch {
+	case n == 0 && h.Entry != none:
+		return nil, 0, nil, fmt.Errorf("%w: empty graph with an entry point", ErrCorrupt)
+	case n > 0 && (h.Entry >= uint32(n) || uint32(levels[h.Entry]) != h.Top):
+		return nil, 0, nil, fmt.Errorf("%w: entry point %d", ErrCorrupt, h.Entry)
+	}
+	g.locks = make([]sync.Mutex, n)
+	g.count.Store(int64(n))
+	g.deleted.Store(int64(dead))
+	g.entry.Store(packEntry(h.Entry, int(h.Top)))
+	return g, h.Generation, extra, nil
+}
+
+// checkLinks verifies every link list of nodes [0, n).
+func (g *Graph) checkLinks(n int) error {
+	check := func(list []uint32, node, l int) error {
+		cnt := int(list[0])
+		if cnt > len(list)-1 {
+			return fmt.Errorf("%w: node %d layer %d has %d links, room for %d", ErrCorrupt, node, l, cnt, len(list)-1)
+		}
+		for _, x := range list[1 : 1+cnt] {
+			if int(x) >= n {
+				return fmt.Errorf("%w: node %d layer %d links to %d of %d nodes", ErrCorrupt, node, l, x, n)
+			}
+			if l > 0 && int(g.levels[x]) < l {
+				return fmt.Errorf("%w: node %d layer %d links to node %d of level %d", ErrCorrupt, node, l, x, g.levels[x])
+			}
+		}
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		if err := check(g.list(uint32(i), 0), i, 0); err != nil {
+			return err
+		}
+		for l := 1; l <= int(g.levels[i]); l++ {
+			if err := check(g.list(uint32(i), l), i, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func popcount(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
+}
+
+// asSlice views b (aligned, a multiple of T's size) as a []T.
+func asSlice[T any](b []byte) []T {
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	if len(b) == 0 {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size)
+}
+
+type snapReader struct {
+	buf []byte
+	off int
+}
+
+func (d *snapReader) section() (uint32, []byte, error) {
+	if d.off+16 > len(d.buf) {
+		return 0, nil, fmt.Errorf("%w: truncated before a section header at byte %d", ErrCorrupt, d.off)
+	}
+	id := binary.LittleEndian.Uint32(d.buf[d.off:])
+	size := binary.LittleEndian.Uint64(d.buf[d.off+8:])
+	start := d.off + 16
+	if size > uint64(len(d.buf)-start) {
+		return 0, nil, fmt.Errorf("%w: section %d of %d bytes runs past the end", ErrCorrupt, id, size)
+	}
+	end := start + int(size)
+	padded := (end + 7) &^ 7
+	if padded+8 > len(d.buf) {
+		return 0, nil, fmt.Errorf("%w: section %d truncated", ErrCorrupt, id)
+	}
+	payload := d.buf[start:end:end]
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(d.buf[padded:]) {
+		return 0, nil, fmt.Errorf("%w: section %d checksum mismatch", ErrCorrupt, id)
+	}
+	d.off = padded + 8
+	return id, payload, nil
+}
