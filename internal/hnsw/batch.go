@@ -10,20 +10,27 @@ import (
 
 // InsertBatch inserts len(labels) unit vectors (vecs is row-major,
 // len(labels)·dim values) on threads goroutines (0: GOMAXPROCS), calling
-// progress, if set, with the number done so far every 1,024 inserts. With
+// progress, if set, with the number done so far every 1,024 inserts. The
+// vectors get consecutive node ids, in order, from the one returned. With
 // one thread and a fixed Seed the graph is the same on every run; with
-// more, the links depend on how the inserts interleave. It returns the
-// node id of the first vector: the batch's ids are consecutive only when
-// nothing else inserts concurrently.
-func (g *Graph) InsertBatch(ctx context.Context, vecs []float32, labels []int64, threads int, progress func(done int)) error {
+// more, the links depend on how the inserts interleave. A cancelled batch
+// leaves its unfinished ids allocated but unreachable: they are
+// tombstoned.
+func (g *Graph) InsertBatch(ctx context.Context, vecs []float32, labels []int64, threads int, progress func(done int)) (first uint32, err error) {
 	if len(vecs) != len(labels)*g.dim {
-		return fmt.Errorf("insert batch: %w: %d values for %d labels of dimension %d", ErrDimension, len(vecs), len(labels), g.dim)
+		return 0, fmt.Errorf("insert batch: %w: %d values for %d labels of dimension %d", ErrDimension, len(vecs), len(labels), g.dim)
 	}
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	g.Reserve(g.Len() + len(labels))
+	g.writeMu.RLock()
+	defer g.writeMu.RUnlock()
+	first = g.alloc(len(labels))
 	var next, done atomic.Int64
+	var inserted []atomic.Bool
+	if len(labels) > 0 {
+		inserted = make([]atomic.Bool, len(labels))
+	}
 	var wg sync.WaitGroup
 	var firstErr error
 	var errOnce sync.Once
@@ -40,10 +47,8 @@ func (g *Graph) InsertBatch(ctx context.Context, vecs []float32, labels []int64,
 					errOnce.Do(func() { firstErr = ctx.Err() })
 					return
 				}
-				if _, err := g.Insert(vecs[i*g.dim:(i+1)*g.dim], labels[i]); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
+				g.insertAt(first+uint32(i), vecs[i*g.dim:(i+1)*g.dim], labels[i])
+				inserted[i].Store(true)
 				if d := done.Add(1); progress != nil && d%1024 == 0 {
 					progress(int(d))
 				}
@@ -54,8 +59,20 @@ func (g *Graph) InsertBatch(ctx context.Context, vecs []float32, labels []int64,
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
-	if progress != nil && firstErr == nil {
+	if firstErr != nil {
+		// Ids allocated but never linked: no search can reach them, and
+		// tombstones keep exact scans from returning them.
+		g.mu.RLock()
+		for i := range inserted {
+			if !inserted[i].Load() {
+				g.tombstone(first + uint32(i))
+			}
+		}
+		g.mu.RUnlock()
+		return first, firstErr
+	}
+	if progress != nil {
 		progress(len(labels))
 	}
-	return firstErr
+	return first, nil
 }

@@ -212,15 +212,16 @@ func (g *Graph) qvec(id uint32) []int8 {
 	return g.qvecs[i : i+g.dim : i+g.dim]
 }
 
-// alloc reserves the next node id, growing the arrays when full.
-func (g *Graph) alloc() uint32 {
+// alloc reserves k consecutive node ids and returns the first, growing
+// the arrays when full.
+func (g *Graph) alloc(k int) uint32 {
 	g.allocMu.Lock()
 	defer g.allocMu.Unlock()
 	n := int(g.count.Load())
-	if n == len(g.levels) {
-		g.grow(max(1024, n+n/2))
+	if n+k > len(g.levels) {
+		g.grow(max(1024, n+k, n+n/2))
 	}
-	g.count.Store(int64(n + 1))
+	g.count.Store(int64(n + k))
 	return uint32(n)
 }
 
@@ -228,6 +229,16 @@ func (g *Graph) alloc() uint32 {
 func (g *Graph) vec(id uint32) []float32 {
 	i := int(id) * g.dim
 	return g.vecs[i : i+g.dim : i+g.dim]
+}
+
+// View runs fn with the graph's vector arena (n nodes × dim, row-major)
+// and a tombstone test, for exact scans. Inserts may run meanwhile (they
+// only add nodes past n); the arena must not be kept after fn returns.
+func (g *Graph) View(fn func(vecs []float32, n int, deleted func(id uint32) bool)) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n := int(g.count.Load())
+	fn(g.vecs[:n*g.dim], n, g.isDead)
 }
 
 // Vector returns a copy of node id's (unit) vector.
@@ -300,16 +311,22 @@ func (g *Graph) Delete(id uint32) error {
 	if int64(id) >= g.count.Load() {
 		return fmt.Errorf("delete node %d: no such node", id)
 	}
+	g.tombstone(id)
+	return nil
+}
+
+// tombstone sets node id's deleted bit; mu is held shared.
+func (g *Graph) tombstone(id uint32) {
 	w := &g.dead[id>>6]
 	bit := uint64(1) << (id & 63)
 	for {
 		old := atomic.LoadUint64(w)
 		if old&bit != 0 {
-			return nil
+			return
 		}
 		if atomic.CompareAndSwapUint64(w, old, old|bit) {
 			g.deleted.Add(1)
-			return nil
+			return
 		}
 	}
 }
@@ -321,9 +338,14 @@ func (g *Graph) Insert(vec []float32, label int64) (uint32, error) {
 	}
 	g.writeMu.RLock()
 	defer g.writeMu.RUnlock()
-	id := g.alloc()
-	level := g.level(id)
+	id := g.alloc(1)
+	g.insertAt(id, vec, label)
+	return id, nil
+}
 
+// insertAt links the allocated node id; writeMu is held shared.
+func (g *Graph) insertAt(id uint32, vec []float32, label int64) {
+	level := g.level(id)
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	copy(g.vec(id), vec)
@@ -342,7 +364,7 @@ func (g *Graph) Insert(vec []float32, label int64) (uint32, error) {
 		if ep, top = g.entryPoint(); ep == none {
 			g.entry.Store(packEntry(id, level))
 			g.entryMu.Unlock()
-			return id, nil
+			return
 		}
 		g.entryMu.Unlock()
 	}
@@ -378,7 +400,6 @@ func (g *Graph) Insert(vec []float32, label int64) (uint32, error) {
 		}
 		g.entryMu.Unlock()
 	}
-	return id, nil
 }
 
 // setOwn sets the new node id's layer-l neighbours. Other inserts may

@@ -84,7 +84,7 @@ func build(t testing.TB, vecs []float32, dim, threads int, cfg hnsw.Config) *hns
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.InsertBatch(context.Background(), vecs, labels(len(vecs)/dim), threads, nil); err != nil {
+	if _, err := g.InsertBatch(context.Background(), vecs, labels(len(vecs)/dim), threads, nil); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -245,7 +245,7 @@ func TestConcurrentInsertSearchDelete(t *testing.T) {
 	vecs := clustered(11, n, dim, 10)
 	g, _ := hnsw.New(dim, hnsw.Config{Seed: 5, EfConstruction: 60})
 	// Seed the graph, then keep inserting while others search and delete.
-	if err := g.InsertBatch(context.Background(), vecs[:500*dim], labels(500), 2, nil); err != nil {
+	if _, err := g.InsertBatch(context.Background(), vecs[:500*dim], labels(500), 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -358,4 +358,37 @@ func TestQuantizedSearch(t *testing.T) {
 			t.Errorf("results out of order")
 		}
 	}
+}
+
+func TestInsertBatchIDs(t *testing.T) {
+	const n, dim = 700, 8
+	vecs := clustered(41, n, dim, 4)
+	g, _ := hnsw.New(dim, hnsw.Config{Seed: 1})
+	g.Insert(vecs[:dim], 1)
+	first, err := g.InsertBatch(context.Background(), vecs, labels(n), 3, nil)
+	if err != nil || first != 1 {
+		t.Fatalf("first = %d, %v; want 1", first, err)
+	}
+	for i := 0; i < n; i++ {
+		if got := g.Label(first + uint32(i)); got != int64(1000+i) {
+			t.Fatalf("node %d has label %d, want %d: ids must follow the batch order", first+uint32(i), got, 1000+i)
+		}
+	}
+	t.Run("Cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		g, _ := hnsw.New(dim, hnsw.Config{Seed: 1})
+		g.Insert(vecs[:dim], 1)
+		if _, err := g.InsertBatch(ctx, vecs, labels(n), 2, nil); err == nil {
+			t.Fatal("a cancelled batch reported success")
+		}
+		if g.Deleted() == 0 || g.Len()-g.Deleted() < 1 {
+			t.Fatalf("%d nodes, %d deleted: the unfinished ids must be tombstoned", g.Len(), g.Deleted())
+		}
+		for _, r := range g.Exact(vecs[5*dim:6*dim], 10, nil, nil) {
+			if g.IsDeleted(r.ID) {
+				t.Fatalf("exact scan returned tombstoned node %d", r.ID)
+			}
+		}
+	})
 }

@@ -559,3 +559,48 @@ func (d *snapReader) section() (uint32, []byte, error) {
 	d.off = padded + 8
 	return id, payload, nil
 }
+
+// Info describes a snapshot without loading it.
+type Info struct {
+	Config     Config
+	Dim        int
+	Nodes      int
+	Deleted    int
+	Generation int64
+	Bytes      int64
+}
+
+// ReadInfo reads a snapshot's header (checking its CRC, not the
+// sections'), for status reports.
+func ReadInfo(path string) (Info, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Info{}, err
+	}
+	var h header
+	size := binary.Size(h)
+	buf := make([]byte, 20+size)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w: %v", path, ErrCorrupt, err)
+	}
+	if string(buf[:8]) != magic {
+		return Info{}, fmt.Errorf("read snapshot %s: %w: not a clipvec graph snapshot", path, ErrCorrupt)
+	}
+	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
+		return Info{}, fmt.Errorf("read snapshot %s: %w %d", path, ErrVersion, v)
+	}
+	if int(binary.LittleEndian.Uint32(buf[12:])) != size ||
+		crc32.Checksum(buf[16:16+size], castagnoli) != binary.LittleEndian.Uint32(buf[16+size:]) {
+		return Info{}, fmt.Errorf("read snapshot %s: %w: header", path, ErrCorrupt)
+	}
+	binary.Decode(buf[16:16+size], binary.LittleEndian, &h)
+	return Info{
+		Config: Config{M: int(h.M), EfConstruction: int(h.EfConstruction), EfSearch: int(h.EfSearch), Seed: h.Seed, Quantize: h.Quantize == 1},
+		Dim:    int(h.Dim), Nodes: int(h.Count), Deleted: int(h.Deleted), Generation: h.Generation, Bytes: st.Size(),
+	}, nil
+}

@@ -63,7 +63,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			}
 			// A loaded graph keeps growing.
 			more := clustered(33, 300, dim, 8)
-			if err := back.InsertBatch(context.Background(), more, labels(300), 2, nil); err != nil {
+			if _, err := back.InsertBatch(context.Background(), more, labels(300), 2, nil); err != nil {
 				t.Fatal(err)
 			}
 			if back.Len() != n+300 {

@@ -97,6 +97,9 @@ type SegmentQuery struct {
 	// (start <= At < end, or start == end == At).
 	At    float64
 	HasAt bool
+	// MinGen selects segments last written at this generation or later
+	// (what an index stamped with MinGen-1 has not seen).
+	MinGen int64
 	// Order says in which order rows come (OrderID when zero).
 	Order Order
 }
@@ -135,6 +138,9 @@ func (db *DB) Segments(ctx context.Context, q SegmentQuery, fn func(*Segment) er
 	}
 	if q.Scope != "" {
 		where, args = append(where, "s.scope = ?"), append(args, q.Scope)
+	}
+	if q.MinGen > 0 {
+		where, args = append(where, "s.gen >= ?"), append(args, q.MinGen)
 	}
 	if q.HasAt {
 		where = append(where, "((s.start_sec <= ? AND ? < s.end_sec) OR (s.start_sec = ? AND s.end_sec = ?))")
@@ -202,4 +208,67 @@ func (db *DB) Stats(ctx context.Context) (Counts, error) {
 		}
 	}
 	return c, nil
+}
+
+// DeletedSince returns the ids of the segments of space (model, dim)
+// deleted at generation minGen or later.
+func (db *DB) DeletedSince(ctx context.Context, model string, dim int, minGen int64) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT d.id FROM deleted_segments d JOIN spaces p ON p.id = d.space
+		WHERE p.model = ? AND p.dim = ? AND d.gen >= ? ORDER BY d.gen, d.id`, model, dim, minGen)
+	if err != nil {
+		return nil, fmt.Errorf("read deletions: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Setting reads an integer setting stored in the database (ok is false
+// when it was never set).
+func (db *DB) Setting(ctx context.Context, key string) (value int64, ok bool, err error) {
+	err = db.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", "setting."+key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read setting %s: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// SetSetting stores an integer setting.
+func (db *DB) SetSetting(ctx context.Context, key string, value int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := bumpGeneration(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, "setting."+key, value)
+		return err
+	})
+}
+
+// Filenames maps every video id to its file name ("" when unknown).
+func (db *DB) Filenames(ctx context.Context) (map[string]string, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT video_id, coalesce(filename, '') FROM videos")
+	if err != nil {
+		return nil, fmt.Errorf("read file names: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }

@@ -245,3 +245,40 @@ func TestDuplicateInOneTransaction(t *testing.T) {
 		t.Fatalf("segments = %+v, want 2 with the second write's vector", got)
 	}
 }
+
+func TestCatchUpQueries(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	write(t, db, seg("a", 0, 1, 0), seg("a", 6, 0, 1), seg("b", 0, 1, 1))
+	g1, _ := db.Generation(ctx)
+	write(t, db, seg("a", 0, 0.6, 0.8), seg("c", 0, 1, 0)) // one replaced, one new
+	if _, err := db.DeleteVideos(ctx, []string{"b"}); err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	err := db.Segments(ctx, sqlite.SegmentQuery{Model: "marengo3.0", Dim: 2, MinGen: g1 + 1}, func(s *sqlite.Segment) error {
+		changed = append(changed, s.VideoID)
+		return nil
+	})
+	if err != nil || len(changed) != 2 {
+		t.Fatalf("segments written after generation %d: %v (%v), want a and c", g1, changed, err)
+	}
+	deleted, err := db.DeletedSince(ctx, "marengo3.0", 2, g1+1)
+	if err != nil || len(deleted) != 1 || deleted[0] != 3 {
+		t.Fatalf("deleted since %d: %v (%v), want [3] (b's segment, deleted by cascade)", g1, deleted, err)
+	}
+	if d, _ := db.DeletedSince(ctx, "marengo3.0", 3, 0); len(d) != 0 {
+		t.Errorf("deletions in another space: %v", d)
+	}
+	t.Run("Settings", func(t *testing.T) {
+		if _, ok, err := db.Setting(ctx, "hnsw.m"); ok || err != nil {
+			t.Fatalf("unset setting: ok=%v err=%v", ok, err)
+		}
+		if err := db.SetSetting(ctx, "hnsw.m", 32); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok, err := db.Setting(ctx, "hnsw.m"); v != 32 || !ok || err != nil {
+			t.Fatalf("setting = %d %v %v", v, ok, err)
+		}
+	})
+}

@@ -2,11 +2,13 @@ package clipvec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"sync"
 
+	"github.com/clipvec/clipvec/internal/hnsw"
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
@@ -21,11 +23,17 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
-	// mu guards flat and the spaces cache.
+	// mu guards indexes and the spaces cache.
 	mu        sync.Mutex
-	flat      map[spaceKey]*flatIndex
+	indexes   map[spaceKey]*spaceIndex
 	spaces    []Space
 	spacesGen int64 // generation spaces was read at; -1: not read
+	names     map[string]string // video id → file name
+	namesGen  int64
+
+	// catchUpMu serialises changes to the graphs: catch-ups, rebuilds,
+	// compactions and saves.
+	catchUpMu sync.Mutex
 }
 
 type spaceKey struct {
@@ -40,15 +48,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), flat: map[spaceKey]*flatIndex{}, spacesGen: -1}, nil
+	if err := hnsw.CleanTemp(snapshotDir(path)); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open %s: clean index directory: %w", path, err)
+	}
+	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}, spacesGen: -1}, nil
 }
 
-// Close closes the database; calling it again does nothing.
+// Close saves the snapshots of graphs that changed since they were
+// loaded (a search that caught up with an import, say) and closes the
+// database; calling it again does nothing.
 func (db *DB) Close() error {
+	db.catchUpMu.Lock()
+	err := db.saveIndexes()
+	db.catchUpMu.Unlock()
 	db.mu.Lock()
-	db.flat = map[spaceKey]*flatIndex{}
+	db.indexes = map[spaceKey]*spaceIndex{}
 	db.mu.Unlock()
-	return db.store.Close()
+	return errors.Join(err, db.store.Close())
 }
 
 // Path returns the database file's path.
@@ -138,6 +155,20 @@ func (db *DB) Delete(ctx context.Context, videoIDs ...string) (segments int, err
 	n, err := db.store.DeleteVideos(ctx, videoIDs)
 	if err != nil {
 		return 0, fmt.Errorf("delete: %w", err)
+	}
+	// Tombstone the deleted segments in the graphs that have snapshots.
+	var synced []Space
+	st, err := db.IndexStatus(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, s := range st {
+		if s.State != "missing" {
+			synced = append(synced, s.Space)
+		}
+	}
+	if err := db.SyncIndexes(ctx, synced, nil); err != nil {
+		return n, fmt.Errorf("delete: index: %w", err)
 	}
 	return n, nil
 }

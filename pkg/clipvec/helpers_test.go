@@ -15,10 +15,17 @@ import (
 
 const fixtures = "../../testdata/twelvelabs"
 
+// testParams build graphs quickly: tests check behaviour, not the
+// recall a production efConstruction buys.
+var testParams = clipvec.IndexParams{M: 12, EfConstruction: 40, EfSearch: 64, Quantize: true}
+
 func openDB(t testing.TB) *clipvec.DB {
 	t.Helper()
 	db, err := clipvec.Open(context.Background(), filepath.Join(t.TempDir(), "clipvec.db"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetIndexParams(context.Background(), testParams); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })

@@ -34,6 +34,13 @@ type ImportOptions struct {
 	// Progress, when set, is called every few hundred segments from the
 	// importing goroutine.
 	Progress func(ImportProgress)
+	// NoIndex leaves the graphs alone: by default, once the files are
+	// in, Import brings the graphs of the spaces it wrote to in step
+	// (building them the first time) and saves their snapshots. Without,
+	// the next search does it.
+	NoIndex bool
+	// IndexProgress, when set, reports that last step.
+	IndexProgress IndexProgress
 }
 
 // ImportProgress is a snapshot of a running import.
@@ -128,8 +135,20 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 	if err := ctx.Err(); err != nil {
 		return sum, err
 	}
-	if after, err := db.Spaces(ctx); err == nil {
+	after, err := db.Spaces(ctx)
+	if err == nil {
 		sum.NewSpaces = splitSpaces(before, after)
+	}
+	if !opts.NoIndex && sum.Imported+sum.Replaced > 0 && err == nil {
+		var touched []Space
+		for _, sp := range after {
+			if p.touched[spaceKey{sp.Model, sp.Dim}] {
+				touched = append(touched, sp)
+			}
+		}
+		if err := db.SyncIndexes(ctx, touched, opts.IndexProgress); err != nil {
+			return sum, fmt.Errorf("import: index: %w", err)
+		}
 	}
 	if len(rejected) > 0 {
 		return sum, errors.Join(rejected...)
@@ -177,6 +196,9 @@ type pipeline struct {
 	free   chan *batch
 	done   chan struct{}
 	total  int // segments decoded, all files (decoder goroutine only)
+	// touched records the spaces segments went to (decoder goroutine;
+	// read after wait).
+	touched map[spaceKey]bool
 }
 
 type eventKind int
@@ -231,7 +253,7 @@ func (f *fileState) result(ctx context.Context) FileResult {
 const batchSize = 256
 
 func newPipeline(ctx context.Context, store *sqlite.DB) *pipeline {
-	p := &pipeline{ctx: ctx, events: make(chan event, 8), free: make(chan *batch, 6), done: make(chan struct{})}
+	p := &pipeline{ctx: ctx, events: make(chan event, 8), free: make(chan *batch, 6), done: make(chan struct{}), touched: map[spaceKey]bool{}}
 	for i := 0; i < cap(p.free); i++ {
 		p.free <- &batch{items: make([]item, 0, batchSize)}
 	}
@@ -398,6 +420,7 @@ func (h *importHandler) slot() (*item, error) {
 }
 
 func (h *importHandler) Segment(s *ingest.Segment) error {
+	h.p.touched[spaceKey{s.Model, len(s.Vector)}] = true
 	it, err := h.slot()
 	if err != nil {
 		return err

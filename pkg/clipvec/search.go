@@ -89,6 +89,13 @@ type Query struct {
 	// ExcludeQueryVideo leaves out every segment of the Like segment's
 	// video, to find other videos only.
 	ExcludeQueryVideo bool `json:"exclude_query_video,omitempty"`
+	// Exact compares the query with every vector of the space instead of
+	// searching the graph: slower, and the true top K.
+	Exact bool `json:"exact,omitempty"`
+	// Ef is the graph search's candidate list (0: the database's
+	// default, IndexParams.EfSearch; at least K). Higher finds more of
+	// the true top K, more slowly.
+	Ef int `json:"ef,omitempty"`
 }
 
 // Hit is one search result.
@@ -109,14 +116,23 @@ type Result struct {
 	// Query describes what was searched for, e.g. "visual clip 12–18 s
 	// of video X".
 	Query string `json:"query"`
-	// Searched counts the segments of the space (the exact scan reads
-	// them all).
-	Searched int   `json:"searched"`
-	Hits     []Hit `json:"hits"`
+	// Searched counts the segments of the space.
+	Searched int `json:"searched"`
+	// Method says how the answer was found: "graph" (HNSW, with Ef),
+	// "exact" (every vector compared), or "exact-filtered" (a filter left
+	// few enough segments to compare them all).
+	Method string `json:"method"`
+	Ef     int    `json:"ef,omitempty"`
+	Hits   []Hit  `json:"hits"`
 }
 
-// Search answers q with an exact scan of the space: every vector is
-// compared, so the results are the true top K.
+// Search answers q in the query's embedding space: by default through
+// the space's HNSW graph (approximate: Ef trades speed for recall), or by
+// comparing every vector (Exact, and always for Aggregate = AggMean).
+// Filters apply inside the graph walk; when a filter leaves few segments
+// the search compares those exactly, and a graph search that finds fewer
+// than K matches falls back to an exact scan, so K results come back
+// whenever K segments match.
 func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := validateQuery(&q); err != nil {
 		return nil, err
@@ -125,10 +141,18 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := db.flatFor(ctx, sp)
+	idx, err := db.indexFor(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
+	if q.Ef == 0 {
+		params, err := db.IndexParams(ctx)
+		if err != nil {
+			return nil, err
+		}
+		q.Ef = params.EfSearch
+	}
+	q.Ef = max(q.Ef, q.K)
 	flt := q.Filter
 	switch {
 	case q.LikeVideo != "" && !q.IncludeSelf:
@@ -139,25 +163,182 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Like != nil && q.IncludeSelf {
 		exclude = nil
 	}
-	rf := compileFilter(f, &flt, exclude)
-	threads := max(db.Threads, 1)
-	res := &Result{Space: f.space, Query: desc, Searched: f.len()}
-	var rows []scored
-	var counts []int
-	if q.GroupBy == GroupByVideo {
-		rows, counts = f.searchVideos(vec, q.K, rf, q.Aggregate, threads)
-	} else {
-		rows = f.searchClips(vec, q.K, rf, threads)
+
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	cols := idx.cols
+	rf := compileFilter(cols, &flt, exclude)
+	res := &Result{Space: sp, Query: desc, Searched: idx.g.Len() - idx.g.Deleted()}
+	rows, counts := db.searchIndex(idx, vec, &q, rf, res)
+	names, err := db.filenames(ctx)
+	if err != nil {
+		return nil, err
 	}
 	res.Hits = make([]Hit, len(rows))
 	for i, r := range rows {
-		h := Hit{Segment: f.segment(int(r.row)), Score: r.score, Filename: f.files[f.video[r.row]]}
+		h := Hit{Segment: cols.segment(int(r.row), sp.Model), Score: r.score}
+		h.Filename = names[h.VideoID]
 		if counts != nil {
 			h.Matches = counts[i]
 		}
 		res.Hits[i] = h
 	}
 	return res, nil
+}
+
+// smallFilter is the number of allowed segments below which a filtered
+// search compares them all instead of walking the graph. Measured on the
+// 100k × 512 benchmark set: scoring 10,000 listed segments takes about
+// as long as a graph search at ef 128 with a filter that passes 10% of
+// the graph, and below that the scan wins and is exact.
+const smallFilter = 10000
+
+// searchIndex runs the search; idx.mu is held shared.
+func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilter, res *Result) ([]scored, []int) {
+	cols := idx.cols
+	threads := max(db.Threads, 1)
+	exact := func() ([]scored, []int) {
+		res.Method, res.Ef = "exact", 0
+		var rows []scored
+		var counts []int
+		idx.g.View(func(vecs []float32, n int, dead func(uint32) bool) {
+			n = min(n, cols.len())
+			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols}
+			if q.GroupBy == GroupByVideo {
+				rows, counts = s.searchVideos(vec, q.K, rf, q.Aggregate, threads)
+			} else {
+				rows = s.searchClips(vec, q.K, rf, threads)
+			}
+		})
+		return rows, counts
+	}
+	if q.Exact || (q.GroupBy == GroupByVideo && q.Aggregate == AggMean) {
+		return exact()
+	}
+	// A few allowed videos: compare their segments exactly.
+	if rf.videoOK != nil && len(q.Filter.Videos) > 0 {
+		var nodes []uint32
+		for v, ok := range rf.videoOK {
+			if ok {
+				nodes = append(nodes, cols.videoNodes[v]...)
+			}
+		}
+		if len(nodes) <= smallFilter {
+			var kept []uint32
+			for _, n := range nodes {
+				if rf.pass(cols, int(n)) {
+					kept = append(kept, n)
+				}
+			}
+			res.Method, res.Ef = "exact-filtered", 0
+			return db.scoreNodes(idx, vec, q, kept)
+		}
+	}
+	res.Method, res.Ef = "graph", q.Ef
+	var allow func(uint32) bool
+	if !rf.any {
+		allow = func(id uint32) bool { return int(id) < cols.len() && rf.pass(cols, int(id)) }
+	} else {
+		n := cols.len()
+		allow = func(id uint32) bool { return int(id) < n }
+	}
+	k := q.K
+	if q.GroupBy == GroupByVideo {
+		// Several clips of a video crowd the nearest segments: ask for
+		// more, then keep each video's best.
+		k = max(q.K*10, q.Ef)
+	}
+	found := idx.g.Search(vec, k, max(q.Ef, k), allow, nil)
+	rows := make([]scored, len(found))
+	for i, r := range found {
+		rows[i] = scored{int32(r.ID), r.Score}
+	}
+	if q.GroupBy == GroupByVideo {
+		rows, counts := groupBest(cols, rows, q.K)
+		if len(rows) < q.K && len(rows) < len(cols.videos) {
+			return exact() // too few videos among the nearest segments
+		}
+		return rows, counts
+	}
+	if len(rows) < q.K && !rf.any {
+		return exact() // the filter starved the graph walk
+	}
+	return rows, nil
+}
+
+// scoreNodes compares the query with the listed nodes exactly.
+func (db *DB) scoreNodes(idx *spaceIndex, vec []float32, q *Query, nodes []uint32) ([]scored, []int) {
+	k := q.K
+	if q.GroupBy == GroupByVideo {
+		k = len(nodes)
+	}
+	found := idx.g.ExactIDs(vec, k, nodes, nil)
+	rows := make([]scored, len(found))
+	for i, r := range found {
+		rows[i] = scored{int32(r.ID), r.Score}
+	}
+	if q.GroupBy == GroupByVideo {
+		if q.Aggregate == AggMean {
+			return meanByVideo(idx.cols, rows, q.K)
+		}
+		return groupBest(idx.cols, rows, q.K)
+	}
+	return rows, nil
+}
+
+// groupBest keeps each video's best row (rows best first), up to k
+// videos, and counts each video's rows among those given.
+func groupBest(cols *columns, rows []scored, k int) ([]scored, []int) {
+	seen := map[int32]int{}
+	var out []scored
+	var counts []int
+	for _, r := range rows {
+		v := cols.video[r.row]
+		if i, ok := seen[v]; ok {
+			counts[i]++
+			continue
+		}
+		if len(out) == k {
+			continue
+		}
+		seen[v] = len(out)
+		out = append(out, r)
+		counts = append(counts, 1)
+	}
+	return out, counts
+}
+
+// meanByVideo scores each video by the mean of its rows.
+func meanByVideo(cols *columns, rows []scored, k int) ([]scored, []int) {
+	type agg struct {
+		best  scored
+		sum   float64
+		count int
+	}
+	by := map[int32]*agg{}
+	for _, r := range rows {
+		a := by[cols.video[r.row]]
+		if a == nil {
+			a = &agg{best: r}
+			by[cols.video[r.row]] = a
+		}
+		a.sum += float64(r.score)
+		a.count++
+	}
+	top := topK{k: k}
+	counts := map[int32]int{}
+	for v, a := range by {
+		s := a.best
+		s.score = float32(a.sum / float64(a.count))
+		top.push(s)
+		counts[v] = a.count
+	}
+	out := sortScored(top.h)
+	n := make([]int, len(out))
+	for i, r := range out {
+		n[i] = counts[cols.video[r.row]]
+	}
+	return out, n
 }
 
 func validateQuery(q *Query) error {
@@ -197,6 +378,9 @@ func validateQuery(q *Query) error {
 	}
 	if q.Model != "" {
 		q.Model = ingest.CanonicalModel(q.Model)
+	}
+	if q.Ef < 0 {
+		return fmt.Errorf("search: %w: ef is %d, want a positive number", ErrInvalidQuery, q.Ef)
 	}
 	return nil
 }
@@ -470,4 +654,27 @@ func (db *DB) spanHint(ctx context.Context, video string) string {
 // canonicalised, when it names one.
 func ReadQueryVector(r io.Reader, pick string) (vec []float32, model string, err error) {
 	return ingest.QueryVector(r, pick)
+}
+
+// filenames maps video ids to file names, read once per generation.
+func (db *DB) filenames(ctx context.Context) (map[string]string, error) {
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	if db.namesGen == gen && db.names != nil {
+		names := db.names
+		db.mu.Unlock()
+		return names, nil
+	}
+	db.mu.Unlock()
+	names, err := db.store.Filenames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	db.names, db.namesGen = names, gen
+	db.mu.Unlock()
+	return names, nil
 }

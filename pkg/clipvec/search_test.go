@@ -104,7 +104,7 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 		} {
 			t.Run(fmt.Sprintf("%s/threads=%d", tc.name, threads), func(t *testing.T) {
 				q := randQuery(uint64(threads), 512)
-				res, err := db.Search(ctx, clipvec.Query{Vector: q, K: 25, Filter: tc.filter})
+				res, err := db.Search(ctx, clipvec.Query{Vector: q, K: 25, Filter: tc.filter, Exact: true})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -141,7 +141,7 @@ func TestGroupByVideo(t *testing.T) {
 	for _, agg := range []string{clipvec.AggMax, clipvec.AggMean} {
 		t.Run(agg, func(t *testing.T) {
 			res, err := db.Search(ctx, clipvec.Query{Vector: q, K: 8, GroupBy: clipvec.GroupByVideo, Aggregate: agg,
-				Filter: clipvec.Filter{Options: []string{"visual"}}})
+				Filter: clipvec.Filter{Options: []string{"visual"}}, Exact: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +212,7 @@ func TestLikeQueries(t *testing.T) {
 		}
 	})
 	t.Run("LikeVideoIsMeanOfClips", func(t *testing.T) {
-		res, err := db.Search(ctx, clipvec.Query{LikeVideo: "video-012", K: 4, GroupBy: clipvec.GroupByVideo})
+		res, err := db.Search(ctx, clipvec.Query{LikeVideo: "video-012", K: 4, GroupBy: clipvec.GroupByVideo, Exact: true})
 		if err != nil {
 			t.Fatal(err)
 		}

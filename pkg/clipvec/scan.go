@@ -1,155 +1,16 @@
 package clipvec
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"sync"
 
-	"github.com/clipvec/clipvec/internal/sqlite"
 	"github.com/clipvec/clipvec/internal/vecmath"
 )
 
-// flatIndex is one embedding space loaded for exact search: every unit
-// vector in one contiguous arena, with the columns filters need beside it.
-// It is immutable once built (a newer generation builds a new one), so
-// searches share it without locking.
-type flatIndex struct {
-	gen   int64
-	space Space
-	dim   int
+// Exact scans over a space's vectors (the graph's arena) and columns,
+// and the filters both scans and graph searches apply.
 
-	vecs   []float32 // n × dim
-	ids    []int64
-	video  []int32 // index into videos
-	option []uint8 // index into options
-	scope  []uint8 // index into scopes
-	start  []float64
-	end    []float64
-	kind   []uint8 // index into kinds
-	source []string
-	norm   []float64
-
-	videos   []string
-	videoIdx map[string]int32
-	files    []string // file name per video index ("" unknown)
-	options  []string
-	scopes   []string
-	kinds    []string
-}
-
-func (f *flatIndex) len() int { return len(f.ids) }
-
-func (f *flatIndex) vector(i int) []float32 { return f.vecs[i*f.dim : (i+1)*f.dim : (i+1)*f.dim] }
-
-// segment returns row i as a Segment without its vector.
-func (f *flatIndex) segment(i int) Segment {
-	return Segment{ID: f.ids[i], VideoID: f.videos[f.video[i]], Source: Source{Kind: f.kinds[f.kind[i]], ID: f.source[i]},
-		Model: f.space.Model, Option: f.options[f.option[i]], Scope: f.scopes[f.scope[i]],
-		Start: f.start[i], End: f.end[i], Norm: f.norm[i]}
-}
-
-// dict interns short strings (options, scopes, kinds) as small indexes.
-type dict struct {
-	idx   map[string]uint8
-	names *[]string
-}
-
-func (d dict) id(s string) (uint8, error) {
-	if i, ok := d.idx[s]; ok {
-		return i, nil
-	}
-	if len(*d.names) == math.MaxUint8 {
-		return 0, fmt.Errorf("more than %d distinct values of one column", math.MaxUint8)
-	}
-	i := uint8(len(*d.names))
-	d.idx[s] = i
-	*d.names = append(*d.names, s)
-	return i, nil
-}
-
-// loadFlat reads a space from the store.
-func loadFlat(ctx context.Context, store *sqlite.DB, sp Space) (*flatIndex, error) {
-	gen, err := store.Generation(ctx)
-	if err != nil {
-		return nil, err
-	}
-	f := &flatIndex{gen: gen, space: sp, dim: sp.Dim, videoIdx: map[string]int32{}}
-	n := sp.Segments
-	f.vecs = make([]float32, 0, n*sp.Dim)
-	f.ids = make([]int64, 0, n)
-	options := dict{map[string]uint8{}, &f.options}
-	scopes := dict{map[string]uint8{}, &f.scopes}
-	kinds := dict{map[string]uint8{}, &f.kinds}
-	err = store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim, Order: sqlite.OrderGeneration}, func(s *sqlite.Segment) error {
-		vi, ok := f.videoIdx[s.VideoID]
-		if !ok {
-			vi = int32(len(f.videos))
-			f.videoIdx[s.VideoID] = vi
-			f.videos = append(f.videos, s.VideoID)
-		}
-		o, err := options.id(s.Option)
-		if err != nil {
-			return err
-		}
-		sc, err := scopes.id(s.Scope)
-		if err != nil {
-			return err
-		}
-		k, err := kinds.id(s.SourceKind)
-		if err != nil {
-			return err
-		}
-		f.vecs = append(f.vecs, s.Vector...)
-		f.ids = append(f.ids, s.ID)
-		f.video = append(f.video, vi)
-		f.option = append(f.option, o)
-		f.scope = append(f.scope, sc)
-		f.kind = append(f.kind, k)
-		f.start = append(f.start, s.Start)
-		f.end = append(f.end, s.End)
-		f.source = append(f.source, s.SourceID)
-		f.norm = append(f.norm, s.Norm)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load space %s: %w", sp, err)
-	}
-	videos, err := store.Videos(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load space %s: %w", sp, err)
-	}
-	f.files = make([]string, len(f.videos))
-	for _, v := range videos {
-		if i, ok := f.videoIdx[v.ID]; ok {
-			f.files[i] = v.Filename
-		}
-	}
-	return f, nil
-}
-
-// flatFor returns the loaded space, reloading it when the store has moved
-// on since it was loaded.
-func (db *DB) flatFor(ctx context.Context, sp Space) (*flatIndex, error) {
-	gen, err := db.store.Generation(ctx)
-	if err != nil {
-		return nil, err
-	}
-	key := spaceKey{sp.Model, sp.Dim}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if f := db.flat[key]; f != nil && f.gen == gen {
-		return f, nil
-	}
-	f, err := loadFlat(ctx, db.store, sp)
-	if err != nil {
-		return nil, err
-	}
-	db.flat[key] = f
-	return f, nil
-}
-
-// rowFilter is a Filter compiled against one flatIndex's dictionaries.
+// rowFilter is a Filter compiled against one space's columns.
 type rowFilter struct {
 	any         bool   // nothing to check: every row passes
 	optionOK    []bool // by option index; nil: all
@@ -160,7 +21,7 @@ type rowFilter struct {
 	excludeRows map[int64]bool
 }
 
-func compileFilter(f *flatIndex, flt *Filter, excludeIDs []int64) *rowFilter {
+func compileFilter(f *columns, flt *Filter, excludeIDs []int64) *rowFilter {
 	rf := &rowFilter{}
 	set := func(names []string, want []string) []bool {
 		if len(want) == 0 {
@@ -209,7 +70,7 @@ func compileFilter(f *flatIndex, flt *Filter, excludeIDs []int64) *rowFilter {
 	return rf
 }
 
-func (rf *rowFilter) pass(f *flatIndex, i int) bool {
+func (rf *rowFilter) pass(f *columns, i int) bool {
 	if rf.optionOK != nil && !rf.optionOK[f.option[i]] {
 		return false
 	}
@@ -222,7 +83,7 @@ func (rf *rowFilter) pass(f *flatIndex, i int) bool {
 	if rf.timed && (f.end[i] <= rf.from || f.start[i] >= rf.to) && !(f.start[i] == f.end[i] && f.start[i] >= rf.from && f.start[i] < rf.to) {
 		return false
 	}
-	if rf.excludeRows != nil && rf.excludeRows[f.ids[i]] {
+	if rf.excludeRows != nil && rf.excludeRows[f.seg[i]] {
 		return false
 	}
 	return true
@@ -317,30 +178,37 @@ func chunks(n, threads int, fn func(part, lo, hi int)) {
 	wg.Wait()
 }
 
+// scan is what an exact scan reads: n rows of vectors (the graph's
+// arena), which of them are tombstoned, and their columns.
+type scan struct {
+	vecs []float32
+	dim  int
+	n    int
+	dead func(uint32) bool
+	cols *columns
+}
+
 // searchClips returns the k rows most similar to q that pass rf, best
 // first.
-func (f *flatIndex) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
-	k = min(k, f.len())
+func (f *scan) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
+	k = min(k, f.n)
 	parts := make([]topK, max(threads, 1))
-	chunks(f.len(), threads, func(p, lo, hi int) {
+	chunks(f.n, threads, func(p, lo, hi int) {
 		t := topK{k: k, h: make([]scored, 0, k)}
 		dim := f.dim
 		vecs := f.vecs
-		if rf.any {
-			for i := lo; i < hi; i++ {
-				s := vecmath.Dot(q, vecs[i*dim:(i+1)*dim])
-				if t.full() && s < t.h[0].score {
-					continue
-				}
-				t.push(scored{int32(i), s})
+		for i := lo; i < hi; i++ {
+			if !rf.any && !rf.pass(f.cols, i) {
+				continue
 			}
-		} else {
-			for i := lo; i < hi; i++ {
-				if !rf.pass(f, i) {
-					continue
-				}
-				t.push(scored{int32(i), vecmath.Dot(q, vecs[i*dim:(i+1)*dim])})
+			s := vecmath.Dot(q, vecs[i*dim:(i+1)*dim])
+			if t.full() && s < t.h[0].score {
+				continue
 			}
+			if f.dead(uint32(i)) {
+				continue
+			}
+			t.push(scored{int32(i), s})
 		}
 		parts[p] = t
 	})
@@ -374,21 +242,21 @@ type videoScore struct {
 // result's score is the best row's (AggMax) or the mean over the video's
 // matching rows (AggMean). Returns the k best videos, best first, each as
 // its best row with the aggregate score, and the rows counted per video.
-func (f *flatIndex) searchVideos(q []float32, k int, rf *rowFilter, agg string, threads int) ([]scored, []int) {
-	nv := len(f.videos)
+func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, agg string, threads int) ([]scored, []int) {
+	nv := len(f.cols.videos)
 	parts := make([][]videoScore, max(threads, 1))
-	chunks(f.len(), threads, func(p, lo, hi int) {
+	chunks(f.n, threads, func(p, lo, hi int) {
 		vs := make([]videoScore, nv)
 		for i := range vs {
 			vs[i].best.score = float32(math.Inf(-1))
 		}
 		dim := f.dim
 		for i := lo; i < hi; i++ {
-			if !rf.any && !rf.pass(f, i) {
+			if (!rf.any && !rf.pass(f.cols, i)) || f.dead(uint32(i)) {
 				continue
 			}
 			s := scored{int32(i), vecmath.Dot(q, f.vecs[i*dim:(i+1)*dim])}
-			v := &vs[f.video[i]]
+			v := &vs[f.cols.video[i]]
 			if v.count == 0 || better(s, v.best) {
 				v.best = s
 			}
@@ -425,7 +293,7 @@ func (f *flatIndex) searchVideos(q []float32, k int, rf *rowFilter, agg string, 
 	res := sortScored(top.h)
 	counts := make([]int, len(res))
 	for i, s := range res {
-		counts[i] = total[f.video[s.row]].count
+		counts[i] = total[f.cols.video[s.row]].count
 	}
 	return res, counts
 }
