@@ -27,7 +27,7 @@ type DB struct {
 	mu        sync.Mutex
 	indexes   map[spaceKey]*spaceIndex
 	spaces    []Space
-	spacesGen int64 // generation spaces was read at; -1: not read
+	spacesGen int64             // generation spaces was read at; -1: not read
 	names     map[string]string // video id → file name
 	namesGen  int64
 
