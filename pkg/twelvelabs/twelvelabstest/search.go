@@ -1,0 +1,470 @@
+package twelvelabstest
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MatchThreshold is the cosine a clip needs with the query to be a search
+// match. With the catalogue's vector model, clips of the scene a query
+// describes score 0.3–0.6 and other clips about 0 ± 0.05.
+const MatchThreshold = 0.25
+
+// pageLifetime is how long search page tokens stay valid.
+const pageLifetime = time.Hour
+
+// Search response shapes.
+type (
+	wHit struct {
+		Start         float64        `json:"start"`
+		End           float64        `json:"end"`
+		VideoID       string         `json:"video_id"`
+		Rank          int            `json:"rank,omitempty"`
+		Score         *float64       `json:"score,omitempty"`
+		Confidence    string         `json:"confidence,omitempty"`
+		ThumbnailURL  string         `json:"thumbnail_url"`
+		Transcription string         `json:"transcription,omitempty"`
+		UserMetadata  map[string]any `json:"user_metadata,omitempty"`
+	}
+	wGroup struct {
+		ID    string `json:"id"`
+		Clips []wHit `json:"clips"`
+	}
+	wPool struct {
+		TotalCount    int     `json:"total_count"`
+		TotalDuration float64 `json:"total_duration"`
+		IndexID       string  `json:"index_id"`
+	}
+	wSearchInfo struct {
+		LimitPerPage      int    `json:"limit_per_page"`
+		TotalResults      int    `json:"total_results"`
+		TotalInnerMatches int    `json:"total_inner_matches,omitempty"`
+		PageExpiresAt     string `json:"page_expires_at"`
+		NextPageToken     string `json:"next_page_token,omitempty"`
+		PrevPageToken     string `json:"prev_page_token,omitempty"`
+	}
+)
+
+// searchResult is a finished search whose pages can be fetched by token.
+type searchResult struct {
+	hits        []wHit
+	groups      []wGroup
+	grouped     bool
+	limit       int
+	pool        wPool
+	tokens      []string // tokens[p] names page p
+	includeMeta bool
+	expires     time.Time
+}
+
+// searchPage names one page of a search.
+type searchPage struct {
+	res  *searchResult
+	page int
+}
+
+// search is POST /search: multipart, any-to-video search.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	fd, err := s.readForm(r)
+	if err != nil {
+		s.badRequest(w, r, "body", err.Error())
+		return
+	}
+	indexID := fd.get("index_id")
+	if indexID == "" {
+		s.badRequest(w, r, "index_id", "The `index_id` parameter is required.")
+		return
+	}
+	ix := s.Catalogue.Index(indexID)
+	if ix == nil {
+		s.notFound(w, r, indexID, "indexes")
+		return
+	}
+	allowed := []string{"visual", "audio", "transcription"}
+	if ix.ModelName == "marengo2.7" {
+		allowed = []string{"visual", "audio"}
+	}
+	options := fd.values["search_options"]
+	if len(options) == 0 {
+		s.badRequest(w, r, "search_options", "The `search_options` parameter is required.")
+		return
+	}
+	for _, o := range options {
+		if !slices.Contains(allowed, o) {
+			s.writeError(w, r, http.StatusBadRequest, "search_option_not_supported", fmt.Sprintf("The search option %q is not supported by the index %s.", o, ix.ID), nil)
+			return
+		}
+	}
+	for _, o := range fd.values["transcription_options"] {
+		if o != "lexical" && o != "semantic" {
+			s.badRequest(w, r, "transcription_options", fmt.Sprintf("The `transcription_options` parameter is invalid: %q is not one of lexical, semantic.", o))
+			return
+		}
+		if !slices.Contains(options, "transcription") {
+			s.writeError(w, r, http.StatusBadRequest, "search_option_combination_not_supported", "The `transcription_options` parameter applies only with the transcription search option.", nil)
+			return
+		}
+	}
+	groupBy, operator := cmp.Or(fd.get("group_by"), "clip"), cmp.Or(fd.get("operator"), "or")
+	if groupBy != "clip" && groupBy != "video" {
+		s.badRequest(w, r, "group_by", "The `group_by` parameter is invalid: use clip or video.")
+		return
+	}
+	if operator != "or" && operator != "and" {
+		s.badRequest(w, r, "operator", "The `operator` parameter is invalid: use or or and.")
+		return
+	}
+	limit := 10
+	if raw := fd.get("page_limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 50 {
+			s.badRequest(w, r, "page_limit", "The `page_limit` parameter is invalid: it must be between 1 and 50.")
+			return
+		}
+		limit = n
+	}
+	includeMeta := false
+	if raw := fd.get("include_user_metadata"); raw != "" {
+		if includeMeta, err = strconv.ParseBool(raw); err != nil {
+			s.badRequest(w, r, "include_user_metadata", "The `include_user_metadata` parameter is invalid: use true or false.")
+			return
+		}
+	}
+	keep, err := searchFilter(fd.get("filter"))
+	if err != nil {
+		s.writeError(w, r, http.StatusBadRequest, "search_filter_invalid", "The `filter` parameter is invalid: "+err.Error(), nil)
+		return
+	}
+	// The query: text, images, or both composed.
+	sp := s.Catalogue.space(ix.ModelName)
+	var parts [][]float32
+	if text := fd.get("query_text"); text != "" {
+		parts = append(parts, sp.text(text))
+	}
+	urls, files := fd.values["query_media_url"], fd.files["query_media_file"]
+	if len(urls)+len(files) > 0 {
+		if fd.get("query_media_type") != "image" {
+			s.badRequest(w, r, "query_media_type", "The `query_media_type` parameter is invalid: media queries take image.")
+			return
+		}
+		if len(urls)+len(files) > 10 {
+			s.badRequest(w, r, "query_media_url", "A search takes up to 10 images.")
+			return
+		}
+		for _, u := range urls {
+			parts = append(parts, s.imageVector(sp, s.Catalogue.inputMedia(u)))
+		}
+		if len(urls) == 0 {
+			for _, f := range files {
+				parts = append(parts, s.imageVector(sp, s.Catalogue.inputMedia(f.filename+"\x00"+f.sha256)))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		s.badRequest(w, r, "query_text", "The `query_text` parameter is required: give query_text or a media query.")
+		return
+	}
+	query := meanVector(parts)
+
+	res := &searchResult{grouped: groupBy == "video", limit: limit, includeMeta: includeMeta, expires: s.clock.Now().Add(pageLifetime)}
+	res.pool.IndexID = ix.ID
+	for _, v := range ix.Videos {
+		if v.Ready() {
+			res.pool.TotalCount++
+			res.pool.TotalDuration += v.Duration
+		}
+	}
+	res.pool.TotalDuration = math.Round(res.pool.TotalDuration)
+	res.hits = s.match(ix, query, options, operator == "and", keep)
+	if res.grouped {
+		at := map[string]int{}
+		for _, h := range res.hits {
+			i, ok := at[h.VideoID]
+			if !ok {
+				i = len(res.groups)
+				at[h.VideoID] = i
+				res.groups = append(res.groups, wGroup{ID: h.VideoID})
+			}
+			res.groups[i].Clips = append(res.groups[i].Clips, h)
+		}
+	}
+	n := len(res.hits)
+	if res.grouped {
+		n = len(res.groups)
+	}
+	pages := max((n+limit-1)/limit, 1)
+	s.mu.Lock()
+	s.seq++
+	for p := range pages {
+		tok := hexID(s.cfg.catalogue.Seed, "search-page", s.seq, uint64(p))
+		res.tokens = append(res.tokens, tok)
+		s.pages[tok] = &searchPage{res: res, page: p}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, res.render(0, includeMeta, false))
+}
+
+// match scores every clip of the index's ready videos that pass the
+// filter, in every option asked, and returns the matches best first.
+func (s *Server) match(ix *Index, query []float32, options []string, all bool, keep func(*Video) bool) []wHit {
+	type key struct {
+		video      string
+		start, end float64
+	}
+	type acc struct {
+		v       *Video
+		best    float64
+		worst   float64
+		options []string
+	}
+	found := map[key]*acc{}
+	var order []key
+	for _, v := range ix.Videos {
+		if !v.Ready() || !keep(v) {
+			continue
+		}
+		for _, seg := range v.Segments {
+			opt := seg.Option
+			if opt == "visual-text" {
+				opt = "visual"
+			}
+			if !slices.Contains(options, opt) {
+				continue
+			}
+			score := Cosine(query, seg.Vector)
+			if score < MatchThreshold {
+				continue
+			}
+			k := key{v.ID, seg.Start, seg.End}
+			a := found[k]
+			if a == nil {
+				a = &acc{v: v, best: score, worst: score}
+				found[k] = a
+				order = append(order, k)
+			}
+			a.best, a.worst = max(a.best, score), min(a.worst, score)
+			a.options = append(a.options, opt)
+		}
+	}
+	type scored struct {
+		k     key
+		a     *acc
+		score float64
+	}
+	var list []scored
+	for _, k := range order {
+		a := found[k]
+		score := a.best
+		if all {
+			if len(slices.Compact(slices.Sorted(slices.Values(a.options)))) < len(slices.Compact(slices.Sorted(slices.Values(options)))) {
+				continue
+			}
+			score = a.worst
+		}
+		list = append(list, scored{k, a, score})
+	}
+	slices.SortStableFunc(list, func(x, y scored) int {
+		return cmp.Or(cmp.Compare(y.score, x.score), strings.Compare(x.k.video, y.k.video), cmp.Compare(x.k.start, y.k.start))
+	})
+	hits := make([]wHit, len(list))
+	for i, e := range list {
+		h := wHit{Start: e.k.start, End: e.k.end, VideoID: e.k.video,
+			ThumbnailURL: fmt.Sprintf("https://thumbs.fake.twelvelabs.invalid/%s/%.3f.jpg", e.k.video, e.k.start),
+			UserMetadata: e.a.v.UserMetadata}
+		if ix.ModelName == "marengo2.7" {
+			// Marengo 2.7 scored and graded its matches instead of ranking.
+			h.Score = ptr(math.Round(e.score*10000) / 100)
+			switch {
+			case e.score >= 0.5:
+				h.Confidence = "high"
+			case e.score >= 0.35:
+				h.Confidence = "medium"
+			default:
+				h.Confidence = "low"
+			}
+		} else {
+			h.Rank = i + 1
+		}
+		if slices.Contains(e.a.options, "transcription") {
+			for _, l := range e.a.v.Transcription {
+				if l.Start < e.k.end && l.End > e.k.start {
+					h.Transcription = l.Value
+					break
+				}
+			}
+		}
+		hits[i] = h
+	}
+	return hits
+}
+
+// render builds the body of page p.
+func (res *searchResult) render(p int, includeMeta, withPrev bool) map[string]any {
+	info := wSearchInfo{LimitPerPage: res.limit, PageExpiresAt: timestamp(res.expires)}
+	var data any
+	strip := func(h wHit) wHit {
+		if !includeMeta {
+			h.UserMetadata = nil
+		}
+		return h
+	}
+	if res.grouped {
+		lo, hi := min(p*res.limit, len(res.groups)), min((p+1)*res.limit, len(res.groups))
+		page := make([]wGroup, 0, hi-lo)
+		for _, g := range res.groups[lo:hi] {
+			out := wGroup{ID: g.ID}
+			for _, h := range g.Clips {
+				out.Clips = append(out.Clips, strip(h))
+			}
+			page = append(page, out)
+		}
+		data, info.TotalResults, info.TotalInnerMatches = page, len(res.groups), len(res.hits)
+	} else {
+		lo, hi := min(p*res.limit, len(res.hits)), min((p+1)*res.limit, len(res.hits))
+		page := make([]wHit, 0, hi-lo)
+		for _, h := range res.hits[lo:hi] {
+			page = append(page, strip(h))
+		}
+		data, info.TotalResults = page, len(res.hits)
+	}
+	if p+1 < len(res.tokens) {
+		info.NextPageToken = res.tokens[p+1]
+	}
+	if withPrev && p > 0 {
+		info.PrevPageToken = res.tokens[p-1]
+	}
+	return map[string]any{"search_pool": res.pool, "data": data, "page_info": info}
+}
+
+// searchPage is GET /search/{page_token}.
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("page_token")
+	s.mu.Lock()
+	pg := s.pages[tok]
+	s.mu.Unlock()
+	if pg == nil || !s.clock.Now().Before(pg.res.expires) {
+		s.writeError(w, r, http.StatusBadRequest, "search_page_token_expired",
+			"The token that identifies the page to be retrieved is expired or invalid. You must make a new search request. Token: "+tok, nil)
+		return
+	}
+	includeMeta := pg.res.includeMeta
+	if raw := r.URL.Query().Get("include_user_metadata"); raw != "" {
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			s.badRequest(w, r, "include_user_metadata", "The `include_user_metadata` parameter is invalid: use true or false.")
+			return
+		}
+		includeMeta = b
+	}
+	writeJSON(w, http.StatusOK, pg.res.render(pg.page, includeMeta, true))
+}
+
+// searchFilter parses the filter form field (a JSON object in a string).
+func searchFilter(raw string) (func(*Video) bool, error) {
+	if strings.TrimSpace(raw) == "" {
+		return func(*Video) bool { return true }, nil
+	}
+	var f map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return nil, fmt.Errorf("it must be a JSON object: %v", err)
+	}
+	numbers := map[string]func(*Video) float64{
+		"duration": func(v *Video) float64 { return v.Duration },
+		"fps":      func(v *Video) float64 { return v.FPS },
+		"width":    func(v *Video) float64 { return float64(v.Width) },
+		"height":   func(v *Video) float64 { return float64(v.Height) },
+		"size":     func(v *Video) float64 { return float64(v.Size) },
+	}
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var tests []func(*Video) bool
+	for _, key := range keys {
+		val := f[key]
+		switch {
+		case key == "id":
+			var ids []string
+			if err := json.Unmarshal(val, &ids); err != nil {
+				var one string
+				if json.Unmarshal(val, &one) != nil {
+					return nil, fmt.Errorf("id must be a string or an array of strings")
+				}
+				ids = []string{one}
+			}
+			tests = append(tests, func(v *Video) bool { return slices.Contains(ids, v.ID) })
+		case numbers[key] != nil:
+			get := numbers[key]
+			var exact float64
+			if json.Unmarshal(val, &exact) == nil {
+				tests = append(tests, func(v *Video) bool { return get(v) == exact })
+				continue
+			}
+			var rng map[string]float64
+			if err := json.Unmarshal(val, &rng); err != nil {
+				return nil, fmt.Errorf("%s must be a number or {\"gte\", \"lte\"}", key)
+			}
+			for op, x := range rng {
+				switch op {
+				case "gte":
+					tests = append(tests, func(v *Video) bool { return get(v) >= x })
+				case "lte":
+					tests = append(tests, func(v *Video) bool { return get(v) <= x })
+				default:
+					return nil, fmt.Errorf("%s has the unknown operator %q", key, op)
+				}
+			}
+		case key == "filename":
+			var name string
+			if err := json.Unmarshal(val, &name); err != nil {
+				return nil, fmt.Errorf("filename must be a string")
+			}
+			tests = append(tests, func(v *Video) bool { return v.Filename == name })
+		default:
+			var want any
+			if err := json.Unmarshal(val, &want); err != nil {
+				return nil, err
+			}
+			tests = append(tests, func(v *Video) bool { return sameMetadata(v.UserMetadata[key], want) })
+		}
+	}
+	return func(v *Video) bool {
+		for _, t := range tests {
+			if !t(v) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// sameMetadata compares a user metadata value with a decoded filter value
+// (numbers by value, whatever their Go type).
+func sameMetadata(have, want any) bool {
+	if list, ok := want.([]any); ok {
+		for _, w := range list {
+			if sameMetadata(have, w) {
+				return true
+			}
+		}
+		return false
+	}
+	if wf, ok := want.(float64); ok {
+		switch h := have.(type) {
+		case int:
+			return float64(h) == wf
+		case float64:
+			return h == wf
+		}
+		return false
+	}
+	return have == want
+}
