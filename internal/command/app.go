@@ -96,6 +96,7 @@ Get started:
    clipvec search --like-video VIDEO_ID         # videos like a video
    clipvec search --vector query.json --json    # clips like a vector, as JSON
    clipvec videos | clipvec stats | clipvec export -o all.jsonl | clipvec delete VIDEO_ID
+   clipvec index status                         # the HNSW graphs behind search
 
 The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
@@ -109,6 +110,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			statsCommand(e),
 			exportCommand(e),
 			deleteCommand(e),
+			indexCommand(e),
 			quickstartCommand(e),
 		},
 		Reader:          stdin,
@@ -125,7 +127,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 	app.Version = version
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
-		if c.Name != "quickstart" {
+		if c.Name != "quickstart" && c.Name != "index" {
 			// --db is accepted before or after the command name.
 			c.Flags = append(c.Flags, dbFlag())
 		}

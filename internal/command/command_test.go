@@ -190,3 +190,51 @@ func TestQuickstart(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexCommands(t *testing.T) {
+	db := tempDB(t)
+	if _, errs, code := run(t, db, "", "import", "../../testdata/sample/exports"); code != 0 {
+		t.Fatalf("import: %d %s", code, errs)
+	}
+	out, _, code := run(t, db, "", "index", "status", "--json")
+	var st struct {
+		Params struct{ M int }
+		Spaces []struct {
+			State string
+			Nodes int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || len(st.Spaces) != 1 || st.Spaces[0].State != "current" ||
+		st.Spaces[0].Nodes != 1284 || st.Params.M != 16 {
+		t.Fatalf("index status: %d %v %s", code, err, out)
+	}
+	for _, tc := range []struct {
+		args   []string
+		method string
+	}{
+		{[]string{"search", "--vector", "../../testdata/sample/queries.json#surfing", "--json"}, `"method": "graph"`},
+		{[]string{"search", "--vector", "../../testdata/sample/queries.json#surfing", "--ef", "300", "--json"}, `"ef": 300`},
+		{[]string{"search", "--vector", "../../testdata/sample/queries.json#surfing", "--exact", "--json"}, `"method": "exact"`},
+	} {
+		out, errs, code := run(t, db, "", tc.args...)
+		if code != 0 || !strings.Contains(out, tc.method) {
+			t.Errorf("%v: %d %s, want %s in\n%s", tc.args, code, errs, tc.method, out)
+		}
+	}
+	if out, errs, code := run(t, db, "", "index", "build", "--m", "24", "--ef", "90"); code != 0 || !strings.Contains(out, "built 1 graph") {
+		t.Fatalf("index build: %d %s %s", code, out, errs)
+	}
+	out, _, _ = run(t, db, "", "index", "status")
+	if !strings.Contains(out, "M 24, efConstruction 200, ef 90") {
+		t.Errorf("status after build:\n%s", out)
+	}
+	if out, _, code := run(t, db, "", "index", "compact"); code != 0 || !strings.Contains(out, "compacted 1 graph") {
+		t.Errorf("index compact: %d %s", code, out)
+	}
+	if _, errs, code := run(t, db, "", "index", "build", "--m", "1"); code != command.ExitUsage || !strings.Contains(errs, "M = 1") {
+		t.Errorf("index build --m 1: exit %d %s", code, errs)
+	}
+	if _, errs, code := run(t, db, "", "search", "--like-video", "x", "--ef", "-3"); code != command.ExitUsage {
+		t.Errorf("--ef -3: exit %d %s", code, errs)
+	}
+}

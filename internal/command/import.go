@@ -32,7 +32,9 @@ A response that does not name its video (embed tasks name only their task)
 is filed under the task id, or the file name for sync responses; --video-id
 overrides. Vectors are checked (dimension, NaN/Inf, zero, empty) and
 normalised; each file is imported in one transaction, so a rejected file
-changes nothing. Importing the same segments again replaces them.
+changes nothing. Importing the same segments again replaces them. Then the
+search graph of each space written to is brought up to date (built the
+first time) and saved beside the database; --no-index defers that.
 
 Examples:
    clipvec import exports/
@@ -44,6 +46,7 @@ Examples:
 			&cli.StringFlag{Name: "model", Usage: "`MODEL` of responses that name none (embed-v2; default marengo3.0)"},
 			&cli.IntFlag{Name: "dim", Usage: "reject vectors that do not have `N` values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "import a file's good records and report the bad ones, instead of rejecting the file"},
+			&cli.BoolFlag{Name: "no-index", Usage: "leave the search graphs alone (the next search or clipvec index build updates them)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		},
@@ -66,7 +69,8 @@ Examples:
 			start := time.Now()
 			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
 				VideoID: c.String("video-id"), Model: c.String("model"), Dim: c.Int("dim"),
-				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin,
+				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin, NoIndex: c.Bool("no-index"),
+				IndexProgress: indexProgress(pb),
 				Progress: func(p clipvec.ImportProgress) {
 					// Progress through the files, and through the current
 					// file by bytes when its size is known.
@@ -114,7 +118,8 @@ func importJSON(sum *clipvec.ImportSummary) any {
 		Skipped  int        `json:"skipped"`
 		Rejected int        `json:"rejected"`
 		Seconds  float64    `json:"seconds"`
-	}{files, sum.Imported, sum.Replaced, sum.Skipped, sum.Rejected, sum.Elapsed.Seconds()}
+		Index    float64    `json:"index_seconds"`
+	}{files, sum.Imported, sum.Replaced, sum.Skipped, sum.Rejected, sum.Elapsed.Seconds(), sum.IndexElapsed.Seconds()}
 }
 
 func printImport(w io.Writer, sum *clipvec.ImportSummary) {
@@ -140,4 +145,7 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 	fmt.Fprintf(w, "%s: imported %s, replaced %s, skipped %s, rejected %s%s\n",
 		plural(len(sum.Files), "file"), count(int64(sum.Imported)), count(int64(sum.Replaced)), count(int64(sum.Skipped)),
 		plural(sum.Rejected, "file"), rate)
+	if sum.IndexElapsed > 0 {
+		fmt.Fprintf(w, "search graphs updated in %.2fs\n", sum.IndexElapsed.Seconds())
+	}
 }

@@ -81,6 +81,9 @@ type ImportSummary struct {
 	// Marengo 3.5 (128, 256 or 512), a likely mistake otherwise, since
 	// vectors of different spaces are never compared.
 	NewSpaces []Space `json:"new_spaces,omitempty"`
+	// IndexElapsed is the time spent bringing the graphs up to date
+	// after the files were in (0 with NoIndex).
+	IndexElapsed time.Duration `json:"index_elapsed_ns,omitempty"`
 }
 
 // Import reads files, directories (recursively: *.json, *.jsonl,
@@ -146,9 +149,11 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 				touched = append(touched, sp)
 			}
 		}
+		start := time.Now()
 		if err := db.SyncIndexes(ctx, touched, opts.IndexProgress); err != nil {
 			return sum, fmt.Errorf("import: index: %w", err)
 		}
+		sum.IndexElapsed = time.Since(start)
 	}
 	if len(rejected) > 0 {
 		return sum, errors.Join(rejected...)

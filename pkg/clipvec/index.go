@@ -443,6 +443,9 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 	if err := fresh.insert(ctx, b, db.Threads); err != nil {
 		return err
 	}
+	if progress != nil {
+		progress(fresh.cols.len(), fresh.cols.len())
+	}
 	idx.mu.Lock()
 	if idx.g != old { // changed meanwhile: keep the newer one
 		idx.mu.Unlock()

@@ -1,0 +1,166 @@
+package command
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/pkg/clipvec"
+)
+
+func indexCommand(e *env) *cli.Command {
+	modelFlag := &cli.StringFlag{Name: "model", Usage: "only this `MODEL`'s spaces"}
+	jsonFlag := &cli.BoolFlag{Name: "json", Usage: "print as JSON"}
+	return &cli.Command{
+		Name:  "index",
+		Usage: "inspect, build and compact the search graphs",
+		Description: `Each embedding space has an HNSW graph, saved beside the database in
+DB.index/ as a snapshot stamped with the database generation it reflects.
+Imports and deletes keep it in step; a search catches up with any write it
+missed, or rebuilds it if the snapshot is missing or damaged. These
+commands do that work, or show it, explicitly.
+
+Graph parameters are stored in the database (clipvec index build --m ...):
+   M                 neighbours per node (2·M on the bottom layer)   default 16
+   efConstruction    candidates considered per insert                default 200
+   ef                candidates of a search (search --ef overrides)  default 128
+   quantize          walk the graph on int8 copies, re-rank float32  default on
+
+Examples:
+   clipvec index status
+   clipvec index build                           # rebuild every space's graph
+   clipvec index build --m 32 --ef-construction 400 --ef 200
+   clipvec index compact --model marengo3.0      # drop tombstones`,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "status",
+				Usage: "show each space's graph: nodes, tombstones, snapshot, freshness, parameters",
+				Flags: []cli.Flag{jsonFlag, dbFlag()},
+				Action: func(c *cli.Context) error {
+					db, err := openDB(c)
+					if err != nil {
+						return err
+					}
+					defer db.Close()
+					st, err := db.IndexStatus(c.Context)
+					if err != nil {
+						return err
+					}
+					params, err := db.IndexParams(c.Context)
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						return writeJSON(e.stdout, map[string]any{"params": params, "spaces": st})
+					}
+					fmt.Fprintf(e.stdout, "parameters: M %d, efConstruction %d, ef %d, quantize %v\n\n",
+						params.M, params.EfConstruction, params.EfSearch, params.Quantize)
+					if len(st) == 0 {
+						fmt.Fprintln(e.stdout, "no spaces (import some embeddings first)")
+						return nil
+					}
+					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "SNAPSHOT", "SIZE", "GENERATION")
+					for _, s := range st {
+						state := s.State
+						if s.Problem != "" {
+							state += " (" + s.Problem + ")"
+						}
+						t.row(s.Space.String(), state, count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
+							bytesHuman(s.SnapshotBytes), fmt.Sprintf("%d of %d", s.Generation, s.StoreGeneration))
+					}
+					return t.flush()
+				},
+			},
+			{
+				Name:  "build",
+				Usage: "rebuild the graphs from the database (with new parameters if given)",
+				Flags: []cli.Flag{
+					modelFlag,
+					&cli.IntFlag{Name: "m", Usage: "neighbours per node `M` (stored for later builds too)"},
+					&cli.IntFlag{Name: "ef-construction", Usage: "insert candidate list `N` (stored)"},
+					&cli.IntFlag{Name: "ef", Usage: "default search candidate list `N` (stored)"},
+					&cli.BoolFlag{Name: "quantize", Usage: "walk the graph on int8 copies (--quantize=false: float32 only; stored)"},
+					dbFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					db, err := openDB(c)
+					if err != nil {
+						return err
+					}
+					defer db.Close()
+					params, err := db.IndexParams(c.Context)
+					if err != nil {
+						return err
+					}
+					changed := false
+					for name, dst := range map[string]*int{"m": &params.M, "ef-construction": &params.EfConstruction, "ef": &params.EfSearch} {
+						if c.IsSet(name) {
+							*dst, changed = c.Int(name), true
+						}
+					}
+					if c.IsSet("quantize") {
+						params.Quantize, changed = c.Bool("quantize"), true
+					}
+					if changed {
+						if err := db.SetIndexParams(c.Context, params); err != nil {
+							return usageError{err}
+						}
+					}
+					return runIndexOp(c, e, "built", func(p clipvec.IndexProgress) error {
+						return db.BuildIndex(c.Context, c.String("model"), p)
+					})
+				},
+			},
+			{
+				Name:  "compact",
+				Usage: "rebuild the graphs from their live nodes, dropping deleted ones",
+				Flags: []cli.Flag{modelFlag, dbFlag()},
+				Action: func(c *cli.Context) error {
+					db, err := openDB(c)
+					if err != nil {
+						return err
+					}
+					defer db.Close()
+					return runIndexOp(c, e, "compacted", func(p clipvec.IndexProgress) error {
+						return db.CompactIndex(c.Context, c.String("model"), p)
+					})
+				},
+			},
+		},
+	}
+}
+
+// runIndexOp runs a build or compaction with a progress bar and reports.
+func runIndexOp(c *cli.Context, e *env, verb string, op func(clipvec.IndexProgress) error) error {
+	pb := newProgressBar(e.stderr)
+	start := time.Now()
+	var spaces []string
+	progress := func(sp clipvec.Space, done, total int) {
+		if len(spaces) == 0 || spaces[len(spaces)-1] != sp.String() {
+			spaces = append(spaces, sp.String())
+		}
+		indexProgress(pb)(sp, done, total)
+	}
+	err := op(progress)
+	pb.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s %s in %.1fs\n", verb, plural(len(spaces), "graph"), time.Since(start).Seconds())
+	return nil
+}
+
+// indexProgress draws graph builds on a progress bar.
+func indexProgress(pb *progressBar) clipvec.IndexProgress {
+	start := time.Now()
+	return func(sp clipvec.Space, done, total int) {
+		frac := 1.0
+		if total > 0 {
+			frac = float64(done) / float64(total)
+		}
+		rate := float64(done) / time.Since(start).Seconds()
+		pb.update("indexing %s %s %3.0f%% %s of %s segments (%s/s)", sp, bar(frac, 20), 100*frac,
+			count(int64(done)), count(int64(total)), count(int64(rate)))
+	}
+}
