@@ -196,10 +196,13 @@ func (g *Graph) grow(n int) {
 	// Mutexes must not be copied while held; none is: every holder also
 	// holds mu shared.
 	locks := make([]sync.Mutex, n)
+	adviseHuge(vecs)
+	adviseHuge(links0)
 	g.vecs, g.links0, g.upper, g.levels, g.labels, g.dead, g.locks = vecs, links0, upper, levels, labels, dead, locks
 	if g.cfg.Quantize {
 		qvecs := make([]int8, n*g.dim)
 		copy(qvecs, g.qvecs)
+		adviseHuge(qvecs)
 		qscale := make([]float32, n)
 		copy(qscale, g.qscale)
 		g.qvecs, g.qscale = qvecs, qscale

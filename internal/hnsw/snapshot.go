@@ -304,6 +304,7 @@ func Load(path string) (g *Graph, generation int64, extra []Section, err error) 
 	}
 	// An []uint64 backing keeps every section 8-byte aligned in memory.
 	backing := make([]uint64, (size+7)/8)
+	adviseHuge(backing)
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(backing))), len(backing)*8)[:size]
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)

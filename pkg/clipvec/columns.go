@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 )
 
@@ -36,8 +37,24 @@ type columns struct {
 	sourceIdx map[string]uint32
 
 	// videoNodes lists each video's nodes (dead ones included), for
-	// scanning a small set of allowed videos exactly.
-	videoNodes [][]uint32
+	// scanning a small set of allowed videos exactly. It is built on
+	// first use (loading a million-node snapshot should not pay for it),
+	// then kept up by add.
+	videoNodesOnce sync.Once
+	videoNodes     [][]uint32
+}
+
+// nodesOf returns the nodes of video index v. Safe under the index's
+// read lock: the first call builds the lists once.
+func (c *columns) nodesOf(v int) []uint32 {
+	c.videoNodesOnce.Do(func() {
+		nodes := make([][]uint32, len(c.videos))
+		for node, v := range c.video {
+			nodes[v] = append(nodes[v], uint32(node))
+		}
+		c.videoNodes = nodes
+	})
+	return c.videoNodes[v]
 }
 
 func newColumns() *columns {
@@ -58,10 +75,6 @@ func (c *columns) index() {
 	c.sourceIdx = make(map[string]uint32, len(c.sources))
 	for i, s := range c.sources {
 		c.sourceIdx[s] = uint32(i)
-	}
-	c.videoNodes = make([][]uint32, len(c.videos))
-	for node, v := range c.video {
-		c.videoNodes[v] = append(c.videoNodes[v], uint32(node))
 	}
 }
 
@@ -97,7 +110,9 @@ func (c *columns) add(s *Segment) error {
 		v = int32(len(c.videos))
 		c.videoIdx[s.VideoID] = v
 		c.videos = append(c.videos, s.VideoID)
-		c.videoNodes = append(c.videoNodes, nil)
+		if c.videoNodes != nil {
+			c.videoNodes = append(c.videoNodes, nil)
+		}
 	}
 	o, err := id8(c.optionIdx, &c.options, s.Option)
 	if err != nil {
@@ -117,7 +132,9 @@ func (c *columns) add(s *Segment) error {
 		c.sourceIdx[s.Source.ID] = src
 		c.sources = append(c.sources, s.Source.ID)
 	}
-	c.videoNodes[v] = append(c.videoNodes[v], uint32(len(c.seg)))
+	if c.videoNodes != nil {
+		c.videoNodes[v] = append(c.videoNodes[v], uint32(len(c.seg)))
+	}
 	c.seg = append(c.seg, s.ID)
 	c.video = append(c.video, v)
 	c.option = append(c.option, o)

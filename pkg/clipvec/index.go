@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	"github.com/clipvec/clipvec/internal/hnsw"
 	"github.com/clipvec/clipvec/internal/ingest"
@@ -124,8 +125,11 @@ type spaceIndex struct {
 	gen   int64 // store generation the graph reflects
 	g     *hnsw.Graph
 	cols  *columns
-	bySeg map[int64]uint32 // live segment id → node
-	dirty bool             // changed since loaded or saved
+	// bySeg maps live segment ids to nodes, for tombstoning deleted and
+	// replaced segments. Built on the first catch-up that needs it (nil
+	// until then), under mu held exclusively.
+	bySeg map[int64]uint32
+	dirty atomic.Bool // changed since loaded or saved
 	// how it was opened, for IndexStatus: "loaded", "built", or why a
 	// snapshot could not be used.
 	origin string
@@ -212,13 +216,7 @@ func loadIndex(path string, sp Space) (*spaceIndex, error) {
 	if cols == nil {
 		return nil, fmt.Errorf("snapshot %s: no columns section", path)
 	}
-	idx := &spaceIndex{space: sp, path: path, gen: gen, g: g, cols: cols, bySeg: make(map[int64]uint32, g.Len())}
-	for node, seg := range cols.seg {
-		if !g.IsDeleted(uint32(node)) {
-			idx.bySeg[seg] = uint32(node)
-		}
-	}
-	return idx, nil
+	return &spaceIndex{space: sp, path: path, gen: gen, g: g, cols: cols}, nil
 }
 
 // buildChunk is how many segments a build reads before inserting them:
@@ -239,7 +237,8 @@ func (db *DB) buildIndex(ctx context.Context, sp Space, progress func(done, tota
 	if err != nil {
 		return nil, err
 	}
-	idx := &spaceIndex{space: sp, path: snapshotPath(db.Path(), sp), gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}, dirty: true}
+	idx := &spaceIndex{space: sp, path: snapshotPath(db.Path(), sp), gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
+	idx.dirty.Store(true)
 	total := sp.Segments
 	g.Reserve(total)
 	b := &insertBuffer{}
@@ -266,6 +265,20 @@ func (db *DB) buildIndex(ctx context.Context, sp Space, progress func(done, tota
 		return nil, fmt.Errorf("build index %s: %w", sp, err)
 	}
 	return idx, nil
+}
+
+// segmentNodes returns bySeg, building it on first use; mu is held
+// exclusively.
+func (idx *spaceIndex) segmentNodes() map[int64]uint32 {
+	if idx.bySeg == nil {
+		idx.bySeg = make(map[int64]uint32, idx.cols.len())
+		for node, seg := range idx.cols.seg {
+			if !idx.g.IsDeleted(uint32(node)) {
+				idx.bySeg[seg] = uint32(node)
+			}
+		}
+	}
+	return idx.bySeg
 }
 
 // insertBuffer collects segments to insert in one batch.
@@ -299,17 +312,18 @@ func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int)
 		idx.mu.Unlock()
 		return fmt.Errorf("index %s: %d column rows for %d nodes", idx.space, idx.cols.len(), base)
 	}
+	bySeg := idx.segmentNodes()
 	for i := range b.segs {
-		if old, ok := idx.bySeg[b.segs[i].ID]; ok {
+		if old, ok := bySeg[b.segs[i].ID]; ok {
 			idx.g.Delete(old) // replaced: the old vector goes
 		}
 		if err := idx.cols.add(&b.segs[i]); err != nil {
 			idx.mu.Unlock()
 			return err
 		}
-		idx.bySeg[b.segs[i].ID] = uint32(base + i)
+		bySeg[b.segs[i].ID] = uint32(base + i)
 	}
-	idx.dirty = true
+	idx.dirty.Store(true)
 	idx.mu.Unlock()
 	first, err := idx.g.InsertBatch(ctx, b.vecs, b.labels, threads, nil)
 	if err == nil && int(first) != base {
@@ -362,11 +376,14 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 		return db.rebuild(ctx, idx, progress)
 	}
 	idx.mu.Lock()
-	for _, id := range deleted {
-		if node, ok := idx.bySeg[id]; ok {
-			idx.g.Delete(node)
-			delete(idx.bySeg, id)
-			idx.dirty = true
+	if len(deleted) > 0 {
+		bySeg := idx.segmentNodes()
+		for _, id := range deleted {
+			if node, ok := bySeg[id]; ok {
+				idx.g.Delete(node)
+				delete(bySeg, id)
+				idx.dirty.Store(true)
+			}
 		}
 	}
 	idx.mu.Unlock()
@@ -399,7 +416,8 @@ func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, 
 		return err
 	}
 	idx.mu.Lock()
-	idx.gen, idx.g, idx.cols, idx.bySeg, idx.dirty = fresh.gen, fresh.g, fresh.cols, fresh.bySeg, true
+	idx.gen, idx.g, idx.cols, idx.bySeg = fresh.gen, fresh.g, fresh.cols, fresh.bySeg
+	idx.dirty.Store(true)
 	idx.origin = "rebuilt"
 	idx.mu.Unlock()
 	return nil
@@ -420,7 +438,7 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 	gen := idx.gen
 	n := old.Len()
 	idx.mu.RUnlock()
-	fresh := &spaceIndex{space: idx.space, path: idx.path, gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}, dirty: true}
+	fresh := &spaceIndex{space: idx.space, path: idx.path, gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
 	g.Reserve(n - old.Deleted())
 	b := &insertBuffer{}
 	for node := 0; node < n; node++ {
@@ -451,7 +469,8 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 		idx.mu.Unlock()
 		return nil
 	}
-	idx.g, idx.cols, idx.bySeg, idx.dirty = fresh.g, fresh.cols, fresh.bySeg, true
+	idx.g, idx.cols, idx.bySeg = fresh.g, fresh.cols, fresh.bySeg
+	idx.dirty.Store(true)
 	idx.origin = "compacted"
 	idx.mu.Unlock()
 	return nil
@@ -461,7 +480,7 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 func (idx *spaceIndex) save() error {
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
-	if !idx.dirty {
+	if !idx.dirty.Load() {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(idx.path), 0o755); err != nil {
@@ -470,7 +489,7 @@ func (idx *spaceIndex) save() error {
 	if err := idx.g.Save(idx.path, idx.gen, hnsw.Section{ID: columnsSection, Data: idx.cols.encode()}); err != nil {
 		return fmt.Errorf("save index %s: %w", idx.space, err)
 	}
-	idx.dirty = false
+	idx.dirty.Store(false)
 	return nil
 }
 

@@ -220,7 +220,7 @@ func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilte
 		var nodes []uint32
 		for v, ok := range rf.videoOK {
 			if ok {
-				nodes = append(nodes, cols.videoNodes[v]...)
+				nodes = append(nodes, cols.nodesOf(v)...)
 			}
 		}
 		if len(nodes) <= smallFilter {
@@ -235,12 +235,11 @@ func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilte
 		}
 	}
 	res.Method, res.Ef = "graph", q.Ef
+	// Every node has its columns (they are added before the node is
+	// linked), so an unfiltered search needs no check at all.
 	var allow func(uint32) bool
 	if !rf.any {
-		allow = func(id uint32) bool { return int(id) < cols.len() && rf.pass(cols, int(id)) }
-	} else {
-		n := cols.len()
-		allow = func(id uint32) bool { return int(id) < n }
+		allow = func(id uint32) bool { return rf.pass(cols, int(id)) }
 	}
 	k := q.K
 	if q.GroupBy == GroupByVideo {

@@ -321,6 +321,15 @@ func TestConcurrentSearchAndImport(t *testing.T) {
 			}
 		}
 	}()
+	wg.Add(1)
+	go func() { // deletes run too
+		defer wg.Done()
+		for _, v := range []string{"video-004", "video-003"} {
+			if _, err := db.Delete(ctx, v); err != nil && !errors.Is(err, clipvec.ErrNotFound) {
+				errs <- err
+			}
+		}
+	}()
 	for g := 0; g < 3; g++ {
 		wg.Add(1)
 		go func() {
@@ -344,6 +353,19 @@ func TestConcurrentSearchAndImport(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+	// Once quiet, the graph agrees with the store: no deleted video
+	// comes back, whatever the interleaving was.
+	for i := 0; i < 20; i++ {
+		res, err := db.Search(ctx, clipvec.Query{Vector: randQuery(uint64(500+i), 32), K: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range res.Hits {
+			if _, err := db.Video(ctx, h.VideoID); err != nil {
+				t.Fatalf("hit of a video the store no longer has: %+v (%v)", h, err)
+			}
+		}
 	}
 }
 
