@@ -121,10 +121,10 @@ type spaceIndex struct {
 	space Space
 	path  string
 
-	mu    sync.RWMutex
-	gen   int64 // store generation the graph reflects
-	g     *hnsw.Graph
-	cols  *columns
+	mu   sync.RWMutex
+	gen  int64 // store generation the graph reflects
+	g    *hnsw.Graph
+	cols *columns
 	// bySeg maps live segment ids to nodes, for tombstoning deleted and
 	// replaced segments. Built on the first catch-up that needs it (nil
 	// until then), under mu held exclusively.
