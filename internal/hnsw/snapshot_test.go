@@ -220,6 +220,7 @@ func TestKilledSave(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // never leave it running
 	// Kill it once its temporary file exists (it writes ~100 MB).
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -304,6 +304,7 @@ func TestKilledIndexBuild(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // never leave it running
 	// Let it finish a few builds (each then saves), then kill it
 	// somewhere in the next one.
 	lines := bufio.NewScanner(out)
