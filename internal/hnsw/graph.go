@@ -381,7 +381,7 @@ func (g *Graph) insertAt(id uint32, vec []float32, label int64) {
 		cur, curSim = g.greedy(s, cur, curSim, l)
 	}
 	for l := min(level, top); l >= 0; l-- {
-		cands := g.searchLayer(s, cur, curSim, g.cfg.EfConstruction, l, nil, false)
+		cands := g.searchLayer(s, cur, curSim, g.cfg.EfConstruction, l, nil, false, 0)
 		// cands is sorted best first; the closest is where the next
 		// layer down starts.
 		cur, curSim = cands[0].id, cands[0].sim
@@ -561,7 +561,13 @@ func (g *Graph) greedy(s *searcher, cur uint32, curSim float32, l int) (uint32, 
 // ep, and returns them sorted best first. With allow set or skipDead,
 // nodes that fail are walked through but not returned (hnswlib's filtered
 // search): the result may then hold fewer than ef nodes.
-func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, allow func(uint32) bool, skipDead bool) []cand {
+//
+// maxVisits > 0 stops the walk after scoring that many nodes and sets
+// s.cut: a filter that rejects almost everything makes an unbounded walk
+// wander over most of the graph.
+func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, allow func(uint32) bool, skipDead bool, maxVisits int) []cand {
+	s.cut = false
+	visits := 0
 	s.visit.next(len(g.levels))
 	s.cands.reset()
 	s.res.reset()
@@ -573,6 +579,10 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 	for s.cands.len() > 0 {
 		c := s.cands.pop()
 		if s.res.len() >= ef && c.sim < s.res.top().sim {
+			break
+		}
+		if maxVisits > 0 && visits > maxVisits {
+			s.cut = true
 			break
 		}
 		s.buf = g.neighbours(c.id, l, s.buf)
@@ -587,6 +597,7 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 				g.prefetch(s, s.buf[i+1])
 			}
 			sim := g.sim(s, n)
+			visits++
 			if s.res.len() < ef || sim > s.res.top().sim {
 				s.cands.push(cand{n, sim})
 				if (allow == nil || allow(n)) && !(skipDead && g.isDead(n)) {
@@ -608,9 +619,18 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 // never returned. With a restrictive allow, fewer than k may come back:
 // callers then scan the allowed nodes exactly (see the package doc).
 func (g *Graph) Search(q []float32, k, ef int, allow func(id uint32) bool, dst []Result) []Result {
+	dst, _ = g.SearchBudget(q, k, ef, allow, 0, dst)
+	return dst
+}
+
+// SearchBudget is Search with a bound on the walk: it stops after
+// scoring maxVisits nodes (0: no bound) and then reports complete =
+// false, and whatever it found. A caller whose filter turned out too
+// restrictive for the graph then scans exactly instead.
+func (g *Graph) SearchBudget(q []float32, k, ef int, allow func(id uint32) bool, maxVisits int, dst []Result) (_ []Result, complete bool) {
 	dst = dst[:0]
 	if k <= 0 || len(q) != g.dim {
-		return dst
+		return dst, true
 	}
 	if ef == 0 {
 		ef = g.cfg.EfSearch
@@ -620,13 +640,13 @@ func (g *Graph) Search(q []float32, k, ef int, allow func(id uint32) bool, dst [
 	defer g.mu.RUnlock()
 	ep, top := g.entryPoint()
 	if ep == none {
-		return dst
+		return dst, true
 	}
 	if n := g.count.Load(); int64(ef) >= n-g.deleted.Load() {
 		// ef covers every live node: the answer is the exact one, and a
 		// scan gives it even where the graph is not fully connected
 		// (HNSW's pruning can cut a few nodes off the entry point).
-		return g.exact(q, k, int(n), allow, dst)
+		return g.exact(q, k, int(n), allow, dst), true
 	}
 	s := g.searcher()
 	defer g.searchers.Put(s)
@@ -635,7 +655,7 @@ func (g *Graph) Search(q []float32, k, ef int, allow func(id uint32) bool, dst [
 	for l := top; l > 0; l-- {
 		cur, curSim = g.greedy(s, cur, curSim, l)
 	}
-	res := g.searchLayer(s, cur, curSim, ef, 0, allow, g.deleted.Load() > 0)
+	res := g.searchLayer(s, cur, curSim, ef, 0, allow, g.deleted.Load() > 0, maxVisits)
 	if s.quant {
 		// Re-rank the candidates by their exact similarity.
 		for i := range res {
@@ -646,7 +666,7 @@ func (g *Graph) Search(q []float32, k, ef int, allow func(id uint32) bool, dst [
 	for _, c := range res[:min(k, len(res))] {
 		dst = append(dst, Result{ID: c.id, Label: g.labels[c.id], Score: c.sim})
 	}
-	return dst
+	return dst, !s.cut
 }
 
 // Exact returns the k nodes most similar to q among those allow accepts

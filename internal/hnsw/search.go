@@ -169,6 +169,8 @@ type searcher struct {
 	q8     []int8
 	qscale float32
 	quant  bool
+	// cut reports that the last walk hit its visit budget.
+	cut bool
 
 	visit     visited
 	cands     maxHeap

@@ -36,6 +36,11 @@ type columns struct {
 	kindIdx   map[string]uint8
 	sourceIdx map[string]uint32
 
+	// optionCount and scopeCount count nodes (dead ones included) per
+	// option and scope index: upper bounds on what a filter lets through.
+	optionCount [256]int
+	scopeCount  [256]int
+
 	// videoNodes lists each video's nodes (dead ones included), for
 	// scanning a small set of allowed videos exactly. It is built on
 	// first use (loading a million-node snapshot should not pay for it),
@@ -76,6 +81,35 @@ func (c *columns) index() {
 	for i, s := range c.sources {
 		c.sourceIdx[s] = uint32(i)
 	}
+	for i := range c.option {
+		c.optionCount[c.option[i]]++
+		c.scopeCount[c.scope[i]]++
+	}
+}
+
+// countUpTo returns an upper bound on the rows rf lets through, from the
+// option and scope counts.
+func (c *columns) countUpTo(rf *rowFilter) int {
+	bound := c.len()
+	if rf.optionOK != nil {
+		n := 0
+		for i, ok := range rf.optionOK {
+			if ok {
+				n += c.optionCount[i]
+			}
+		}
+		bound = min(bound, n)
+	}
+	if rf.scopeOK != nil {
+		n := 0
+		for i, ok := range rf.scopeOK {
+			if ok {
+				n += c.scopeCount[i]
+			}
+		}
+		bound = min(bound, n)
+	}
+	return bound
 }
 
 func intern8(names []string) map[string]uint8 {
@@ -135,6 +169,8 @@ func (c *columns) add(s *Segment) error {
 	if c.videoNodes != nil {
 		c.videoNodes[v] = append(c.videoNodes[v], uint32(len(c.seg)))
 	}
+	c.optionCount[o]++
+	c.scopeCount[sc]++
 	c.seg = append(c.seg, s.ID)
 	c.video = append(c.video, v)
 	c.option = append(c.option, o)
