@@ -436,9 +436,15 @@ func (g *Graph) setOwn(s *searcher, id uint32, l int, ids []uint32) {
 		g.setNeighbours(id, l, merged)
 		return
 	}
-	v := g.vec(id)
+	g.setNeighbours(id, l, g.prune(s, id, merged, limit))
+}
+
+// prune chooses, with the heuristic, the best limit of ids as neighbours
+// of node base.
+func (g *Graph) prune(s *searcher, base uint32, ids []uint32, limit int) []uint32 {
+	v := g.vec(base)
 	cands := s.prune[:0]
-	for _, n := range merged {
+	for _, n := range ids {
 		cands = append(cands, cand{n, vecmath.Dot(v, g.vec(n))})
 	}
 	sortCands(cands)
@@ -449,7 +455,7 @@ func (g *Graph) setOwn(s *searcher, id uint32, l int, ids []uint32) {
 		out = append(out, c.id)
 	}
 	s.ids2 = out
-	g.setNeighbours(id, l, out)
+	return out
 }
 
 // link adds node id to node n's layer-l list, pruning the list with the
@@ -475,22 +481,10 @@ func (g *Graph) link(s *searcher, n, id uint32, l int) {
 	}
 	// Full: choose the best limit of the old neighbours and the new one,
 	// as seen from n.
-	nv := g.vec(n)
-	cands := s.prune[:0]
-	cands = append(cands, cand{id, vecmath.Dot(nv, g.vec(id))})
-	for i := 1; i <= cnt; i++ {
-		o := list[i]
-		cands = append(cands, cand{o, vecmath.Dot(nv, g.vec(o))})
-	}
-	sortCands(cands)
-	s.prune = cands
-	chosen := g.selectNeighbours(s, cands, limit, &s.chosen2)
-	ids := s.ids2[:0]
-	for _, c := range chosen {
-		ids = append(ids, c.id)
-	}
-	s.ids2 = ids
-	g.setNeighbours(n, l, ids)
+	ids := append(s.merge[:0], id)
+	ids = append(ids, list[1:cnt+1]...)
+	s.merge = ids
+	g.setNeighbours(n, l, g.prune(s, n, ids, limit))
 }
 
 // selectNeighbours is the HNSW paper's heuristic (Algorithm 4, without
