@@ -42,7 +42,8 @@ type Config struct {
 	// during searches, re-ranking the ef candidates found in float32
 	// before returning the best k. Searches are memory-bound, so this
 	// reads 4× fewer bytes per distance; recall is measured on the
-	// re-ranked results. Inserts always use float32 distances.
+	// re-ranked results. Inserts walk in int8 too, and choose
+	// neighbours by float32 distances.
 	Quantize bool
 }
 
