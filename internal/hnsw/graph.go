@@ -117,6 +117,10 @@ type Graph struct {
 	deleted atomic.Int64 // nodes tombstoned
 
 	searchers sync.Pool
+
+	// buffer keeps a loaded snapshot's memory (which the arrays may point
+	// into) alive as long as the graph.
+	buffer *buffer
 }
 
 // New returns an empty graph for vectors of dimension dim.

@@ -10,8 +10,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -44,6 +46,7 @@ const (
 	formatVersion  = 1
 	firstUserID    = 1000
 	maxHeaderBytes = 4096
+	crcChunk       = 4 << 20
 )
 
 const (
@@ -218,9 +221,14 @@ func (w *snapWriter) section(id uint32, payload []byte) {
 	w.u64(uint64(len(payload)))
 	w.write(payload)
 	w.align()
-	w.u32(crc32.Checksum(payload, castagnoli))
-	w.u32(0)
+	for off := 0; off < len(payload); off += crcChunk {
+		w.u32(crc32.Checksum(payload[off:min(off+crcChunk, len(payload))], castagnoli))
+	}
+	w.align()
 }
+
+// chunkCount is the number of CRCs after a section of size bytes.
+func chunkCount(size int) int { return (size + crcChunk - 1) / crcChunk }
 
 // bytesOf views a slice of fixed-size values as its bytes (little-endian
 // on every platform Go runs clipvec on; see the package doc).
@@ -282,12 +290,13 @@ func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 	w.section(secEnd, end[:])
 }
 
-// Load reads a snapshot with one read of the whole file and points the
-// graph's arrays at that buffer (no per-vector parsing), after checking
-// every CRC and that every count, level and link is in range: a damaged
-// file gives an error wrapping ErrCorrupt, never a panic or a graph that
-// could crash a search. It returns the generation the snapshot was saved
-// at and the caller's sections.
+// Load maps a snapshot into memory (on Linux; elsewhere it reads the
+// file with one read) and points the graph's arrays at it (no per-vector
+// parsing), after checking every CRC, on all cores, and that every count,
+// level and link is in range: a damaged file gives an error wrapping
+// ErrCorrupt, never a panic or a graph that could crash a search. It
+// returns the generation the snapshot was saved at and the caller's
+// sections (copies).
 func Load(path string) (g *Graph, generation int64, extra []Section, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -302,18 +311,39 @@ func Load(path string) (g *Graph, generation int64, extra []Section, err error) 
 	if size > math.MaxInt-8 {
 		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w: size %d", path, ErrCorrupt, size)
 	}
-	// An []uint64 backing keeps every section 8-byte aligned in memory.
-	backing := make([]uint64, (size+7)/8)
-	adviseHuge(backing)
-	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(backing))), len(backing)*8)[:size]
-	if _, err := io.ReadFull(f, buf); err != nil {
+	buf, release, err := mapFile(f, size)
+	if err != nil {
 		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
 	}
 	g, generation, extra, err = Decode(buf)
 	if err != nil {
+		release()
 		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
 	}
+	// The caller's sections are copied out, so the graph holds the only
+	// references into the buffer, which is released when the graph is
+	// garbage.
+	for i := range extra {
+		extra[i].Data = append([]byte(nil), extra[i].Data...)
+	}
+	g.buffer = &buffer{release: release}
+	runtime.SetFinalizer(g.buffer, func(b *buffer) { b.release() })
 	return g, generation, extra, nil
+}
+
+// buffer owns the memory a loaded graph's arrays point into.
+type buffer struct{ release func() }
+
+// readFile reads a whole file into an 8-byte-aligned buffer (where
+// mapping is not available).
+func readFile(f *os.File, size int64) ([]byte, func(), error) {
+	backing := make([]uint64, (size+7)/8)
+	adviseHuge(backing)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(backing))), len(backing)*8)[:size]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, nil, err
+	}
+	return buf, func() {}, nil
 }
 
 // Decode builds a graph from a snapshot held in buf, which must be 8-byte
@@ -375,6 +405,9 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 			}
 			if d.off != len(buf) {
 				return nil, 0, nil, fmt.Errorf("%w: %d bytes after the end section", ErrCorrupt, len(buf)-d.off)
+			}
+			if err := d.verify(); err != nil {
+				return nil, 0, nil, err
 			}
 			break
 		}
@@ -534,10 +567,20 @@ func asSlice[T any](b []byte) []T {
 }
 
 type snapReader struct {
-	buf []byte
-	off int
+	buf    []byte
+	off    int
+	chunks []chunk // every section's chunks, checked together at the end
 }
 
+// chunk is a piece of a section and the CRC it must have.
+type chunk struct {
+	section uint32
+	data    []byte
+	crc     uint32
+}
+
+// section reads the next section's header and payload; its checksums are
+// recorded for verify.
 func (d *snapReader) section() (uint32, []byte, error) {
 	if d.off+16 > len(d.buf) {
 		return 0, nil, fmt.Errorf("%w: truncated before a section header at byte %d", ErrCorrupt, d.off)
@@ -550,15 +593,47 @@ func (d *snapReader) section() (uint32, []byte, error) {
 	}
 	end := start + int(size)
 	padded := (end + 7) &^ 7
-	if padded+8 > len(d.buf) {
+	crcs := chunkCount(int(size))
+	next := (padded + 4*crcs + 7) &^ 7
+	if padded > len(d.buf) || next > len(d.buf) {
 		return 0, nil, fmt.Errorf("%w: section %d truncated", ErrCorrupt, id)
 	}
 	payload := d.buf[start:end:end]
-	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(d.buf[padded:]) {
-		return 0, nil, fmt.Errorf("%w: section %d checksum mismatch", ErrCorrupt, id)
+	for i := 0; i < crcs; i++ {
+		d.chunks = append(d.chunks, chunk{section: id, data: payload[i*crcChunk : min((i+1)*crcChunk, len(payload))],
+			crc: binary.LittleEndian.Uint32(d.buf[padded+4*i:])})
 	}
-	d.off = padded + 8
+	d.off = next
 	return id, payload, nil
+}
+
+// verify checks every recorded chunk's CRC, on all cores.
+func (d *snapReader) verify() error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.chunks)))
+	var next atomic.Int64
+	var bad atomic.Int64
+	bad.Store(-1)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(d.chunks) || bad.Load() >= 0 {
+					return
+				}
+				if crc32.Checksum(d.chunks[i].data, castagnoli) != d.chunks[i].crc {
+					bad.CompareAndSwap(-1, int64(i))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if i := bad.Load(); i >= 0 {
+		return fmt.Errorf("%w: section %d checksum mismatch", ErrCorrupt, d.chunks[i].section)
+	}
+	return nil
 }
 
 // Info describes a snapshot without loading it.
