@@ -119,8 +119,10 @@ type Graph struct {
 	searchers sync.Pool
 
 	// buffer keeps a loaded snapshot's memory (which the arrays may point
-	// into) alive as long as the graph.
-	buffer *buffer
+	// into) alive as long as the graph; upperCopied records that grow has
+	// moved the upper link lists out of it.
+	buffer      *buffer
+	upperCopied bool
 }
 
 // New returns an empty graph for vectors of dimension dim.
@@ -192,6 +194,26 @@ func (g *Graph) grow(n int) {
 	copy(links0, g.links0)
 	upper := make([][]uint32, n)
 	copy(upper, g.upper)
+	if g.buffer != nil && !g.upperCopied {
+		// A loaded graph's upper lists point into the snapshot's mapping;
+		// copy them to the heap before inserts link into them, so every
+		// link list a search may read is ordinary Go memory (the race
+		// detector does not see atomics on mapped memory, and a mapping
+		// should not pin the live graph).
+		total := 0
+		for _, u := range upper {
+			total += len(u)
+		}
+		flat := make([]uint32, 0, total)
+		for i, u := range upper {
+			if len(u) > 0 {
+				start := len(flat)
+				flat = append(flat, u...)
+				upper[i] = flat[start:len(flat):len(flat)]
+			}
+		}
+		g.upperCopied = true
+	}
 	levels := make([]uint8, n)
 	copy(levels, g.levels)
 	labels := make([]int64, n)
