@@ -15,7 +15,7 @@ import (
 func searchCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "search",
-		Usage:     "find the segments (or videos) nearest a clip, a video or a vector",
+		Usage:     "find the segments (or videos) nearest a clip, a video, a vector, a text or an image",
 		ArgsUsage: " ",
 		Description: `Give exactly one query:
    --like VIDEO@TIME     the clip of VIDEO at TIME (seconds, or m:ss); pick its
@@ -25,6 +25,11 @@ func searchCommand(e *env) *cli.Command {
    --vector FILE|-       a JSON array of numbers, {"vector": [...]}, or a saved
                          embed response; FILE#NAME or FILE#N picks one query
                          of a file of several (testdata/sample/queries.json)
+   --text "..."          a text, embedded upstream with the model (and dimension)
+                         of the space searched, then kept in the database: asked
+                         again it needs no key and no network (clipvec queries)
+   --image FILE|URL      an image, likewise (a local file is sent as base64 or
+                         an upload, and cached by its content's hash)
 
 Similarity is cosine, within the query's embedding space (model +
 dimension). By default the space's HNSW graph answers (about a millisecond
@@ -41,11 +46,14 @@ Examples:
    clipvec search --like-video 663e16ac4d11aff765088b3a --agg mean
    clipvec search --vector query.json --video a --video b --from 30 --to 90 --json
    clipvec search --vector testdata/sample/queries.json#surfing
-   clipvec search --like v1@12 --other-videos --group-by video`,
-		Flags: []cli.Flag{
+   clipvec search --like v1@12 --other-videos --group-by video
+   clipvec search --text "a dog catching a frisbee" --group-by video`,
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "like", Usage: "query by the clip at `VIDEO@TIME`"},
 			&cli.StringFlag{Name: "like-video", Usage: "query by a whole `VIDEO`"},
 			&cli.StringFlag{Name: "vector", Usage: "query by the vector in `FILE` (- for stdin)"},
+			&cli.StringFlag{Name: "text", Usage: "query by a `TEXT`, embedded upstream once (needs TWELVELABS_API_KEY the first time)"},
+			&cli.StringFlag{Name: "image", Usage: "query by an image `FILE` or URL, embedded upstream once"},
 			&cli.StringFlag{Name: "option", Usage: "modality of the query clip or video (`OPTION`: visual, audio, transcription, visual-text)"},
 			&cli.StringFlag{Name: "model", Usage: "embedding space's `MODEL` when the query does not settle it"},
 			&cli.IntFlag{Name: "k", Aliases: []string{"limit"}, Value: clipvec.DefaultK, Usage: "number of results"},
@@ -63,10 +71,10 @@ Examples:
 			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's, see clipvec index status); higher finds more of the true top k, more slowly"},
 			&cli.IntFlag{Name: "threads", Usage: "exact scans use `N` goroutines (default: all cores)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-		},
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usagef("search: unexpected argument %q: the query is a flag (--like, --like-video or --vector)", c.Args().First())
+				return usagef("search: unexpected argument %q: the query is a flag (--like, --like-video, --vector, --text or --image)", c.Args().First())
 			}
 			q, err := buildQuery(c, e.stdin)
 			if err != nil {
@@ -80,9 +88,16 @@ Examples:
 			if n := c.Int("threads"); n > 0 {
 				db.Threads = n
 			}
+			desc, err := upstreamQuery(c, db, &q)
+			if err != nil {
+				return err
+			}
 			res, err := db.Search(c.Context, q)
 			if err != nil {
 				return err
+			}
+			if desc != "" {
+				res.Query = desc
 			}
 			if c.Bool("json") {
 				return writeJSON(e.stdout, res)
@@ -124,13 +139,13 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 		}
 	}
 	n := 0
-	for _, set := range []bool{q.Like != nil, q.LikeVideo != "", q.Vector != nil} {
+	for _, set := range []bool{q.Like != nil, q.LikeVideo != "", q.Vector != nil, c.String("text") != "", c.String("image") != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return q, usagef("search: give exactly one of --like VIDEO@TIME, --like-video VIDEO or --vector FILE")
+		return q, usagef("search: give exactly one of --like VIDEO@TIME, --like-video VIDEO, --vector FILE, --text TEXT or --image FILE|URL")
 	}
 	q.Filter.Options = c.StringSlice("modality")
 	q.Filter.Videos = c.StringSlice("video")

@@ -12,7 +12,16 @@
 // Each video and segment row records the generation that last wrote it,
 // and a trigger logs deleted segments with theirs, so any derived state
 // (an in-memory scan, a graph snapshot) stamped with a generation can tell
-// it is stale and what changed since.
+// it is stale and what changed since. Writes that nothing derived depends
+// on (the query cache, a fetch record that stored no segment) leave the
+// generation alone.
+//
+// Upstream (migration 0002). The fetches table records each upstream
+// object fetched (an embed task or an indexed asset), written by
+// Tx.RecordFetch in the transaction that stores its segments, so a record
+// exists exactly when its segments committed; deleting a video deletes
+// the records of its fetches. The queries table caches query embeddings
+// by (model, dim, kind, input).
 //
 // Concurrency. A DB is safe for concurrent use. Writes go through one
 // connection in IMMEDIATE transactions; reads use a separate query-only

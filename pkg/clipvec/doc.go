@@ -30,6 +30,15 @@
 // first use and reloaded when the store's generation counter says it has
 // changed.
 //
+// Upstream: given a *twelvelabs.Client, FetchTask, FetchAsset and
+// FetchIndex download embeddings from the TwelveLabs API and EmbedVideo
+// creates them; each object goes through the same importer as a saved
+// response, in one transaction that also records the fetch, so FetchIndex
+// resumes after a kill without refetching or duplicating anything.
+// EmbedQuery turns a text or an image into a query vector of a space,
+// embedded upstream once and then served from the database's query cache
+// (no client needed); Search itself never touches the network.
+//
 // Concurrency: a DB is safe for concurrent use; searches run in parallel
 // with each other and with imports (which see a consistent snapshot).
 package clipvec

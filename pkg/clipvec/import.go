@@ -41,6 +41,11 @@ type ImportOptions struct {
 	NoIndex bool
 	// IndexProgress, when set, reports that last step.
 	IndexProgress IndexProgress
+
+	// beforeCommit, when set, runs in each file's transaction after its
+	// segments are written and before it commits (a fetch records the
+	// upstream object there); an error rolls the file back.
+	beforeCommit func(*sqlite.Tx) error
 }
 
 // ImportProgress is a snapshot of a running import.
@@ -225,10 +230,11 @@ type event struct {
 // the counts. The channel hand-offs order those writes before wait
 // returns.
 type fileState struct {
-	res      FileResult
-	decErr   error
-	writeErr error
-	cancel   context.CancelFunc // stops the decoder when a write fails
+	res          FileResult
+	decErr       error
+	writeErr     error
+	cancel       context.CancelFunc     // stops the decoder when a write fails
+	beforeCommit func(*sqlite.Tx) error // ImportOptions.beforeCommit
 }
 
 // result turns the file's errors into FileResult.Err.
@@ -292,6 +298,9 @@ func (p *pipeline) write(store *sqlite.DB) {
 			if tx == nil {
 				continue
 			}
+			if f.writeErr == nil && f.decErr == nil && f.beforeCommit != nil {
+				f.writeErr = f.beforeCommit(tx)
+			}
 			if f.writeErr == nil && f.decErr == nil {
 				if err := tx.Commit(); err != nil {
 					f.writeErr = err
@@ -332,7 +341,7 @@ func (p *pipeline) importFile(name string, index, files int, opts ImportOptions)
 func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, index, files int, opts ImportOptions) *fileState {
 	fctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	f := &fileState{res: FileResult{Name: name}, cancel: cancel}
+	f := &fileState{res: FileResult{Name: name}, cancel: cancel, beforeCommit: opts.beforeCommit}
 	p.events <- event{kind: evBegin, file: f}
 	var progress func(int)
 	if opts.Progress != nil {
