@@ -87,7 +87,9 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Description: `clipvec keeps TwelveLabs embedding segments (a vector per clip, per modality,
 plus whole-video vectors) in one SQLite file and answers nearest-neighbour
 questions offline: clips like this clip, videos like this video, clips like
-this vector. It needs no API key and no network.
+this vector. Searching needs no API key and no network; fetch, embed and
+search --text reach TwelveLabs (TWELVELABS_API_KEY) when they must, and
+text queries are cached so they too work offline afterwards.
 
 Get started:
    clipvec quickstart                           # import the built-in sample, run two searches
@@ -97,6 +99,8 @@ Get started:
    clipvec search --vector query.json --json    # clips like a vector, as JSON
    clipvec videos | clipvec stats | clipvec export -o all.jsonl | clipvec delete VIDEO_ID
    clipvec index status                         # the HNSW graphs behind search
+   clipvec fetch index IDX                      # pull an index's embeddings (needs a key)
+   clipvec search --text "a dog catching a frisbee"   # embedded upstream once, then cached
 
 The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
