@@ -412,7 +412,18 @@ func (g *Graph) insertAt(id uint32, vec []float32, label int64) {
 	for l := top; l > level; l-- {
 		cur, curSim = g.greedy(s, cur, curSim, l)
 	}
-	for l := min(level, top); l >= 0; l-- {
+	// Choose the neighbours on every layer first, top down (each layer's
+	// search starts where the one above ended), then link bottom up: by
+	// the time another insert can reach the node on a layer, its lists on
+	// that layer and every layer below are complete, so no concurrent
+	// insert walks into a node with empty lower lists (hnswlib gets the
+	// same by holding the node's lock for the whole insert).
+	lmax := min(level, top)
+	if cap(s.layers) < lmax+1 {
+		s.layers = make([][]uint32, lmax+1)
+	}
+	s.layers = s.layers[:lmax+1]
+	for l := lmax; l >= 0; l-- {
 		cands := g.searchLayer(s, cur, curSim, g.cfg.EfConstruction, l, nil, false, 0)
 		// cands is sorted best first; the closest is where the next
 		// layer down starts.
@@ -426,13 +437,15 @@ func (g *Graph) insertAt(id uint32, vec []float32, label int64) {
 			sortCandsLong(cands)
 		}
 		chosen := g.selectNeighbours(s, cands, g.m, &s.chosen)
-		ids := s.ids[:0]
+		ids := s.layers[l][:0]
 		for _, c := range chosen {
 			ids = append(ids, c.id)
 		}
-		s.ids = ids
-		g.setOwn(s, id, l, ids)
-		for _, n := range ids {
+		s.layers[l] = ids
+	}
+	for l := 0; l <= lmax; l++ {
+		g.setOwn(s, id, l, s.layers[l])
+		for _, n := range s.layers[l] {
 			g.link(s, n, id, l)
 		}
 	}

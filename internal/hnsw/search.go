@@ -182,6 +182,7 @@ type searcher struct {
 	prune     []cand
 	ids, ids2 []uint32
 	merge     []uint32
+	layers    [][]uint32 // an insert's chosen neighbours per layer
 }
 
 // setQuery sets what the searcher's similarities are measured to.

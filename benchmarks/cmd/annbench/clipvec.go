@@ -2,24 +2,31 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/clipvec/clipvec/benchmarks/ann"
 	"github.com/clipvec/clipvec/internal/hnsw"
 )
 
+// Two rows for clipvec: "clipvec" is the graph as the engine builds it
+// by default (int8 walk, float32 re-rank: IndexParams.Quantize), and
+// "clipvec-f32" walks in float32 only, like hnswlib.
 func init() {
-	graphKinds["clipvec"] = graphKind{
-		version: "github.com/clipvec/clipvec/internal/hnsw (this checkout)",
-		setup: "hnsw.New(dim, Config{M, EfConstruction, Seed}); InsertBatch(all rows, labels = row numbers, threads); " +
-			"Search(q, k, ef, nil, dst); Save/Load",
-		parallel: true,
-		make: func(spec *childSpec, dim int) (graph, error) {
-			g, err := hnsw.New(dim, hnsw.Config{M: spec.M, EfConstruction: spec.EfConstruction, Seed: spec.Seed})
-			if err != nil {
-				return nil, err
-			}
-			return &clipvecGraph{g: g}, nil
-		},
+	for name, quantize := range map[string]bool{"clipvec": true, "clipvec-f32": false} {
+		setup := "hnsw.New(dim, Config{M, EfConstruction, Seed, Quantize: %v}); InsertBatch(all rows, labels = row numbers, threads); " +
+			"Search(q, k, ef, nil, dst); Save/Load"
+		graphKinds[name] = graphKind{
+			version:  "github.com/clipvec/clipvec/internal/hnsw (this checkout)",
+			setup:    fmt.Sprintf(setup, quantize),
+			parallel: true,
+			make: func(spec *childSpec, dim int) (graph, error) {
+				g, err := hnsw.New(dim, hnsw.Config{M: spec.M, EfConstruction: spec.EfConstruction, Seed: spec.Seed, Quantize: quantize})
+				if err != nil {
+					return nil, err
+				}
+				return &clipvecGraph{g: g}, nil
+			},
+		}
 	}
 }
 

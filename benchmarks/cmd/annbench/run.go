@@ -21,7 +21,7 @@ import (
 const childFlag = "-annbench-child"
 
 // allMethods are the methods annbench knows, in the order they run.
-var allMethods = []string{"exact", "clipvec", "hnswlib", "coder"}
+var allMethods = []string{"exact", "clipvec", "clipvec-f32", "hnswlib", "coder"}
 
 // config is what the flags say.
 type config struct {
