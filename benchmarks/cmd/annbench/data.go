@@ -56,7 +56,7 @@ type dataset struct {
 
 // SyntheticParams returns the synthetic dataset's parameters: the
 // sample's defaults, changed where calibration needed (see
-// benchmarks/annbench.md), with seed and the -sample overrides applied.
+// benchmarks/README.md), with seed and the -sample overrides applied.
 // Videos is set later, to as many as N needs.
 func syntheticParams(seed uint64, overrides string) (sample.Params, error) {
 	p := sample.DefaultParams()
@@ -70,7 +70,7 @@ func syntheticParams(seed uint64, overrides string) (sample.Params, error) {
 
 // calibrate changes the sample's defaults so that hnswlib at M=16,
 // efConstruction=200, ef=10 finds between half and 85% of the exact top 10
-// at 100k vectors (measured runs in benchmarks/annbench.md).
+// at 100k vectors (measured runs in benchmarks/README.md).
 //
 // The sample's 8 topics are right for its 36 videos but put 12,500
 // vectors in each topic at 100k, where a text query's top 10 are near-ties

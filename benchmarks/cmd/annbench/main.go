@@ -4,7 +4,7 @@
 // ground truth and single-thread QPS over an ef sweep at M=16,
 // efConstruction=200, build time on one and on all threads, peak RSS,
 // snapshot size and load time. Each method runs in a child process of its
-// own so that its peak RSS is its own. See benchmarks/annbench.md.
+// own so that its peak RSS is its own. See benchmarks/README.md (annbench).
 //
 //	go run ./benchmarks/cmd/annbench                   # synthetic 100k × 512
 //	go run ./benchmarks/cmd/annbench -quick            # 10k, for smoke runs
