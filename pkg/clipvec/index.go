@@ -525,6 +525,11 @@ type IndexStatus struct {
 	Snapshot        string      `json:"snapshot"`
 	SnapshotBytes   int64       `json:"snapshot_bytes"`
 	Params          IndexParams `json:"params"`
+	// Opened says how this DB brought the graph into memory, once a
+	// search or sync has: "loaded" (from the snapshot, no rebuild),
+	// "built (no snapshot)", "rebuilt: WHY", "built" or "compacted".
+	// Empty until then.
+	Opened string `json:"opened,omitempty"`
 }
 
 // IndexStatus reports each space's snapshot, from its header alone.
@@ -540,6 +545,13 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 	var out []IndexStatus
 	for _, sp := range spaces {
 		st := IndexStatus{Space: sp, StoreGeneration: gen, Snapshot: snapshotPath(db.Path(), sp)}
+		db.mu.Lock()
+		if idx := db.indexes[spaceKey{sp.Model, sp.Dim}]; idx != nil {
+			idx.mu.RLock()
+			st.Opened = idx.origin
+			idx.mu.RUnlock()
+		}
+		db.mu.Unlock()
 		info, err := hnsw.ReadInfo(st.Snapshot)
 		switch {
 		case errors.Is(err, os.ErrNotExist):

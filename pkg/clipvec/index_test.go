@@ -235,6 +235,9 @@ func TestIndexLifecycle(t *testing.T) {
 		if err != nil || len(res.Hits) != 5 || res.Hits[0].ID != exact.Hits[0].ID {
 			t.Fatalf("search over a rebuilt graph: %+v %v", res, err)
 		}
+		if st, _ := db2.IndexStatus(ctx); !strings.HasPrefix(st[0].Opened, "rebuilt: ") {
+			t.Errorf("a damaged snapshot was not rebuilt: %+v", st[0])
+		}
 	})
 }
 
@@ -336,5 +339,41 @@ func TestKilledIndexBuild(t *testing.T) {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("leftover %s not cleaned on open", e.Name())
 		}
+	}
+}
+
+// TestFirstSearchAfterOpenLoadsSnapshot: a database closed with a
+// current snapshot answers its first graph search from that snapshot,
+// with no rebuild and no catch-up.
+func TestFirstSearchAfterOpenLoadsSnapshot(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	synth{seed: 44, model: "m", dim: 32, videos: 8, clips: 25, options: []string{"visual"}}.write(t, path)
+	if _, err := db.Import(ctx, []string{path}, clipvec.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := db.IndexStatus(ctx); st[0].Opened != "built (no snapshot)" {
+		t.Fatalf("after the first import: %+v", st[0])
+	}
+	dbPath := db.Path()
+	db.Close()
+
+	db, err := clipvec.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before, _ := db.IndexStatus(ctx)
+	if before[0].Opened != "" || before[0].State != "current" {
+		t.Fatalf("before any search: %+v", before[0])
+	}
+	res, err := db.Search(ctx, clipvec.Query{Vector: randQuery(5, 32), K: 5})
+	if err != nil || len(res.Hits) != 5 || res.Method != "graph" {
+		t.Fatalf("first search: %+v %v", res, err)
+	}
+	after, _ := db.IndexStatus(ctx)
+	if after[0].Opened != "loaded" || after[0].Generation != before[0].Generation || after[0].Nodes != 200 {
+		t.Fatalf("after the first search: %+v", after[0])
 	}
 }
