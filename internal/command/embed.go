@@ -64,19 +64,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			cl, err := upstreamClient(c, false)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(c)
+			cl, db, err := openUpstream(c)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			pb := newProgressBar(e.stderr)
-			if c.Bool("quiet") || c.Bool("json") {
-				pb.on = false
-			}
+			pb := e.progressBar(c)
 			res, err := db.EmbedVideo(c.Context, cl, clipvec.EmbedOptions{
 				URL: c.String("url"), File: c.String("file"), Model: c.String("model"),
 				Options: c.StringSlice("modality"), Scopes: scopes, ClipLength: c.Float64("clip-length"),

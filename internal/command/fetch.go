@@ -167,19 +167,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			cl, err := upstreamClient(c, false)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(c)
+			cl, db, err := openUpstream(c)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			pb := newProgressBar(e.stderr)
-			if c.Bool("quiet") || c.Bool("json") {
-				pb.on = false
-			}
+			pb := e.progressBar(c)
 			opts.Concurrency, opts.Refetch = c.Int("concurrency"), c.Bool("refetch")
 			opts.IndexProgress = indexProgress(pb)
 			index := c.Args().First()
@@ -255,19 +248,12 @@ func fetchOptions(c *cli.Context) (clipvec.FetchOptions, error) {
 // fetchEach fetches objects one by one (each its own transaction), going
 // on past failures, then brings the search graphs in step once.
 func fetchEach(c *cli.Context, e *env, opts clipvec.FetchOptions, fetch func(*clipvec.DB, *twelvelabs.Client, string, clipvec.FetchOptions) (*clipvec.FetchResult, error)) error {
-	cl, err := upstreamClient(c, false)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(c)
+	cl, db, err := openUpstream(c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	pb := newProgressBar(e.stderr)
-	if c.Bool("quiet") || c.Bool("json") {
-		pb.on = false
-	}
+	pb := e.progressBar(c)
 	opts.OnStatus = statusLine(pb)
 	sync := !opts.NoIndex
 	opts.NoIndex = true // once, below

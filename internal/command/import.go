@@ -62,10 +62,7 @@ Examples:
 				return err
 			}
 			defer db.Close()
-			pb := newProgressBar(e.stderr)
-			if c.Bool("quiet") || c.Bool("json") {
-				pb.on = false
-			}
+			pb := e.progressBar(c)
 			start := time.Now()
 			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
 				VideoID: c.String("video-id"), Model: c.String("model"), Dim: c.Int("dim"),

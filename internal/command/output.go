@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/urfave/cli/v2"
 )
 
 // writeJSON writes v as indented JSON.
@@ -104,6 +106,16 @@ type progressBar struct {
 
 func newProgressBar(w io.Writer) *progressBar {
 	return &progressBar{w: w, on: isTerminal(w)}
+}
+
+// progressBar is the command's progress bar on stderr: off under --quiet
+// and --json (whatever the terminal), as scripts want.
+func (e *env) progressBar(c *cli.Context) *progressBar {
+	pb := newProgressBar(e.stderr)
+	if c.Bool("quiet") || c.Bool("json") {
+		pb.on = false
+	}
+	return pb
 }
 
 func (p *progressBar) update(format string, args ...any) {

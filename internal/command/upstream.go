@@ -28,6 +28,20 @@ func apiFlags() []cli.Flag {
 	}
 }
 
+// openUpstream opens the API client (a key is required) and the
+// database, for the commands that write what they fetch.
+func openUpstream(c *cli.Context) (*twelvelabs.Client, *clipvec.DB, error) {
+	cl, err := upstreamClient(c, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDB(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, db, nil
+}
+
 // upstreamClient builds the API client from --api-key ($TWELVELABS_API_KEY)
 // and --base-url ($TWELVELABS_BASE_URL). Without a key it returns nil and
 // an error saying how to give one, unless optional, when it returns nil

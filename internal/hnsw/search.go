@@ -22,6 +22,11 @@ func sortCands(c []cand) {
 	}
 }
 
+// maxHeap and minHeap are written out twice on purpose: they are the
+// innermost loop of every search, and one generic heap with a comparison
+// function (or container/heap's interface) costs an indirect call per
+// swap. The pair differs only in the direction of its comparisons.
+
 // maxHeap pops the most similar candidate first (the search frontier).
 type maxHeap struct{ h []cand }
 

@@ -197,52 +197,55 @@ func newWaitConfig(opts []WaitOption) waitConfig {
 // status response; fetch the segments with RetrieveEmbedTask) or failed
 // (returning a *TaskFailedError), or ctx is done.
 func (c *Client) WaitForTask(ctx context.Context, taskID string, opts ...WaitOption) (*EmbedTask, error) {
-	w := newWaitConfig(opts)
-	for {
-		t, err := c.EmbedTaskStatus(ctx, taskID)
-		if err != nil {
-			return nil, fmt.Errorf("wait for embed task %s: %w", taskID, err)
-		}
-		if w.onStatus != nil {
-			w.onStatus(t.Status)
-		}
-		switch t.Status {
-		case StatusReady:
-			return t, nil
-		case StatusFailed:
-			return t, fmt.Errorf("wait for embed task: %w", &TaskFailedError{TaskID: taskID})
-		}
-		if err := c.sleep(ctx, w.interval); err != nil {
-			return nil, fmt.Errorf("wait for embed task %s: %w", taskID, err)
-		}
-	}
+	return waitFor(ctx, c, "embed task", taskID, newWaitConfig(opts),
+		func(ctx context.Context) (*EmbedTask, string, string, error) {
+			t, err := c.EmbedTaskStatus(ctx, taskID)
+			if err != nil {
+				return nil, "", "", err
+			}
+			return t, t.Status, "", nil
+		})
 }
 
 // WaitForTaskV2 polls an embed-v2 task (GET /embed-v2/tasks/{id}) until
 // it is ready (returning it with its data) or failed (returning a
 // *TaskFailedError carrying error.message), or ctx is done.
 func (c *Client) WaitForTaskV2(ctx context.Context, taskID string, opts ...WaitOption) (*EmbedV2Task, error) {
-	w := newWaitConfig(opts)
-	for {
-		t, err := c.GetEmbedV2Task(ctx, taskID)
-		if err != nil {
-			return nil, fmt.Errorf("wait for embed-v2 task %s: %w", taskID, err)
-		}
-		if w.onStatus != nil {
-			w.onStatus(t.Status)
-		}
-		switch t.Status {
-		case StatusReady:
-			return t, nil
-		case StatusFailed:
+	return waitFor(ctx, c, "embed-v2 task", taskID, newWaitConfig(opts),
+		func(ctx context.Context) (*EmbedV2Task, string, string, error) {
+			t, err := c.GetEmbedV2Task(ctx, taskID)
+			if err != nil {
+				return nil, "", "", err
+			}
 			msg := ""
 			if t.Error != nil {
 				msg = t.Error.Message
 			}
-			return t, fmt.Errorf("wait for embed-v2 task: %w", &TaskFailedError{TaskID: taskID, Message: msg})
+			return t, t.Status, msg, nil
+		})
+}
+
+// waitFor polls get every w.interval until the task it reads is ready or
+// failed (a *TaskFailedError with the API's message, if any), or ctx is
+// done. what names the kind of task in errors.
+func waitFor[T any](ctx context.Context, c *Client, what, taskID string, w waitConfig,
+	get func(context.Context) (task *T, status, failure string, err error)) (*T, error) {
+	for {
+		t, status, failure, err := get(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("wait for %s %s: %w", what, taskID, err)
+		}
+		if w.onStatus != nil {
+			w.onStatus(status)
+		}
+		switch status {
+		case StatusReady:
+			return t, nil
+		case StatusFailed:
+			return t, fmt.Errorf("wait for %s: %w", what, &TaskFailedError{TaskID: taskID, Message: failure})
 		}
 		if err := c.sleep(ctx, w.interval); err != nil {
-			return nil, fmt.Errorf("wait for embed-v2 task %s: %w", taskID, err)
+			return nil, fmt.Errorf("wait for %s %s: %w", what, taskID, err)
 		}
 	}
 }
