@@ -564,14 +564,8 @@ func (s *Server) embedV1(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "body", err.Error())
 		return
 	}
-	model := fd.get("model_name")
-	switch model {
-	case "":
-		s.badRequest(w, r, "model_name", "The `model_name` parameter is required.")
-		return
-	case "marengo3.0", "Marengo-retrieval-2.7":
-	default:
-		s.badRequest(w, r, "model_name", fmt.Sprintf("The `model_name` parameter is invalid: %q is not supported.", model))
+	model, ok := s.v1Model(w, r, fd, "")
+	if !ok {
 		return
 	}
 	sp := s.Catalogue.space(model)

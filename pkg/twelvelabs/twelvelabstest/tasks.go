@@ -165,6 +165,22 @@ func v1Options(model string) []string {
 	return []string{"visual", "audio", "transcription"}
 }
 
+// v1Model reads a v1 endpoint's model_name form field, answering 400 as
+// the API does when it is missing or not a v1 model (forWhat names what the
+// endpoint accepts, in the message: "" or " for video embeddings").
+func (s *Server) v1Model(w http.ResponseWriter, r *http.Request, fd *formData, forWhat string) (string, bool) {
+	model := fd.get("model_name")
+	switch model {
+	case "":
+		s.badRequest(w, r, "model_name", "The `model_name` parameter is required.")
+		return "", false
+	case "marengo3.0", "Marengo-retrieval-2.7":
+		return model, true
+	}
+	s.badRequest(w, r, "model_name", fmt.Sprintf("The `model_name` parameter is invalid: %q is not supported%s.", model, forWhat))
+	return "", false
+}
+
 // createEmbedTask is POST /embed/tasks: multipart; answers 200 {"_id"}.
 func (s *Server) createEmbedTask(w http.ResponseWriter, r *http.Request) {
 	fd, err := s.readForm(r)
@@ -172,14 +188,8 @@ func (s *Server) createEmbedTask(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "body", err.Error())
 		return
 	}
-	model := fd.get("model_name")
-	switch model {
-	case "":
-		s.badRequest(w, r, "model_name", "The `model_name` parameter is required.")
-		return
-	case "marengo3.0", "Marengo-retrieval-2.7":
-	default:
-		s.badRequest(w, r, "model_name", fmt.Sprintf("The `model_name` parameter is invalid: %q is not supported for video embeddings.", model))
+	model, ok := s.v1Model(w, r, fd, " for video embeddings")
+	if !ok {
 		return
 	}
 	t := &task{model: model, inputType: "video", clipLength: 6, scopes: []string{"clip"}}
