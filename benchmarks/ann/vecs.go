@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/clipvec/clipvec/internal/atomicfile"
 )
 
 // ErrFormat is wrapped by every error about a malformed .fvecs or .ivecs
@@ -124,105 +126,71 @@ func readVecs(path string, limit int, start func(dim, rows int), row func([]byte
 	return nil
 }
 
+// vecsWriter is what FvecsWriter and IvecsWriter share: each row is its
+// count, then its values, as 4-byte little-endian words.
+type vecsWriter struct {
+	w    *bufio.Writer
+	kind string // "fvecs" or "ivecs", for errors
+	dim  int
+	buf  []byte
+}
+
+func newVecsWriter(w io.Writer, kind string, dim, bufSize int) vecsWriter {
+	return vecsWriter{w: bufio.NewWriterSize(w, bufSize), kind: kind, dim: dim, buf: make([]byte, 4+4*dim)}
+}
+
+// put writes one row of n values, word(i) being the bits of value i.
+func (vw *vecsWriter) put(n int, word func(i int) uint32) error {
+	if n != vw.dim {
+		return fmt.Errorf("write %s row: %d values, want %d", vw.kind, n, vw.dim)
+	}
+	binary.LittleEndian.PutUint32(vw.buf, uint32(vw.dim))
+	for i := range n {
+		binary.LittleEndian.PutUint32(vw.buf[4+4*i:], word(i))
+	}
+	_, err := vw.w.Write(vw.buf)
+	return err
+}
+
+// Flush writes any buffered rows.
+func (vw *vecsWriter) Flush() error { return vw.w.Flush() }
+
 // FvecsWriter writes rows of an .fvecs file. It is not safe for concurrent
 // use.
-type FvecsWriter struct {
-	w   *bufio.Writer
-	dim int
-	buf []byte
-}
+type FvecsWriter struct{ vecsWriter }
 
 // NewFvecsWriter returns a writer of dim-wide rows to w. Call Flush when
 // done.
 func NewFvecsWriter(w io.Writer, dim int) *FvecsWriter {
-	return &FvecsWriter{w: bufio.NewWriterSize(w, 1<<20), dim: dim, buf: make([]byte, 4+4*dim)}
+	return &FvecsWriter{newVecsWriter(w, "fvecs", dim, 1<<20)}
 }
 
 // Write writes one row, which must have the writer's dimension.
 func (fw *FvecsWriter) Write(row []float32) error {
-	if len(row) != fw.dim {
-		return fmt.Errorf("write fvecs row: %d values, want %d", len(row), fw.dim)
-	}
-	binary.LittleEndian.PutUint32(fw.buf, uint32(fw.dim))
-	for i, x := range row {
-		binary.LittleEndian.PutUint32(fw.buf[4+4*i:], math.Float32bits(x))
-	}
-	_, err := fw.w.Write(fw.buf)
-	return err
+	return fw.put(len(row), func(i int) uint32 { return math.Float32bits(row[i]) })
 }
-
-// Flush writes any buffered rows.
-func (fw *FvecsWriter) Flush() error { return fw.w.Flush() }
 
 // IvecsWriter writes rows of an .ivecs file. It is not safe for concurrent
 // use.
-type IvecsWriter struct {
-	w   *bufio.Writer
-	dim int
-	buf []byte
-}
+type IvecsWriter struct{ vecsWriter }
 
 // NewIvecsWriter returns a writer of dim-wide rows to w. Call Flush when
 // done.
 func NewIvecsWriter(w io.Writer, dim int) *IvecsWriter {
-	return &IvecsWriter{w: bufio.NewWriterSize(w, 1<<16), dim: dim, buf: make([]byte, 4+4*dim)}
+	return &IvecsWriter{newVecsWriter(w, "ivecs", dim, 1<<16)}
 }
 
 // Write writes one row, which must have the writer's dimension.
 func (iw *IvecsWriter) Write(row []int32) error {
-	if len(row) != iw.dim {
-		return fmt.Errorf("write ivecs row: %d values, want %d", len(row), iw.dim)
-	}
-	binary.LittleEndian.PutUint32(iw.buf, uint32(iw.dim))
-	for i, x := range row {
-		binary.LittleEndian.PutUint32(iw.buf[4+4*i:], uint32(x))
-	}
-	_, err := iw.w.Write(iw.buf)
-	return err
+	return iw.put(len(row), func(i int) uint32 { return uint32(row[i]) })
 }
 
-// Flush writes any buffered rows.
-func (iw *IvecsWriter) Flush() error { return iw.w.Flush() }
-
-// WriteFileAtomic creates path by writing a temporary file in the same
-// directory with write, syncing it and renaming it over path, so a reader
-// never sees a half-written file (a cache of generated data survives an
-// interrupted run).
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dirOf(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; results and caches are not.
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+// WriteFileAtomic creates path with what write writes, atomically (see
+// internal/atomicfile), so a cache of generated data survives an
+// interrupted run; errors name the path.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	if err := atomicfile.Write(path, write); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
 }

@@ -4,12 +4,11 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clipvec/clipvec/internal/atomicfile"
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
@@ -42,25 +41,29 @@ Examples:
 				return err
 			}
 			defer db.Close()
-			out, report := e.stdout, e.stderr
-			var commit func() error
+			opts := clipvec.ExportOptions{Videos: c.StringSlice("video"), Model: c.String("model")}
+			report := e.stderr
+			var st clipvec.ExportStats
 			if path := c.String("output"); path != "" && path != "-" {
-				w, done, err := createAtomic(path)
-				if err != nil {
-					return err
-				}
-				defer done(false)
-				out, report = w, e.stdout
-				commit = func() error { return done(true) }
+				// Written beside path and renamed into place on success: a
+				// failed export never leaves a half-written file there.
+				report = e.stdout
+				err = atomicfile.Write(path, func(f io.Writer) error {
+					w, gz := f, (*gzip.Writer)(nil)
+					if strings.HasSuffix(path, ".gz") {
+						gz = gzip.NewWriter(f)
+						w = gz
+					}
+					if st, err = db.Export(c.Context, w, opts); err != nil || gz == nil {
+						return err
+					}
+					return gz.Close()
+				})
+			} else {
+				st, err = db.Export(c.Context, e.stdout, opts)
 			}
-			st, err := db.Export(c.Context, out, clipvec.ExportOptions{Videos: c.StringSlice("video"), Model: c.String("model")})
 			if err != nil {
-				return err
-			}
-			if commit != nil {
-				if err := commit(); err != nil {
-					return err
-				}
+				return fmt.Errorf("export: %w", err)
 			}
 			if c.Bool("json") {
 				return writeJSON(report, st)
@@ -69,54 +72,4 @@ Examples:
 			return nil
 		},
 	}
-}
-
-// createAtomic writes path through a temporary file in the same directory,
-// renamed into place only on success, so a failed export never leaves a
-// half-written file under the final name. done(true) commits.
-func createAtomic(path string) (io.Writer, func(ok bool) error, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("export: %w", err)
-	}
-	var w io.Writer = f
-	var gz *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
-		gz = gzip.NewWriter(f)
-		w = gz
-	}
-	finished := false
-	done := func(ok bool) error {
-		if finished {
-			return nil
-		}
-		finished = true
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-			return nil
-		}
-		if gz != nil {
-			if err := gz.Close(); err != nil {
-				f.Close()
-				os.Remove(f.Name())
-				return fmt.Errorf("export: %w", err)
-			}
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return fmt.Errorf("export: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("export: %w", err)
-		}
-		if err := os.Rename(f.Name(), path); err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("export: %w", err)
-		}
-		return nil
-	}
-	return w, done, nil
 }

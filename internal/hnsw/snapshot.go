@@ -11,10 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/clipvec/clipvec/internal/atomicfile"
 )
 
 // Snapshot file format, version 1. All integers little-endian.
@@ -118,48 +119,16 @@ func (g *Graph) Save(path string, generation int64, extra ...Section) (err error
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	err = atomicfile.Write(path, func(f io.Writer) error {
+		w := &snapWriter{w: bufio.NewWriterSize(f, 4<<20)}
+		w.graph(g, generation, extra)
+		if w.err != nil {
+			return w.err
 		}
-	}()
-	w := &snapWriter{w: bufio.NewWriterSize(f, 4<<20)}
-	w.graph(g, generation, extra)
-	if w.err != nil {
-		return fmt.Errorf("save snapshot: %w", w.err)
-	}
-	if err := w.w.Flush(); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+		return w.w.Flush()
+	})
 	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+		return fmt.Errorf("save snapshot: %w", err)
 	}
 	return nil
 }
@@ -174,7 +143,7 @@ func CleanTemp(dir string) error {
 		return err
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+		if atomicfile.IsTemp(e.Name()) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

@@ -10,11 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clipvec/clipvec/internal/atomicfile"
 )
 
 // ExportsDir is the subdirectory of a sample directory that holds the
@@ -87,7 +88,7 @@ func WriteExport(ctx context.Context, dir string, g *Generator) error {
 			}
 		}
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 // WriteSample writes a complete sample directory: the export in
@@ -121,73 +122,36 @@ func WriteSample(ctx context.Context, dir string, g *Generator, command string) 
 	if err != nil {
 		return fmt.Errorf("write sample README.md: %w", err)
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
-// writeFile replaces path atomically with what write writes, gzipped if
-// asked: temporary file in the same directory, write, fsync, close,
-// rename. The caller syncs the directory.
-func writeFile(path string, gz bool, write func(*bufio.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+// writeFile replaces path atomically (internal/atomicfile) with what
+// write writes, gzipped if asked.
+func writeFile(path string, gz bool, write func(*bufio.Writer) error) error {
+	return atomicfile.Write(path, func(f io.Writer) error {
+		out := f
+		var zw *gzip.Writer
+		if gz {
+			// No name and no modification time in the header: the bytes
+			// depend on the content alone.
+			var err error
+			if zw, err = gzip.NewWriterLevel(f, gzip.DefaultCompression); err != nil {
+				return err
+			}
+			out = zw
 		}
-	}()
-	var out io.Writer = f
-	var zw *gzip.Writer
-	if gz {
-		// No name and no modification time in the header: the bytes depend
-		// on the content alone.
-		zw, err = gzip.NewWriterLevel(f, gzip.DefaultCompression)
-		if err != nil {
+		bw := bufio.NewWriterSize(out, 64<<10)
+		if err := write(bw); err != nil {
 			return err
 		}
-		out = zw
-	}
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
+		if err := bw.Flush(); err != nil {
 			return err
 		}
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// syncDir makes renames into dir durable. Windows cannot sync a directory.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
+		if zw != nil {
+			return zw.Close()
+		}
 		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return d.Close()
+	})
 }
 
 // timestamp formats t as upstream does: RFC 3339, UTC, milliseconds.
