@@ -235,50 +235,53 @@ func (c *Client) doRetry(ctx context.Context, cl *call, out any) (*response, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// Each attempt ends in a result, a final error, or a failure to
+		// retry after d (the server's wait when fromServer, else backoff).
+		var (
+			res        *response
+			failure    error
+			d          time.Duration
+			fromServer bool
+		)
 		status, header, data, err := c.send(ctx, cl)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, err
 			}
-			err = &redactedError{msg: redactString(err.Error(), c.key.v), err: err}
+			failure = &redactedError{msg: redactString(err.Error(), c.key.v), err: err}
 			if cl.create || !cl.body.replayable() {
 				// A create may have gone through (a second one would make
 				// a second task), and a consumed stream cannot be resent.
-				return nil, err
+				return nil, failure
 			}
-			if attempt > c.retry.MaxRetries {
-				return nil, c.exhausted(attempt, err)
-			}
-			if err := c.wait(ctx, cl, attempt, c.retry.backoff(attempt, c.jitter()), err); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		res := &response{status: status, header: header}
-		if status >= 200 && status < 300 {
-			if out != nil && len(bytes.TrimSpace(data)) > 0 {
-				if err := json.Unmarshal(data, out); err != nil {
-					return res, fmt.Errorf("decode %d-byte response: %w", len(data), err)
+		} else {
+			res = &response{status: status, header: header}
+			if status >= 200 && status < 300 {
+				if out != nil && len(bytes.TrimSpace(data)) > 0 {
+					if err := json.Unmarshal(data, out); err != nil {
+						return res, fmt.Errorf("decode %d-byte response: %w", len(data), err)
+					}
 				}
+				return res, nil
 			}
-			return res, nil
-		}
-		apiErr := parseAPIError(cl.method, cl.path, status, header, data)
-		apiErr.redact(c.key.v)
-		if !retryableStatus(status) || (cl.create && status != http.StatusTooManyRequests) || !cl.body.replayable() {
-			return res, apiErr
-		}
-		d, fromServer := serverWait(status, header, c.now())
-		if fromServer && d > c.retry.MaxRetryAfter {
-			return res, fmt.Errorf("server asks to wait %s, longer than the %s the retry policy allows: %w", d.Round(time.Second), c.retry.MaxRetryAfter, apiErr)
+			apiErr := parseAPIError(cl.method, cl.path, status, header, data)
+			apiErr.redact(c.key.v)
+			if !retryableStatus(status) || (cl.create && status != http.StatusTooManyRequests) || !cl.body.replayable() {
+				return res, apiErr
+			}
+			failure = apiErr
+			d, fromServer = serverWait(status, header, c.now())
+			if fromServer && d > c.retry.MaxRetryAfter {
+				return res, fmt.Errorf("server asks to wait %s, longer than the %s the retry policy allows: %w", d.Round(time.Second), c.retry.MaxRetryAfter, apiErr)
+			}
 		}
 		if attempt > c.retry.MaxRetries {
-			return res, c.exhausted(attempt, apiErr)
+			return res, c.exhausted(attempt, failure)
 		}
 		if !fromServer {
 			d = c.retry.backoff(attempt, c.jitter())
 		}
-		if err := c.wait(ctx, cl, attempt, d, apiErr); err != nil {
+		if err := c.wait(ctx, cl, attempt, d, failure); err != nil {
 			return res, err
 		}
 	}

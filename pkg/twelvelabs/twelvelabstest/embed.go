@@ -643,7 +643,7 @@ func (s *Server) v1Media(fd *formData, kind string) (media, *wInputSource, bool)
 	}
 	if files := fd.files[kind+"_file"]; len(files) > 0 {
 		f := files[0]
-		return s.Catalogue.inputMedia(f.filename + "\x00" + f.sha256), &wInputSource{InputFilename: f.filename}, true
+		return s.Catalogue.inputMedia(f.key()), &wInputSource{InputFilename: f.filename}, true
 	}
 	return media{}, nil, false
 }

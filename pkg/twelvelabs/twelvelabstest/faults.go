@@ -169,11 +169,7 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, endpoint string, f
 	case f.Truncate:
 		rec := httptest.NewRecorder()
 		rec.Body.Reset()
-		if record(r).Authorized {
-			s.mux.ServeHTTP(rec, r)
-		} else {
-			s.writeError(rec, r, http.StatusUnauthorized, "api_key_invalid", "The API key you provided is not valid.", nil)
-		}
+		s.dispatch(rec, r, endpoint)
 		body := rec.Body.Bytes()
 		for k, vs := range rec.Header() {
 			w.Header()[k] = vs

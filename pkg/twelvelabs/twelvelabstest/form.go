@@ -25,6 +25,10 @@ type upload struct {
 	sha256   string
 }
 
+// key identifies an upload's content for the catalogue: the same file
+// sent to any endpoint is the same media.
+func (u upload) key() string { return u.filename + "\x00" + u.sha256 }
+
 // formData is a parsed multipart body.
 type formData struct {
 	values url.Values

@@ -166,15 +166,8 @@ func assetFilter(q url.Values, videos bool) (keep func(*Video) bool, field, mess
 	if fn := q.Get("filename"); fn != "" {
 		tests = append(tests, func(v *Video) bool { return v.Filename == fn })
 	}
-	numbers := map[string]func(*Video) float64{
-		"duration": func(v *Video) float64 { return v.Duration },
-		"fps":      func(v *Video) float64 { return v.FPS },
-		"width":    func(v *Video) float64 { return float64(v.Width) },
-		"height":   func(v *Video) float64 { return float64(v.Height) },
-		"size":     func(v *Video) float64 { return float64(v.Size) },
-	}
 	for _, key := range []string{"duration", "fps", "width", "height", "size"} {
-		get := numbers[key]
+		get := videoNumbers[key]
 		for _, op := range []string{"", "[gte]", "[lte]"} {
 			raw := q.Get(key + op)
 			if raw == "" {
@@ -217,6 +210,21 @@ func assetFilter(q url.Values, videos bool) (keep func(*Video) bool, field, mess
 		want := vals[0]
 		tests = append(tests, func(v *Video) bool { return metadataText(v.UserMetadata[key]) == want })
 	}
+	return allOf(tests), "", ""
+}
+
+// videoNumbers reads the numeric fields that list and search filters
+// compare.
+var videoNumbers = map[string]func(*Video) float64{
+	"duration": func(v *Video) float64 { return v.Duration },
+	"fps":      func(v *Video) float64 { return v.FPS },
+	"width":    func(v *Video) float64 { return float64(v.Width) },
+	"height":   func(v *Video) float64 { return float64(v.Height) },
+	"size":     func(v *Video) float64 { return float64(v.Size) },
+}
+
+// allOf is a filter passing the videos that pass every test.
+func allOf(tests []func(*Video) bool) func(*Video) bool {
 	return func(v *Video) bool {
 		for _, t := range tests {
 			if !t(v) {
@@ -224,7 +232,7 @@ func assetFilter(q url.Values, videos bool) (keep func(*Video) bool, field, mess
 			}
 		}
 		return true
-	}, "", ""
+	}
 }
 
 // metadataText renders a user metadata value as it appears in a query.

@@ -163,7 +163,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(urls) == 0 {
 			for _, f := range files {
-				parts = append(parts, s.imageVector(sp, s.Catalogue.inputMedia(f.filename+"\x00"+f.sha256)))
+				parts = append(parts, s.imageVector(sp, s.Catalogue.inputMedia(f.key())))
 			}
 		}
 	}
@@ -258,12 +258,14 @@ func (s *Server) match(ix *Index, query []float32, options []string, all bool, k
 		a     *acc
 		score float64
 	}
+	distinct := func(opts []string) int { return len(slices.Compact(slices.Sorted(slices.Values(opts)))) }
+	want := distinct(options)
 	var list []scored
 	for _, k := range order {
 		a := found[k]
 		score := a.best
 		if all {
-			if len(slices.Compact(slices.Sorted(slices.Values(a.options)))) < len(slices.Compact(slices.Sorted(slices.Values(options)))) {
+			if distinct(a.options) < want {
 				continue
 			}
 			score = a.worst
@@ -375,13 +377,6 @@ func searchFilter(raw string) (func(*Video) bool, error) {
 	if err := json.Unmarshal([]byte(raw), &f); err != nil {
 		return nil, fmt.Errorf("it must be a JSON object: %v", err)
 	}
-	numbers := map[string]func(*Video) float64{
-		"duration": func(v *Video) float64 { return v.Duration },
-		"fps":      func(v *Video) float64 { return v.FPS },
-		"width":    func(v *Video) float64 { return float64(v.Width) },
-		"height":   func(v *Video) float64 { return float64(v.Height) },
-		"size":     func(v *Video) float64 { return float64(v.Size) },
-	}
 	keys := make([]string, 0, len(f))
 	for k := range f {
 		keys = append(keys, k)
@@ -401,8 +396,8 @@ func searchFilter(raw string) (func(*Video) bool, error) {
 				ids = []string{one}
 			}
 			tests = append(tests, func(v *Video) bool { return slices.Contains(ids, v.ID) })
-		case numbers[key] != nil:
-			get := numbers[key]
+		case videoNumbers[key] != nil:
+			get := videoNumbers[key]
 			var exact float64
 			if json.Unmarshal(val, &exact) == nil {
 				tests = append(tests, func(v *Video) bool { return get(v) == exact })
@@ -436,14 +431,7 @@ func searchFilter(raw string) (func(*Video) bool, error) {
 			tests = append(tests, func(v *Video) bool { return sameMetadata(v.UserMetadata[key], want) })
 		}
 	}
-	return func(v *Video) bool {
-		for _, t := range tests {
-			if !t(v) {
-				return false
-			}
-		}
-		return true
-	}, nil
+	return allOf(tests), nil
 }
 
 // sameMetadata compares a user metadata value with a decoded filter value

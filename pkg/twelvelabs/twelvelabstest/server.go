@@ -359,15 +359,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !rec.Authorized {
-		s.writeError(sw, r, http.StatusUnauthorized, "api_key_invalid", "The API key you provided is not valid. Check it on the API Keys page.", nil)
+	s.dispatch(sw, r, endpoint)
+}
+
+// dispatch answers a recorded request: 401 without the key, 404 for an
+// unknown endpoint, else the endpoint's handler.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, endpoint string) {
+	if !record(r).Authorized {
+		s.writeError(w, r, http.StatusUnauthorized, "api_key_invalid", "The API key you provided is not valid. Check it on the API Keys page.", nil)
 		return
 	}
 	if endpoint == "" {
-		s.writeError(sw, r, http.StatusNotFound, "not_found", "The requested endpoint does not exist.", nil)
+		s.writeError(w, r, http.StatusNotFound, "not_found", "The requested endpoint does not exist.", nil)
 		return
 	}
-	s.mux.ServeHTTP(sw, r)
+	s.mux.ServeHTTP(w, r)
 }
 
 // rateLimitHeaders adds the classic X-Ratelimit-* headers (a 600 per

@@ -1,6 +1,7 @@
 package twelvelabstest
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -193,19 +194,13 @@ func (s *Server) createEmbedTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := &task{model: model, inputType: "video", clipLength: 6, scopes: []string{"clip"}}
-	switch files := fd.files["video_file"]; {
-	case fd.get("video_url") != "":
-		t.inputURL = fd.get("video_url")
-		t.input = t.inputURL
-		t.media = s.Catalogue.inputMedia(t.inputURL)
-	case len(files) > 0:
-		t.inputFile = files[0].filename
-		t.input = t.inputFile
-		t.media = s.Catalogue.inputMedia(files[0].filename + "\x00" + files[0].sha256)
-	default:
+	m, src, ok := s.v1Media(fd, "video")
+	if !ok {
 		s.badRequest(w, r, "video_url", "The `video_url` parameter is required: provide `video_url` or `video_file`.")
 		return
 	}
+	t.media, t.inputURL, t.inputFile = m, src.InputURL, src.InputFilename
+	t.input = cmp.Or(t.inputURL, t.inputFile)
 	t.duration = inputDuration(t.media)
 	start, ok1 := optFloat(fd.get("video_start_offset_sec"))
 	end, ok2 := optFloat(fd.get("video_end_offset_sec"))
