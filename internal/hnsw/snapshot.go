@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -236,12 +237,14 @@ func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 	sec(secVectors, bytesOf(g.vecs[:n*g.dim]))
 	sec(secLabels, bytesOf(g.labels[:n]))
 	sec(secLevels, g.levels[:n])
-	// Link lists are copied under each node's lock so a list is never
-	// written half-updated (inserts are stopped, but be safe).
-	links := make([]uint32, 0, n*(g.m0+1))
-	links = append(links, g.links0[:n*(g.m0+1)]...)
-	sec(secLinks0, bytesOf(links))
-	var upper []uint32
+	// Save holds writeMu, which every writer of links holds shared: the
+	// lists cannot change while they are written, so they need no copy.
+	sec(secLinks0, bytesOf(g.links0[:n*(g.m0+1)]))
+	size := 0
+	for i := 0; i < n; i++ {
+		size += len(g.upper[i])
+	}
+	upper := make([]uint32, 0, size)
 	for i := 0; i < n; i++ {
 		upper = append(upper, g.upper[i]...)
 	}
@@ -324,31 +327,12 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 	if len(buf) > 0 && uintptr(unsafe.Pointer(&buf[0]))%8 != 0 {
 		return nil, 0, nil, errors.New("decode snapshot: buffer not 8-byte aligned")
 	}
-	d := &snapReader{buf: buf}
-	if len(buf) < 16 || string(buf[:8]) != magic {
-		return nil, 0, nil, fmt.Errorf("%w: not a clipvec graph snapshot", ErrCorrupt)
+	h, err := parseHeader(buf)
+	if err != nil {
+		return nil, 0, nil, err
 	}
-	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
-		if v > formatVersion {
-			return nil, 0, nil, fmt.Errorf("%w %d (this clipvec reads %d)", ErrVersion, v, formatVersion)
-		}
-		return nil, 0, nil, fmt.Errorf("%w: version %d", ErrCorrupt, v)
-	}
-	hlen := int(binary.LittleEndian.Uint32(buf[12:]))
-	var h header
-	if hlen != binary.Size(h) || 20+hlen > len(buf) {
-		return nil, 0, nil, fmt.Errorf("%w: header size %d", ErrCorrupt, hlen)
-	}
-	hb := buf[16 : 16+hlen]
-	if crc32.Checksum(hb, castagnoli) != binary.LittleEndian.Uint32(buf[16+hlen:]) {
-		return nil, 0, nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
-	}
-	if _, err := binary.Decode(hb, binary.LittleEndian, &h); err != nil {
-		return nil, 0, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
-	}
-	d.off = (20 + hlen + 7) &^ 7
-
-	cfg := Config{M: int(h.M), EfConstruction: int(h.EfConstruction), EfSearch: int(h.EfSearch), Seed: h.Seed, Quantize: h.Quantize == 1}
+	d := &snapReader{buf: buf, off: (headerEnd + 7) &^ 7}
+	cfg := h.config()
 	switch {
 	case h.Dim == 0 || h.Dim > 1<<16, h.M < 2 || h.M > 256, h.EfConstruction == 0, h.EfSearch == 0, h.Quantize > 1,
 		h.Count > 1<<32-2, h.Deleted > h.Count, h.Top > maxLevel:
@@ -469,7 +453,7 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 		if i == len(g.dead)-1 && n%64 != 0 && w>>(n%64) != 0 {
 			return nil, 0, nil, fmt.Errorf("%w: tombstone bits past the last node", ErrCorrupt)
 		}
-		dead += popcount(w)
+		dead += bits.OnesCount64(w)
 	}
 	if uint64(dead) != h.Deleted {
 		return nil, 0, nil, fmt.Errorf("%w: %d tombstones, header says %d", ErrCorrupt, dead, h.Deleted)
@@ -515,14 +499,6 @@ func (g *Graph) checkLinks(n int) error {
 		}
 	}
 	return nil
-}
-
-func popcount(x uint64) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
 }
 
 // asSlice views b (aligned, a multiple of T's size) as a []T.
@@ -627,25 +603,51 @@ func ReadInfo(path string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	var h header
-	size := binary.Size(h)
-	buf := make([]byte, 20+size)
+	buf := make([]byte, headerEnd)
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return Info{}, fmt.Errorf("read snapshot %s: %w: %v", path, ErrCorrupt, err)
 	}
-	if string(buf[:8]) != magic {
-		return Info{}, fmt.Errorf("read snapshot %s: %w: not a clipvec graph snapshot", path, ErrCorrupt)
+	h, err := parseHeader(buf)
+	if err != nil {
+		return Info{}, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
-	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
-		return Info{}, fmt.Errorf("read snapshot %s: %w %d", path, ErrVersion, v)
-	}
-	if int(binary.LittleEndian.Uint32(buf[12:])) != size ||
-		crc32.Checksum(buf[16:16+size], castagnoli) != binary.LittleEndian.Uint32(buf[16+size:]) {
-		return Info{}, fmt.Errorf("read snapshot %s: %w: header", path, ErrCorrupt)
-	}
-	binary.Decode(buf[16:16+size], binary.LittleEndian, &h)
 	return Info{
-		Config: Config{M: int(h.M), EfConstruction: int(h.EfConstruction), EfSearch: int(h.EfSearch), Seed: h.Seed, Quantize: h.Quantize == 1},
+		Config: h.config(),
 		Dim:    int(h.Dim), Nodes: int(h.Count), Deleted: int(h.Deleted), Generation: h.Generation, Bytes: st.Size(),
 	}, nil
+}
+
+// headerEnd is where a snapshot's header and its CRC end: magic (8),
+// version (4), header length (4), header, CRC (4).
+var headerEnd = 20 + binary.Size(header{})
+
+// parseHeader checks a snapshot's magic, version, header length and
+// header CRC at the start of buf, and decodes the header.
+func parseHeader(buf []byte) (header, error) {
+	var h header
+	if len(buf) < 16 || string(buf[:8]) != magic {
+		return h, fmt.Errorf("%w: not a clipvec graph snapshot", ErrCorrupt)
+	}
+	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
+		if v > formatVersion {
+			return h, fmt.Errorf("%w %d (this clipvec reads %d)", ErrVersion, v, formatVersion)
+		}
+		return h, fmt.Errorf("%w: version %d", ErrCorrupt, v)
+	}
+	if hlen := int(binary.LittleEndian.Uint32(buf[12:])); hlen != headerEnd-20 || headerEnd > len(buf) {
+		return h, fmt.Errorf("%w: header size %d", ErrCorrupt, hlen)
+	}
+	hb := buf[16 : headerEnd-4]
+	if crc32.Checksum(hb, castagnoli) != binary.LittleEndian.Uint32(buf[headerEnd-4:]) {
+		return h, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	}
+	if _, err := binary.Decode(hb, binary.LittleEndian, &h); err != nil {
+		return h, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	return h, nil
+}
+
+// config is the graph configuration a header records.
+func (h header) config() Config {
+	return Config{M: int(h.M), EfConstruction: int(h.EfConstruction), EfSearch: int(h.EfSearch), Seed: h.Seed, Quantize: h.Quantize == 1}
 }
