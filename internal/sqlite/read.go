@@ -251,15 +251,44 @@ func (db *DB) Setting(ctx context.Context, key string) (value int64, ok bool, er
 	return value, true, nil
 }
 
+// Settings returns every stored setting, by key.
+func (db *DB) Settings(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT substr(key, 9), value FROM meta WHERE key LIKE 'setting.%'")
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var key string
+		var v int64
+		if err := rows.Scan(&key, &v); err != nil {
+			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		out[key] = v
+	}
+	return out, rows.Err()
+}
+
 // SetSetting stores an integer setting.
 func (db *DB) SetSetting(ctx context.Context, key string, value int64) error {
+	return db.SetSettings(ctx, map[string]int64{key: value})
+}
+
+// SetSettings stores integer settings in one write (one generation).
+func (db *DB) SetSettings(ctx context.Context, values map[string]int64) error {
 	return db.write(ctx, func(tx *sql.Tx) error {
 		if _, err := bumpGeneration(ctx, tx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, "setting."+key, value)
-		return err
+		for key, v := range values {
+			_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, "setting."+key, v)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -23,13 +23,15 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
-	// mu guards indexes and the spaces cache.
-	mu        sync.Mutex
-	indexes   map[spaceKey]*spaceIndex
-	spaces    []Space
-	spacesGen int64             // generation spaces was read at; -1: not read
-	names     map[string]string // video id → file name
-	namesGen  int64
+	// mu guards indexes.
+	mu      sync.Mutex
+	indexes map[spaceKey]*spaceIndex
+
+	// What every search needs from the store, read once per generation
+	// (every write, settings included, moves the generation on).
+	spaces genCached[[]Space]
+	names  genCached[map[string]string] // video id → file name
+	params genCached[IndexParams]
 
 	// catchUpMu serialises changes to the graphs: catch-ups, rebuilds,
 	// compactions and saves.
@@ -52,7 +54,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		store.Close()
 		return nil, fmt.Errorf("open %s: clean index directory: %w", path, err)
 	}
-	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}, spacesGen: -1}, nil
+	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}}, nil
 }
 
 // Close saves the snapshots of graphs that changed since they were
@@ -72,35 +74,62 @@ func (db *DB) Close() error {
 func (db *DB) Path() string { return db.store.Path() }
 
 // Spaces lists the embedding spaces that hold segments. The list is
-// cached until the next write: counting takes a pass over the segments
-// table, which a search must not pay every time.
+// cached until the next write: counting reads the segments index, which a
+// search must not pay every time.
 func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
 	gen, err := db.store.Generation(ctx)
 	if err != nil {
 		return nil, err
 	}
-	db.mu.Lock()
-	if db.spacesGen == gen {
-		out := slices.Clone(db.spaces)
-		db.mu.Unlock()
+	return db.spacesAt(ctx, gen)
+}
+
+// spacesAt is Spaces for a generation the caller has just read.
+func (db *DB) spacesAt(ctx context.Context, gen int64) ([]Space, error) {
+	spaces, err := db.spaces.get(gen, func() ([]Space, error) {
+		rows, err := db.store.Spaces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Space, len(rows))
+		for i, r := range rows {
+			out[i] = Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
+		}
 		return out, nil
+	})
+	return slices.Clone(spaces), err
+}
+
+// genCached is a value read from the store, kept while the store's
+// generation stays where it was read.
+type genCached[T any] struct {
+	mu  sync.Mutex
+	gen int64
+	ok  bool
+	v   T
+}
+
+// get returns the value for generation gen, reading it with load when the
+// kept one is from another generation. A write may commit between reading
+// gen and load; the value is then newer than gen, and keeping it under
+// gen is still safe: the next caller sees the newer generation and loads
+// again.
+func (c *genCached[T]) get(gen int64, load func() (T, error)) (T, error) {
+	c.mu.Lock()
+	if c.ok && c.gen == gen {
+		v := c.v
+		c.mu.Unlock()
+		return v, nil
 	}
-	db.mu.Unlock()
-	rows, err := db.store.Spaces(ctx)
+	c.mu.Unlock()
+	v, err := load()
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	out := make([]Space, len(rows))
-	for i, r := range rows {
-		out[i] = Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
-	}
-	// A write may have committed since gen was read; the list is then at
-	// least as new as gen, and caching it under gen is still safe: the
-	// next call sees a newer generation and reads again.
-	db.mu.Lock()
-	db.spaces, db.spacesGen = out, gen
-	db.mu.Unlock()
-	return slices.Clone(out), nil
+	c.mu.Lock()
+	c.v, c.gen, c.ok = v, gen, true
+	c.mu.Unlock()
+	return v, nil
 }
 
 func videoFromRow(r *sqlite.Video) Video {

@@ -56,27 +56,31 @@ func (p IndexParams) config() hnsw.Config {
 
 // IndexParams returns the database's graph parameters.
 func (db *DB) IndexParams(ctx context.Context) (IndexParams, error) {
-	p := DefaultIndexParams
-	for _, s := range []struct {
-		key string
-		dst *int
-	}{{"hnsw.m", &p.M}, {"hnsw.ef_construction", &p.EfConstruction}, {"hnsw.ef_search", &p.EfSearch}} {
-		v, ok, err := db.store.Setting(ctx, s.key)
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return IndexParams{}, err
+	}
+	return db.indexParamsAt(ctx, gen)
+}
+
+// indexParamsAt is IndexParams for a generation the caller has just read.
+func (db *DB) indexParamsAt(ctx context.Context, gen int64) (IndexParams, error) {
+	return db.params.get(gen, func() (IndexParams, error) {
+		p := DefaultIndexParams
+		set, err := db.store.Settings(ctx)
 		if err != nil {
 			return p, err
 		}
-		if ok {
-			*s.dst = int(v)
+		for key, dst := range map[string]*int{"hnsw.m": &p.M, "hnsw.ef_construction": &p.EfConstruction, "hnsw.ef_search": &p.EfSearch} {
+			if v, ok := set[key]; ok {
+				*dst = int(v)
+			}
 		}
-	}
-	v, ok, err := db.store.Setting(ctx, "hnsw.quantize")
-	if err != nil {
-		return p, err
-	}
-	if ok {
-		p.Quantize = v != 0
-	}
-	return p, nil
+		if v, ok := set["hnsw.quantize"]; ok {
+			p.Quantize = v != 0
+		}
+		return p, nil
+	})
 }
 
 // SetIndexParams stores the graph parameters. M, EfConstruction and
@@ -90,15 +94,8 @@ func (db *DB) SetIndexParams(ctx context.Context, p IndexParams) error {
 	if p.Quantize {
 		q = 1
 	}
-	for _, s := range []struct {
-		key string
-		v   int64
-	}{{"hnsw.m", int64(p.M)}, {"hnsw.ef_construction", int64(p.EfConstruction)}, {"hnsw.ef_search", int64(p.EfSearch)}, {"hnsw.quantize", q}} {
-		if err := db.store.SetSetting(ctx, s.key, s.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.store.SetSettings(ctx, map[string]int64{"hnsw.m": int64(p.M), "hnsw.ef_construction": int64(p.EfConstruction),
+		"hnsw.ef_search": int64(p.EfSearch), "hnsw.quantize": q})
 }
 
 // compactFraction is the share of tombstoned nodes past which a graph is

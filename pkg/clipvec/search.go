@@ -137,7 +137,13 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := validateQuery(&q); err != nil {
 		return nil, err
 	}
-	vec, sp, desc, exclude, err := db.resolve(ctx, &q)
+	// One read of the generation serves the spaces, the parameters and
+	// the file names (each cached per generation).
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vec, sp, desc, exclude, err := db.resolve(ctx, gen, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +152,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	if q.Ef == 0 {
-		params, err := db.IndexParams(ctx)
+		params, err := db.indexParamsAt(ctx, gen)
 		if err != nil {
 			return nil, err
 		}
@@ -170,7 +176,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	rf := compileFilter(cols, &flt, exclude)
 	res := &Result{Space: sp, Query: desc, Searched: idx.g.Len() - idx.g.Deleted()}
 	rows, counts := db.searchIndex(idx, vec, &q, rf, res)
-	names, err := db.filenames(ctx)
+	names, err := db.filenamesAt(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -411,8 +417,8 @@ func validateQuery(q *Query) error {
 
 // resolve turns the query into a unit vector in one space, a description,
 // and the segment ids to leave out (the query segment itself).
-func (db *DB) resolve(ctx context.Context, q *Query) (vec []float32, sp Space, desc string, exclude []int64, err error) {
-	spaces, err := db.Spaces(ctx)
+func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, sp Space, desc string, exclude []int64, err error) {
+	spaces, err := db.spacesAt(ctx, gen)
 	if err != nil {
 		return nil, sp, "", nil, err
 	}
@@ -680,25 +686,7 @@ func ReadQueryVector(r io.Reader, pick string) (vec []float32, model string, err
 	return ingest.QueryVector(r, pick)
 }
 
-// filenames maps video ids to file names, read once per generation.
-func (db *DB) filenames(ctx context.Context) (map[string]string, error) {
-	gen, err := db.store.Generation(ctx)
-	if err != nil {
-		return nil, err
-	}
-	db.mu.Lock()
-	if db.namesGen == gen && db.names != nil {
-		names := db.names
-		db.mu.Unlock()
-		return names, nil
-	}
-	db.mu.Unlock()
-	names, err := db.store.Filenames(ctx)
-	if err != nil {
-		return nil, err
-	}
-	db.mu.Lock()
-	db.names, db.namesGen = names, gen
-	db.mu.Unlock()
-	return names, nil
+// filenamesAt maps video ids to file names, read once per generation.
+func (db *DB) filenamesAt(ctx context.Context, gen int64) (map[string]string, error) {
+	return db.names.get(gen, func() (map[string]string, error) { return db.store.Filenames(ctx) })
 }
