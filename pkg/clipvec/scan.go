@@ -179,25 +179,44 @@ func chunks(n, threads int, fn func(part, lo, hi int)) {
 }
 
 // scan is what an exact scan reads: n rows of vectors (the graph's
-// arena), which of them are tombstoned, and their columns.
+// arena), which of them are tombstoned, and their columns; only the
+// listed rows when rows is not nil.
 type scan struct {
 	vecs []float32
 	dim  int
 	n    int
 	dead func(uint32) bool
 	cols *columns
+	rows []uint32
+}
+
+// size is how many rows the scan visits.
+func (f *scan) size() int {
+	if f.rows != nil {
+		return len(f.rows)
+	}
+	return f.n
+}
+
+// row is the j-th row the scan visits.
+func (f *scan) row(j int) int {
+	if f.rows != nil {
+		return int(f.rows[j])
+	}
+	return j
 }
 
 // searchClips returns the k rows most similar to q that pass rf, best
 // first.
 func (f *scan) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
-	k = min(k, f.n)
+	k = min(k, f.size())
 	parts := make([]topK, max(threads, 1))
-	chunks(f.n, threads, func(p, lo, hi int) {
+	chunks(f.size(), threads, func(p, lo, hi int) {
 		t := topK{k: k, h: make([]scored, 0, k)}
 		dim := f.dim
 		vecs := f.vecs
-		for i := lo; i < hi; i++ {
+		for j := lo; j < hi; j++ {
+			i := f.row(j)
 			if !rf.any && !rf.pass(f.cols, i) {
 				continue
 			}
@@ -245,13 +264,14 @@ type videoScore struct {
 func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, agg string, threads int) ([]scored, []int) {
 	nv := len(f.cols.videos)
 	parts := make([][]videoScore, max(threads, 1))
-	chunks(f.n, threads, func(p, lo, hi int) {
+	chunks(f.size(), threads, func(p, lo, hi int) {
 		vs := make([]videoScore, nv)
 		for i := range vs {
 			vs[i].best.score = float32(math.Inf(-1))
 		}
 		dim := f.dim
-		for i := lo; i < hi; i++ {
+		for j := lo; j < hi; j++ {
+			i := f.row(j)
 			if (!rf.any && !rf.pass(f.cols, i)) || f.dead(uint32(i)) {
 				continue
 			}

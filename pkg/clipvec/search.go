@@ -213,13 +213,14 @@ func smallFilter(n int) int { return int(math.Sqrt(1500 * float64(n))) }
 func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilter, res *Result) ([]scored, []int) {
 	cols := idx.cols
 	threads := max(db.Threads, 1)
-	exact := func(method string) ([]scored, []int) {
+	// exactOver compares the query with the listed nodes (nil: all).
+	exactOver := func(method string, nodes []uint32) ([]scored, []int) {
 		res.Method, res.Ef = method, 0
 		var rows []scored
 		var counts []int
 		idx.g.View(func(vecs []float32, n int, dead func(uint32) bool) {
 			n = min(n, cols.len())
-			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols}
+			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols, rows: nodes}
 			if q.GroupBy == GroupByVideo {
 				rows, counts = s.searchVideos(vec, q.K, rf, q.Aggregate, threads)
 			} else {
@@ -228,6 +229,7 @@ func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilte
 		})
 		return rows, counts
 	}
+	exact := func(method string) ([]scored, []int) { return exactOver(method, nil) }
 	if q.Exact || (q.GroupBy == GroupByVideo && q.Aggregate == AggMean) {
 		return exact("exact")
 	}
@@ -243,14 +245,7 @@ func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilte
 				}
 			}
 			if len(nodes) <= small {
-				var kept []uint32
-				for _, node := range nodes {
-					if rf.pass(cols, int(node)) {
-						kept = append(kept, node)
-					}
-				}
-				res.Method, res.Ef = "exact-filtered", 0
-				return db.scoreNodes(idx, vec, q, kept)
+				return exactOver("exact-filtered", nodes)
 			}
 		}
 		// Rare modalities or scopes: scan, checking the filter first.
@@ -296,26 +291,6 @@ func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilte
 	return rows, nil
 }
 
-// scoreNodes compares the query with the listed nodes exactly.
-func (db *DB) scoreNodes(idx *spaceIndex, vec []float32, q *Query, nodes []uint32) ([]scored, []int) {
-	k := q.K
-	if q.GroupBy == GroupByVideo {
-		k = len(nodes)
-	}
-	found := idx.g.ExactIDs(vec, k, nodes, nil)
-	rows := make([]scored, len(found))
-	for i, r := range found {
-		rows[i] = scored{int32(r.ID), r.Score}
-	}
-	if q.GroupBy == GroupByVideo {
-		if q.Aggregate == AggMean {
-			return meanByVideo(idx.cols, rows, q.K)
-		}
-		return groupBest(idx.cols, rows, q.K)
-	}
-	return rows, nil
-}
-
 // groupBest keeps each video's best row (rows best first), up to k
 // videos, and counts each video's rows among those given.
 func groupBest(cols *columns, rows []scored, k int) ([]scored, []int) {
@@ -336,39 +311,6 @@ func groupBest(cols *columns, rows []scored, k int) ([]scored, []int) {
 		counts = append(counts, 1)
 	}
 	return out, counts
-}
-
-// meanByVideo scores each video by the mean of its rows.
-func meanByVideo(cols *columns, rows []scored, k int) ([]scored, []int) {
-	type agg struct {
-		best  scored
-		sum   float64
-		count int
-	}
-	by := map[int32]*agg{}
-	for _, r := range rows {
-		a := by[cols.video[r.row]]
-		if a == nil {
-			a = &agg{best: r}
-			by[cols.video[r.row]] = a
-		}
-		a.sum += float64(r.score)
-		a.count++
-	}
-	top := topK{k: k}
-	counts := map[int32]int{}
-	for v, a := range by {
-		s := a.best
-		s.score = float32(a.sum / float64(a.count))
-		top.push(s)
-		counts[v] = a.count
-	}
-	out := sortScored(top.h)
-	n := make([]int, len(out))
-	for i, r := range out {
-		n[i] = counts[cols.video[r.row]]
-	}
-	return out, n
 }
 
 func validateQuery(q *Query) error {
