@@ -2,6 +2,7 @@ package clipvec
 
 import (
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/clipvec/clipvec/internal/vecmath"
@@ -18,7 +19,7 @@ type rowFilter struct {
 	videoOK     []bool // by video index; nil: all
 	from, to    float64
 	timed       bool
-	excludeRows map[int64]bool
+	excludeSegs []int64 // segment ids left out: the query clip's own, if any
 }
 
 func compileFilter(f *columns, flt *Filter, excludeIDs []int64) *rowFilter {
@@ -60,13 +61,8 @@ func compileFilter(f *columns, flt *Filter, excludeIDs []int64) *rowFilter {
 	if flt.TimeRange != nil {
 		rf.timed, rf.from, rf.to = true, flt.TimeRange.From, flt.TimeRange.To
 	}
-	if len(excludeIDs) > 0 {
-		rf.excludeRows = map[int64]bool{}
-		for _, id := range excludeIDs {
-			rf.excludeRows[id] = true
-		}
-	}
-	rf.any = rf.optionOK == nil && rf.scopeOK == nil && rf.videoOK == nil && !rf.timed && rf.excludeRows == nil
+	rf.excludeSegs = excludeIDs
+	rf.any = rf.optionOK == nil && rf.scopeOK == nil && rf.videoOK == nil && !rf.timed && len(rf.excludeSegs) == 0
 	return rf
 }
 
@@ -83,7 +79,7 @@ func (rf *rowFilter) pass(f *columns, i int) bool {
 	if rf.timed && (f.end[i] <= rf.from || f.start[i] >= rf.to) && !(f.start[i] == f.end[i] && f.start[i] >= rf.from && f.start[i] < rf.to) {
 		return false
 	}
-	if rf.excludeRows != nil && rf.excludeRows[f.seg[i]] {
+	if len(rf.excludeSegs) > 0 && slices.Contains(rf.excludeSegs, f.seg[i]) {
 		return false
 	}
 	return true
