@@ -239,25 +239,16 @@ func (db *DB) buildIndex(ctx context.Context, sp Space, progress func(done, tota
 	idx.dirty.Store(true)
 	total := sp.Segments
 	g.Reserve(total)
-	b := &insertBuffer{}
-	flush := func() error {
-		if err := idx.insert(ctx, b, db.Threads); err != nil {
-			return err
-		}
-		if progress != nil {
-			progress(idx.cols.len(), max(total, idx.cols.len()))
-		}
-		return nil
-	}
+	bt := &batcher{idx: idx, threads: db.Threads, total: total, progress: progress}
 	err = db.store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim, Order: sqlite.OrderGeneration}, func(s *sqlite.Segment) error {
-		b.add(s)
-		if len(b.labels) == buildChunk {
-			return flush()
+		bt.b.add(s)
+		if len(bt.b.labels) == buildChunk {
+			return bt.flush(ctx)
 		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
+		err = bt.flush(ctx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build index %s: %w", sp, err)
@@ -287,14 +278,40 @@ type insertBuffer struct {
 }
 
 func (b *insertBuffer) add(s *sqlite.Segment) {
-	b.vecs = append(b.vecs, s.Vector...)
-	b.labels = append(b.labels, s.ID)
-	b.segs = append(b.segs, Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
+	b.put(s.Vector, Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
 		Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm})
+}
+
+// put buffers a segment (its Vector unused) with its unit vector.
+func (b *insertBuffer) put(vec []float32, seg Segment) {
+	b.vecs = append(b.vecs, vec...)
+	b.labels = append(b.labels, seg.ID)
+	b.segs = append(b.segs, seg)
 }
 
 func (b *insertBuffer) reset() {
 	b.vecs, b.labels, b.segs = b.vecs[:0], b.labels[:0], b.segs[:0]
+}
+
+// batcher fills a new graph a batch at a time, reporting done of total
+// after each.
+type batcher struct {
+	idx      *spaceIndex
+	threads  int
+	total    int
+	progress func(done, total int)
+	b        insertBuffer
+}
+
+// flush inserts what is buffered.
+func (bt *batcher) flush(ctx context.Context) error {
+	if err := bt.idx.insert(ctx, &bt.b, bt.threads); err != nil {
+		return err
+	}
+	if bt.progress != nil {
+		bt.progress(bt.idx.cols.len(), max(bt.total, bt.idx.cols.len()))
+	}
+	return nil
 }
 
 // insert adds the buffered segments: columns first (exclusively), then
@@ -360,18 +377,25 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 	if err != nil {
 		return err
 	}
+	// Too many changes to apply one by one: rebuild, and stop reading
+	// them as soon as that is clear.
+	live := idx.g.Len() - idx.g.Deleted()
+	tooFar := func(changes int) bool { return live > 0 && float64(changes) > catchUpFraction*float64(live) }
+	errTooFar := errors.New("too far behind")
 	b := &insertBuffer{}
 	err = db.store.Segments(ctx, sqlite.SegmentQuery{Model: idx.space.Model, Dim: idx.space.Dim, MinGen: since, Order: sqlite.OrderGeneration},
 		func(s *sqlite.Segment) error {
 			b.add(s)
+			if tooFar(len(b.labels) + len(deleted)) {
+				return errTooFar
+			}
 			return nil
 		})
+	if errors.Is(err, errTooFar) || (err == nil && tooFar(len(deleted))) {
+		return db.rebuild(ctx, idx, progress)
+	}
 	if err != nil {
 		return err
-	}
-	live := idx.g.Len() - idx.g.Deleted()
-	if float64(len(b.labels)+len(deleted)) > catchUpFraction*float64(max(live, 1)) && live > 0 {
-		return db.rebuild(ctx, idx, progress)
 	}
 	idx.mu.Lock()
 	if len(deleted) > 0 {
@@ -437,30 +461,23 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 	n := old.Len()
 	idx.mu.RUnlock()
 	fresh := &spaceIndex{space: idx.space, path: idx.path, gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
-	g.Reserve(n - old.Deleted())
-	b := &insertBuffer{}
-	for node := 0; node < n; node++ {
-		if old.IsDeleted(uint32(node)) {
-			continue
-		}
-		s := oldCols.segment(node, idx.space.Model)
-		b.vecs = append(b.vecs, old.Vector(uint32(node))...)
-		b.labels = append(b.labels, s.ID)
-		b.segs = append(b.segs, s)
-		if len(b.labels) == buildChunk {
-			if err := fresh.insert(ctx, b, db.Threads); err != nil {
-				return err
+	live := n - old.Deleted()
+	g.Reserve(live)
+	bt := &batcher{idx: fresh, threads: db.Threads, total: live, progress: progress}
+	dim := idx.space.Dim
+	for lo := 0; lo < n; lo += buildChunk {
+		// A chunk's live vectors are copied out of the old arena (held
+		// for that long only), then inserted.
+		old.View(func(vecs []float32, _ int, dead func(uint32) bool) {
+			for node := lo; node < min(lo+buildChunk, n); node++ {
+				if !dead(uint32(node)) {
+					bt.b.put(vecs[node*dim:(node+1)*dim], oldCols.segment(node, idx.space.Model))
+				}
 			}
-			if progress != nil {
-				progress(fresh.cols.len(), n-old.Deleted())
-			}
+		})
+		if err := bt.flush(ctx); err != nil {
+			return err
 		}
-	}
-	if err := fresh.insert(ctx, b, db.Threads); err != nil {
-		return err
-	}
-	if progress != nil {
-		progress(fresh.cols.len(), fresh.cols.len())
 	}
 	idx.mu.Lock()
 	if idx.g != old { // changed meanwhile: keep the newer one
