@@ -190,43 +190,41 @@ func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
 		return false, err
 	}
 	t.blob = AppendVector(t.blob[:0], s.Vector)
+	// A new video's segments are known from this transaction alone;
+	// an existing video's are looked up.
+	key := segKey{video, space, s.Option, s.Scope, s.Start, s.End}
+	newVideo := t.newVideos[video]
 	var id int64
-	if t.newVideos[video] {
-		key := segKey{video, space, s.Option, s.Scope, s.Start, s.End}
-		if prev, ok := t.added[key]; ok {
-			id, err = prev, nil
-		} else {
-			res, err := t.insertSeg.ExecContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End,
-				s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen)
-			if err != nil {
-				return false, fmt.Errorf("insert segment: %w", err)
-			}
-			if t.added[key], err = res.LastInsertId(); err != nil {
-				return false, err
-			}
-			t.Inserted++
-			return false, nil
-		}
+	found := false
+	if newVideo {
+		id, found = t.added[key]
 	} else {
-		err = t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id)
+		switch err := t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id); {
+		case err == nil:
+			found = true
+		case !errors.Is(err, sql.ErrNoRows):
+			return false, fmt.Errorf("find segment: %w", err)
+		}
 	}
-	switch {
-	case err == nil:
+	if found {
 		if _, err := t.updateSeg.ExecContext(t.ctx, s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen, id); err != nil {
 			return false, fmt.Errorf("replace segment %d: %w", id, err)
 		}
 		t.Replaced++
 		return true, nil
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := t.insertSeg.ExecContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End,
-			s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen); err != nil {
-			return false, fmt.Errorf("insert segment: %w", err)
-		}
-		t.Inserted++
-		return false, nil
-	default:
-		return false, fmt.Errorf("find segment: %w", err)
 	}
+	res, err := t.insertSeg.ExecContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End,
+		s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen)
+	if err != nil {
+		return false, fmt.Errorf("insert segment: %w", err)
+	}
+	if newVideo {
+		if t.added[key], err = res.LastInsertId(); err != nil {
+			return false, err
+		}
+	}
+	t.Inserted++
+	return false, nil
 }
 
 // UpsertVideo records v's metadata: fields it knows replace stored ones,
