@@ -187,11 +187,17 @@ func splitSpaces(before, after []Space) []Space {
 // included) in one transaction. name is used in messages and as the
 // source id of responses that name none.
 func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, error) {
+	res, _ := db.importReader(ctx, name, r, opts)
+	return res, res.Err
+}
+
+// importReader is ImportReader also returning the spaces its segments
+// went to.
+func (db *DB) importReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, map[spaceKey]bool) {
 	p := newPipeline(ctx, db.store)
 	f := p.importStream(name, r, -1, nil, 0, 1, opts)
 	p.wait()
-	res := f.result(ctx)
-	return res, res.Err
+	return f.result(ctx), p.touched
 }
 
 // pipeline imports files with decoding and writing on two goroutines:

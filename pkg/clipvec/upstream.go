@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -100,6 +101,9 @@ type FetchResult struct {
 	Dropped int `json:"dropped,omitempty"`
 	// Err is why the object was not fetched (FetchIndex's failures).
 	Err error `json:"-"`
+	// spaces are the embedding spaces its segments went to, whose graphs
+	// a sync brings in step.
+	spaces map[spaceKey]bool
 }
 
 // FetchProgress is a snapshot of a running FetchIndex.
@@ -169,44 +173,44 @@ func noClient(what string) error {
 // in one transaction that also records the fetch. A task still processing
 // fails with ErrNotReady unless opts.Wait.
 func (db *DB) FetchTask(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
-	res, touched, err := db.fetchTask(ctx, c, taskID, opts)
+	res, err := db.fetchTask(ctx, c, taskID, opts)
 	if err != nil {
 		return res, err
 	}
-	return res, db.syncAfterFetch(ctx, touched, opts)
+	return res, db.syncAfterFetch(ctx, res.spaces, opts)
 }
 
-func (db *DB) fetchTask(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) fetchTask(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: "task", ID: taskID}
 	if c == nil {
-		return res, nil, noClient("fetch task " + taskID)
+		return res, noClient("fetch task " + taskID)
 	}
 	st, err := c.EmbedTaskStatus(ctx, taskID)
 	if err == nil {
 		if err := db.waitV1(ctx, c, taskID, st.Status, opts); err != nil {
 			res.Kind = SourceEmbedTaskV1
-			return res, nil, err
+			return res, err
 		}
 		return db.importTaskV1(ctx, c, taskID, opts)
 	}
 	if !twelvelabs.IsNotFound(err) && !errors.Is(err, twelvelabs.ErrBadRequest) {
-		return res, nil, fmt.Errorf("fetch: %w", err)
+		return res, fmt.Errorf("fetch: %w", err)
 	}
 	// Not a v1 task (v1 answers 404, or 400 for an id of another form):
 	// perhaps an embed-v2 one.
 	t, err2 := c.GetEmbedV2Task(ctx, taskID)
 	if err2 != nil {
 		if twelvelabs.IsNotFound(err2) && twelvelabs.IsNotFound(err) {
-			return res, nil, upstream(fmt.Errorf("fetch task %s: no embed task (v1) or embed-v2 task has this id: %w", taskID, err2))
+			return res, upstream(fmt.Errorf("fetch task %s: no embed task (v1) or embed-v2 task has this id: %w", taskID, err2))
 		}
 		if twelvelabs.IsNotFound(err2) {
-			return res, nil, upstream(fmt.Errorf("fetch task %s: v1 refused the id (%v), and no embed-v2 task has it: %w", taskID, err, err2))
+			return res, upstream(fmt.Errorf("fetch task %s: v1 refused the id (%v), and no embed-v2 task has it: %w", taskID, err, err2))
 		}
-		return res, nil, fmt.Errorf("fetch: %w", err2)
+		return res, fmt.Errorf("fetch: %w", err2)
 	}
 	res.Kind = SourceEmbedTaskV2
 	if t, err = db.waitV2(ctx, c, t, opts); err != nil {
-		return res, nil, err
+		return res, err
 	}
 	return db.importTaskV2(ctx, t, opts)
 }
@@ -286,14 +290,14 @@ func (db *DB) waitV2(ctx context.Context, c *twelvelabs.Client, t *twelvelabs.Em
 }
 
 // importTaskV1 retrieves a ready v1 task and imports it.
-func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: cmpOr(opts.VideoID, taskID)}
 	t, err := c.RetrieveEmbedTask(ctx, taskID, opts.Options...)
 	if err != nil {
-		return res, nil, fmt.Errorf("fetch: %w", upstream(err))
+		return res, fmt.Errorf("fetch: %w", upstream(err))
 	}
 	if t.Status != "" && t.Status != twelvelabs.StatusReady {
-		return res, nil, notReady("task "+taskID, t.Status, nil)
+		return res, notReady("task "+taskID, t.Status, nil)
 	}
 	res.Model = ingest.CanonicalModel(cmpOr(t.Model(), opts.Model))
 	var kept []twelvelabs.Segment
@@ -309,19 +313,15 @@ func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID str
 		ve.Segments = kept
 		t.VideoEmbedding = &ve
 	}
-	touched := map[spaceKey]bool{}
-	for _, s := range kept {
-		touched[spaceKey{res.Model, len(s.Float)}] = true
-	}
 	rec := &sqlite.Fetch{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: res.VideoID,
 		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
 	err = db.importFetched(ctx, "task:"+taskID, t, len(kept) == 0 && res.Dropped > 0, rec,
 		ImportOptions{VideoID: opts.VideoID, Model: opts.Model}, res)
-	return res, touched, err
+	return res, err
 }
 
 // importTaskV2 imports a ready embed-v2 task (its data came with it).
-func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: cmpOr(opts.VideoID, t.ID)}
 	model := opts.Model
 	if model == "" {
@@ -341,15 +341,11 @@ func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts 
 	res.Dropped = len(t.Data) - len(kept)
 	tt := *t
 	tt.Data = kept
-	touched := map[spaceKey]bool{}
-	for _, d := range kept {
-		touched[spaceKey{res.Model, len(d.Embedding)}] = true
-	}
 	rec := &sqlite.Fetch{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: res.VideoID,
 		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
 	err := db.importFetched(ctx, "task:"+t.ID, &tt, len(kept) == 0 && res.Dropped > 0, rec,
 		ImportOptions{VideoID: opts.VideoID, Model: res.Model}, res)
-	return res, touched, err
+	return res, err
 }
 
 // importFetched imports one fetched object, re-encoded as the JSON the
@@ -372,9 +368,12 @@ func (db *DB) importFetched(ctx context.Context, name string, body any, empty bo
 		rec.Segments = tx.Inserted + tx.Replaced
 		return tx.RecordFetch(rec)
 	}
-	fr, err := db.ImportReader(ctx, name, bytes.NewReader(data), opts)
+	fr, spaces := db.importReader(ctx, name, bytes.NewReader(data), opts)
 	res.Imported, res.Replaced = fr.Imported, fr.Replaced
-	return err
+	if fr.Err == nil {
+		res.spaces = spaces
+	}
+	return fr.Err
 }
 
 // FetchAsset fetches an indexed asset's segments
@@ -382,25 +381,25 @@ func (db *DB) importFetched(ctx context.Context, name string, body any, empty bo
 // imports them, filed under the asset id, in one transaction that also
 // records the fetch. An asset that is not ready fails with ErrNotReady.
 func (db *DB) FetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions) (*FetchResult, error) {
-	res, touched, err := db.fetchAsset(ctx, c, indexID, assetID, opts, &optionPicker{})
+	res, err := db.fetchAsset(ctx, c, indexID, assetID, opts, &optionPicker{})
 	if err != nil {
 		return res, err
 	}
-	return res, db.syncAfterFetch(ctx, touched, opts)
+	return res, db.syncAfterFetch(ctx, res.spaces, opts)
 }
 
-func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions, picker *optionPicker) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions, picker *optionPicker) (*FetchResult, error) {
 	res := &FetchResult{Kind: SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID}
 	if c == nil {
-		return res, nil, noClient("fetch asset " + assetID)
+		return res, noClient("fetch asset " + assetID)
 	}
 	a, err := picker.retrieve(ctx, c, indexID, assetID, opts.Options)
 	if err != nil {
-		return res, nil, fmt.Errorf("fetch: %w", upstream(err))
+		return res, fmt.Errorf("fetch: %w", upstream(err))
 	}
 	what := fmt.Sprintf("indexed asset %s of index %s", assetID, indexID)
 	if a.Status != "" && a.Status != twelvelabs.StatusReady {
-		return res, nil, notReadyWait(what, a.Status, nil, false)
+		return res, notReadyWait(what, a.Status, nil, false)
 	}
 	var kept []twelvelabs.Segment
 	if a.Embedding != nil {
@@ -420,15 +419,11 @@ func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, ass
 			a.Embedding = &emb
 		}
 	}
-	touched := map[spaceKey]bool{}
-	for _, s := range kept {
-		touched[spaceKey{res.Model, len(s.Float)}] = true
-	}
 	rec := &sqlite.Fetch{Kind: SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID,
 		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
 	err = db.importFetched(ctx, "index:"+indexID+"/asset:"+assetID, a, len(kept) == 0 && res.Dropped > 0, rec,
 		ImportOptions{Model: opts.Model}, res)
-	return res, touched, err
+	return res, err
 }
 
 // assetOptionSets are the embedding options tried, in order, for an
@@ -560,7 +555,7 @@ func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID stri
 	for range conc {
 		wg.Go(func() {
 			for id := range jobs {
-				res, sp, err := db.fetchAsset(wctx, c, indexID, id, perAsset, picker)
+				res, err := db.fetchAsset(wctx, c, indexID, id, perAsset, picker)
 				mu.Lock()
 				switch {
 				case err != nil && wctx.Err() != nil && errors.Is(err, context.Canceled):
@@ -577,9 +572,7 @@ func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID stri
 					sum.Dropped += res.Dropped
 					progress.Fetched++
 					progress.Segments += res.Imported + res.Replaced
-				}
-				for k := range sp {
-					touched[k] = true
+					maps.Copy(touched, res.spaces)
 				}
 				report(id)
 				mu.Unlock()
@@ -721,20 +714,10 @@ func (db *DB) syncSpaces(ctx context.Context, touched map[spaceKey]bool, progres
 // SyncFetched brings the graphs of every space in step after fetches
 // made with NoIndex (FetchTask and FetchAsset of several objects, say).
 func (db *DB) SyncFetched(ctx context.Context, results []*FetchResult, progress IndexProgress) error {
-	models := map[string]bool{}
-	for _, r := range results {
-		if r != nil && r.Err == nil && r.Imported+r.Replaced > 0 {
-			models[r.Model] = true
-		}
-	}
-	spaces, err := db.Spaces(ctx)
-	if err != nil {
-		return err
-	}
 	touched := map[spaceKey]bool{}
-	for _, sp := range spaces {
-		if models[sp.Model] {
-			touched[spaceKey{sp.Model, sp.Dim}] = true
+	for _, r := range results {
+		if r != nil && r.Err == nil {
+			maps.Copy(touched, r.spaces)
 		}
 	}
 	return db.syncSpaces(ctx, touched, progress)

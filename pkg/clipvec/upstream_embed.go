@@ -103,20 +103,19 @@ func (db *DB) EmbedVideo(ctx context.Context, c *twelvelabs.Client, opts EmbedOp
 	}
 	fopts := FetchOptions{Options: opts.Options, VideoID: opts.VideoID, Model: ingest.CanonicalModel(model), Wait: true,
 		PollInterval: opts.PollInterval, OnStatus: opts.OnStatus, NoIndex: opts.NoIndex, IndexProgress: opts.IndexProgress}
-	var touched map[spaceKey]bool
 	var err error
 	if name == twelvelabs.ModelMarengo27 || opts.File != "" {
-		res, touched, err = db.embedV1(ctx, c, name, opts, fopts)
+		res, err = db.embedV1(ctx, c, name, opts, fopts)
 	} else {
-		res, touched, err = db.embedV2(ctx, c, name, opts, fopts)
+		res, err = db.embedV2(ctx, c, name, opts, fopts)
 	}
 	if err != nil {
 		return res, err
 	}
-	return res, db.syncAfterFetch(ctx, touched, fopts)
+	return res, db.syncAfterFetch(ctx, res.spaces, fopts)
 }
 
-func (db *DB) embedV1(ctx context.Context, c *twelvelabs.Client, model string, opts EmbedOptions, fopts FetchOptions) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) embedV1(ctx context.Context, c *twelvelabs.Client, model string, opts EmbedOptions, fopts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: SourceEmbedTaskV1}
 	req := twelvelabs.EmbedTaskRequest{ModelName: model, VideoURL: opts.URL}
 	req.Scopes = canonicalScopes(opts.Scopes) // v1 names the whole video "video"
@@ -126,15 +125,15 @@ func (db *DB) embedV1(ctx context.Context, c *twelvelabs.Client, model string, o
 	if opts.File != "" {
 		f, err := os.Open(opts.File)
 		if err != nil {
-			return res, nil, fmt.Errorf("embed: %w", err)
+			return res, fmt.Errorf("embed: %w", err)
 		}
 		defer f.Close()
 		info, err := f.Stat()
 		if err != nil {
-			return res, nil, fmt.Errorf("embed: %w", err)
+			return res, fmt.Errorf("embed: %w", err)
 		}
 		if info.Size() > MaxUploadBytes {
-			return res, nil, fmt.Errorf("embed %s: %w: the file has %d bytes; uploads take at most 2 GB (%d bytes): put it at a URL and embed that",
+			return res, fmt.Errorf("embed %s: %w: the file has %d bytes; uploads take at most 2 GB (%d bytes): put it at a URL and embed that",
 				opts.File, ErrInvalidQuery, info.Size(), int64(MaxUploadBytes))
 		}
 		// An *os.File seeks, so the client can rewind it to retry a 429.
@@ -142,19 +141,19 @@ func (db *DB) embedV1(ctx context.Context, c *twelvelabs.Client, model string, o
 	}
 	id, err := c.CreateEmbedTask(ctx, req)
 	if err != nil {
-		return res, nil, fmt.Errorf("embed: %w", upstream(err))
+		return res, fmt.Errorf("embed: %w", upstream(err))
 	}
 	res.ID = id
 	if opts.OnStatus != nil {
 		opts.OnStatus(id, twelvelabs.StatusProcessing)
 	}
 	if err := db.waitV1(ctx, c, id, twelvelabs.StatusProcessing, fopts); err != nil {
-		return res, nil, err
+		return res, err
 	}
 	return db.importTaskV1(ctx, c, id, fopts)
 }
 
-func (db *DB) embedV2(ctx context.Context, c *twelvelabs.Client, model string, opts EmbedOptions, fopts FetchOptions) (*FetchResult, map[spaceKey]bool, error) {
+func (db *DB) embedV2(ctx context.Context, c *twelvelabs.Client, model string, opts EmbedOptions, fopts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: SourceEmbedTaskV2}
 	in := &twelvelabs.MediaInput{MediaSource: twelvelabs.MediaSource{URL: opts.URL}, EmbeddingOption: opts.Options}
 	for _, s := range canonicalScopes(opts.Scopes) {
@@ -173,14 +172,14 @@ func (db *DB) embedV2(ctx context.Context, c *twelvelabs.Client, model string, o
 	t, err := c.CreateEmbedV2Task(ctx, twelvelabs.EmbedV2Request{InputType: twelvelabs.InputVideo, ModelName: model,
 		Video: in, EmbeddingDimension: opts.Dimension})
 	if err != nil {
-		return res, nil, fmt.Errorf("embed: %w", upstream(err))
+		return res, fmt.Errorf("embed: %w", upstream(err))
 	}
 	res.ID = t.ID
 	if opts.OnStatus != nil {
 		opts.OnStatus(t.ID, t.Status)
 	}
 	if t, err = db.waitV2(ctx, c, t, fopts); err != nil {
-		return res, nil, err
+		return res, err
 	}
 	return db.importTaskV2(ctx, t, fopts)
 }

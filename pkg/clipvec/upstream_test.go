@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -630,4 +631,42 @@ func TestFetchIndexCancelled(t *testing.T) {
 		}
 	}
 	checkIndexStored(t, db, ix)
+}
+
+// TestSyncFetched: objects fetched with NoIndex leave their space
+// without a graph; SyncFetched builds it from what they wrote.
+func TestSyncFetched(t *testing.T) {
+	ctx := context.Background()
+	srv := fakeServer(t)
+	c := srv.Client()
+	db := openDB(t)
+	var results []*clipvec.FetchResult
+	for _, url := range []string{"https://example.com/surfing.mp4", "https://example.com/cooking.mp4"} {
+		id, err := c.CreateEmbedTask(ctx, twelvelabs.EmbedTaskRequest{ModelName: "marengo3.0", VideoURL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.FetchTask(ctx, c, id, clipvec.FetchOptions{Wait: true, NoIndex: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+	}
+	state := func() string {
+		st, err := db.IndexStatus(ctx)
+		if err != nil || len(st) != 1 {
+			t.Fatalf("%+v %v", st, err)
+		}
+		return fmt.Sprintf("%s:%s:%d", st[0].Space, st[0].State, st[0].Nodes)
+	}
+	if got := state(); got != "marengo3.0/512:missing:0" {
+		t.Fatalf("after fetching with NoIndex: %s", got)
+	}
+	if err := db.SyncFetched(ctx, results, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := db.Stats(ctx)
+	if got, want := state(), fmt.Sprintf("marengo3.0/512:current:%d", st.Segments); got != want {
+		t.Fatalf("after SyncFetched: %s, want %s", got, want)
+	}
 }
