@@ -194,11 +194,14 @@ func openDB(c *cli.Context) (*clipvec.DB, error) {
 }
 
 // noFlagsAfterArgs catches "clipvec import dir --skip-invalid": flags must
-// come before the arguments, or they would be taken as file names.
+// come before the arguments, or they would be taken as arguments. It
+// names the stray flag without its value, which could be the API key.
 func noFlagsAfterArgs(c *cli.Context) error {
 	for _, a := range c.Args().Slice() {
 		if strings.HasPrefix(a, "-") && a != "-" {
-			return usagef("%s: flag %s comes after the arguments; put flags first: clipvec %s %s ARGS...", c.Command.Name, a, c.Command.Name, a)
+			name, _, _ := strings.Cut(a, "=")
+			cmd := c.Command.FullName()
+			return usagef("%s: flag %s comes after the arguments; put flags first: clipvec %s %s ... ARGS", cmd, name, cmd, name)
 		}
 	}
 	return nil

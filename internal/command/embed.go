@@ -52,7 +52,7 @@ Examples:
 		}, apiFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				if err := flagsFirst(c); err != nil {
+				if err := noFlagsAfterArgs(c); err != nil {
 					return err
 				}
 				return usagef("embed: unexpected argument %q: give the video with --url or --file", c.Args().First())

@@ -73,7 +73,7 @@ Examples:
 			if c.NArg() == 0 {
 				return usagef("fetch task: no task ids given")
 			}
-			if err := flagsFirst(c); err != nil {
+			if err := noFlagsAfterArgs(c); err != nil {
 				return err
 			}
 			if c.String("video-id") != "" && c.NArg() > 1 {
@@ -113,7 +113,7 @@ Examples:
 			if c.NArg() == 0 {
 				return usagef("fetch asset: no asset ids given")
 			}
-			if err := flagsFirst(c); err != nil {
+			if err := noFlagsAfterArgs(c); err != nil {
 				return err
 			}
 			index := c.String("index")
@@ -157,7 +157,7 @@ Examples:
 			if c.NArg() != 1 {
 				return usagef("fetch index: give one index id")
 			}
-			if err := flagsFirst(c); err != nil {
+			if err := noFlagsAfterArgs(c); err != nil {
 				return err
 			}
 			if c.Int("concurrency") < 1 {

@@ -104,18 +104,6 @@ func scopesFlag(c *cli.Context) ([]string, error) {
 	return scopes, nil
 }
 
-// flagsFirst is noFlagsAfterArgs for commands that take credentials: it
-// names the stray flag without its value (which could be the key).
-func flagsFirst(c *cli.Context) error {
-	for _, a := range c.Args().Slice() {
-		if strings.HasPrefix(a, "-") && a != "-" {
-			name, _, _ := strings.Cut(a, "=")
-			return usagef("%s: flag %s comes after the arguments; put flags first: clipvec %s %s ... ARGS", c.Command.FullName(), name, c.Command.FullName(), name)
-		}
-	}
-	return nil
-}
-
 // statusLine reports a task being waited for on a progress bar.
 func statusLine(pb *progressBar) func(taskID, status string) {
 	start := time.Now()

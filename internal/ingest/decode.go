@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -766,23 +767,17 @@ func (d *decoder) context(p *pending) (model, videoID, kind, sourceID string, er
 	sourceID = doc.id
 	switch p.container {
 	case cV1Segments, cV12Embeddings:
-		model, kind = firstNonEmpty(doc.model, doc.engine, d.opts.Model), SourceEmbedTaskV1
+		model, kind = cmp.Or(doc.model, doc.engine, d.opts.Model), SourceEmbedTaskV1
 	case cAssetSegments:
-		model, kind = firstNonEmpty(doc.embModel, doc.model, d.opts.Model), SourceVideo
+		model, kind = cmp.Or(doc.embModel, doc.model, d.opts.Model), SourceVideo
 		if doc.hasStatus || doc.assetID != "" {
 			kind = SourceIndexedAsset
 		}
 	case cV2Data:
 		kind = SourceEmbedTaskV2
-		model = d.opts.Model
-		if model == "" {
-			model = DefaultV2Model
-			if doc.embeddingDimension > 0 {
-				model = "marengo3.5"
-			}
-		}
+		model = V2Model(d.opts.Model, doc.embeddingDimension)
 	case cSyncAudio:
-		model = firstNonEmpty(doc.model, d.opts.Model)
+		model = cmp.Or(doc.model, d.opts.Model)
 	}
 	if sourceID == "" {
 		kind, sourceID = SourceFile, d.opts.Name
@@ -810,15 +805,6 @@ func fallbackVideoID(name string) string {
 		base = strings.TrimSuffix(base, ext)
 	}
 	return base
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // CanonicalModel maps the spellings of one model to one name, so that
@@ -967,7 +953,7 @@ func (d *decoder) finish(doc *document) error {
 		v := doc.video
 		v.ID = d.opts.VideoID
 		if v.ID == "" {
-			v.ID = firstNonEmpty(doc.id, fallbackVideoID(d.opts.Name))
+			v.ID = cmp.Or(doc.id, fallbackVideoID(d.opts.Name))
 		}
 		return d.h.Video(&v)
 	}
@@ -1045,7 +1031,7 @@ func (d *decoder) record(doc *document) error {
 		return nil
 	case "video":
 		v := doc.video
-		v.ID = firstNonEmpty(d.opts.VideoID, doc.recVideoID)
+		v.ID = cmp.Or(d.opts.VideoID, doc.recVideoID)
 		if v.ID == "" {
 			return d.docError(fmt.Errorf("%w: video record has no video_id", ErrMissingField))
 		}
@@ -1081,8 +1067,8 @@ func (d *decoder) record(doc *document) error {
 		p.norm = norm
 	}
 	p.vec = doc.recVector
-	model := CanonicalModel(firstNonEmpty(doc.model, d.opts.Model))
-	videoID := firstNonEmpty(d.opts.VideoID, doc.recVideoID)
+	model := CanonicalModel(cmp.Or(doc.model, d.opts.Model))
+	videoID := cmp.Or(d.opts.VideoID, doc.recVideoID)
 	if model == "" {
 		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no model_name; pass --model", ErrMissingField))
 	}

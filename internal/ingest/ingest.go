@@ -21,6 +21,18 @@ const (
 // that option).
 const DefaultV2Model = "marengo3.0"
 
+// V2Model is the model of an embed-v2 response: given when the caller
+// knows it, else as DefaultV2Model says.
+func V2Model(given string, embeddingDimension int) string {
+	switch {
+	case given != "":
+		return given
+	case embeddingDimension > 0:
+		return "marengo3.5"
+	}
+	return DefaultV2Model
+}
+
 // Segment is one decoded embedding segment, ready to store.
 type Segment struct {
 	VideoID    string

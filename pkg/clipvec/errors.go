@@ -27,9 +27,13 @@ var (
 	ErrEmptyVector       = vecmath.ErrEmptyVector
 )
 
-// inputError marks an ingest error as ErrInvalidInput while keeping its
-// own chain (errors.Is works for both).
-type inputError struct{ err error }
+// alsoError gives err a second identity: errors.Is matches also as well
+// as err's own chain, and the message stays err's.
+type alsoError struct{ err, also error }
 
-func (e *inputError) Error() string   { return e.err.Error() }
-func (e *inputError) Unwrap() []error { return []error{e.err, ErrInvalidInput} }
+func (e *alsoError) Error() string   { return e.err.Error() }
+func (e *alsoError) Unwrap() []error { return []error{e.err, e.also} }
+
+// asInput marks an error (an ingest error, a task not ready) as
+// ErrInvalidInput too.
+func asInput(err error) error { return &alsoError{err, ErrInvalidInput} }

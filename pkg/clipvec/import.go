@@ -253,7 +253,7 @@ func (f *fileState) result(ctx context.Context) FileResult {
 		var ie *ingest.Error
 		switch {
 		case errors.As(f.decErr, &ie):
-			res.Err = &inputError{fmt.Errorf("import %w", f.decErr)}
+			res.Err = asInput(fmt.Errorf("import %w", f.decErr))
 		case ctx.Err() != nil:
 			res.Err = ctx.Err()
 		default:

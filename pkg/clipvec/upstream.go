@@ -2,6 +2,7 @@ package clipvec
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,20 +146,10 @@ type FetchSummary struct {
 	IndexElapsed time.Duration `json:"index_elapsed_ns,omitempty"`
 }
 
-// upstreamError gives an upstream failure a second identity: a 404 from
-// the API is also ErrNotFound.
-type upstreamError struct {
-	err  error
-	also error
-}
-
-func (e *upstreamError) Error() string   { return e.err.Error() }
-func (e *upstreamError) Unwrap() []error { return []error{e.err, e.also} }
-
 // upstream makes an upstream 404 match ErrNotFound too.
 func upstream(err error) error {
 	if err != nil && twelvelabs.IsNotFound(err) && !errors.Is(err, ErrNotFound) {
-		return &upstreamError{err: err, also: ErrNotFound}
+		return &alsoError{err, ErrNotFound}
 	}
 	return err
 }
@@ -235,14 +226,14 @@ func notReady(what, status string, cause error) error {
 func notReadyWait(what, status string, cause error, canWait bool) error {
 	if status == twelvelabs.StatusFailed || errors.Is(cause, twelvelabs.ErrTaskFailed) {
 		if cause != nil {
-			return &inputError{fmt.Errorf("fetch %s: %w: it failed upstream: %w", what, ErrNotReady, cause)}
+			return asInput(fmt.Errorf("fetch %s: %w: it failed upstream: %w", what, ErrNotReady, cause))
 		}
-		return &inputError{fmt.Errorf("fetch %s: %w: it failed upstream", what, ErrNotReady)}
+		return asInput(fmt.Errorf("fetch %s: %w: it failed upstream", what, ErrNotReady))
 	}
 	if !canWait {
-		return &inputError{fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready", what, ErrNotReady, status)}
+		return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready", what, ErrNotReady, status))
 	}
-	return &inputError{fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it (--wait)", what, ErrNotReady, status)}
+	return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it (--wait)", what, ErrNotReady, status))
 }
 
 // waitV1 returns nil once a v1 task is ready: at once, or after waiting
@@ -291,7 +282,7 @@ func (db *DB) waitV2(ctx context.Context, c *twelvelabs.Client, t *twelvelabs.Em
 
 // importTaskV1 retrieves a ready v1 task and imports it.
 func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: cmpOr(opts.VideoID, taskID)}
+	res := &FetchResult{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: cmp.Or(opts.VideoID, taskID)}
 	t, err := c.RetrieveEmbedTask(ctx, taskID, opts.Options...)
 	if err != nil {
 		return res, fmt.Errorf("fetch: %w", upstream(err))
@@ -299,7 +290,7 @@ func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID str
 	if t.Status != "" && t.Status != twelvelabs.StatusReady {
 		return res, notReady("task "+taskID, t.Status, nil)
 	}
-	res.Model = ingest.CanonicalModel(cmpOr(t.Model(), opts.Model))
+	res.Model = ingest.CanonicalModel(cmp.Or(t.Model(), opts.Model))
 	var kept []twelvelabs.Segment
 	if t.VideoEmbedding != nil {
 		scopes := scopeSet(opts.Scopes)
@@ -322,15 +313,12 @@ func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID str
 
 // importTaskV2 imports a ready embed-v2 task (its data came with it).
 func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: cmpOr(opts.VideoID, t.ID)}
-	model := opts.Model
-	if model == "" {
-		model = ingest.DefaultV2Model
-		if t.Metadata != nil && t.Metadata.EmbeddingDimension > 0 {
-			model = twelvelabs.ModelMarengo35
-		}
+	res := &FetchResult{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: cmp.Or(opts.VideoID, t.ID)}
+	dim := 0
+	if t.Metadata != nil {
+		dim = t.Metadata.EmbeddingDimension
 	}
-	res.Model = ingest.CanonicalModel(model)
+	res.Model = ingest.CanonicalModel(ingest.V2Model(opts.Model, dim))
 	scopes := scopeSet(opts.Scopes)
 	var kept []twelvelabs.EmbeddingData
 	for _, d := range t.Data {
@@ -403,7 +391,7 @@ func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, ass
 	}
 	var kept []twelvelabs.Segment
 	if a.Embedding != nil {
-		res.Model = ingest.CanonicalModel(cmpOr(a.Embedding.ModelName, opts.Model))
+		res.Model = ingest.CanonicalModel(cmp.Or(a.Embedding.ModelName, opts.Model))
 		if a.Embedding.VideoEmbedding != nil {
 			scopes := scopeSet(opts.Scopes)
 			for _, s := range a.Embedding.VideoEmbedding.Segments {
@@ -639,12 +627,13 @@ list:
 		errs = append(errs, fmt.Errorf("fetch index %s: %w", indexID, ctx.Err()))
 	case listErr != nil && sum.Listed == 0:
 		errs = append(errs, fmt.Errorf("fetch index %s: %w", indexID, upstream(listErr)))
-	case cause != nil:
+	case cause != nil || listErr != nil:
+		why := cause
+		if why == nil {
+			why = upstream(listErr)
+		}
 		errs = append(errs, fmt.Errorf("fetch index %s: stopped after %d of %d assets: %w", indexID,
-			len(sum.Fetched)+sum.AlreadyFetched, max(sum.Listed, progress.Total)-sum.NotReady, cause))
-	case listErr != nil:
-		errs = append(errs, fmt.Errorf("fetch index %s: stopped after %d of %d assets: %w", indexID,
-			len(sum.Fetched)+sum.AlreadyFetched, max(sum.Listed, progress.Total)-sum.NotReady, upstream(listErr)))
+			len(sum.Fetched)+sum.AlreadyFetched, max(sum.Listed, progress.Total)-sum.NotReady, why))
 	}
 	if n := len(sum.Failed); n > 0 && ctx.Err() == nil {
 		var failures []error
@@ -821,11 +810,4 @@ func covers(have, want string) bool {
 		}
 	}
 	return true
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

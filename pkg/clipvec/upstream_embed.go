@@ -2,6 +2,7 @@ package clipvec
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -85,9 +86,9 @@ func upstreamModel(model string) (string, bool) {
 // upstream, and clipvec fetch task ID picks it up later.
 func (db *DB) EmbedVideo(ctx context.Context, c *twelvelabs.Client, opts EmbedOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: "task"}
-	model := cmpOr(opts.Model, twelvelabs.ModelMarengo30)
+	model := cmp.Or(opts.Model, twelvelabs.ModelMarengo30)
 	name, ok := upstreamModel(model)
-	what := cmpOr(opts.URL, opts.File)
+	what := cmp.Or(opts.URL, opts.File)
 	switch {
 	case (opts.URL == "") == (opts.File == ""):
 		return res, fmt.Errorf("embed: %w: give exactly one of a URL or a file", ErrInvalidQuery)
@@ -267,7 +268,7 @@ func (db *DB) EmbedQuery(ctx context.Context, c *twelvelabs.Client, sp Space, in
 			input = "sha256:" + hex.EncodeToString(sum[:])
 		}
 	}
-	what := fmt.Sprintf("%s query %s", kind, quoteShort(cmpOr(label, input)))
+	what := fmt.Sprintf("%s query %s", kind, quoteShort(cmp.Or(label, input)))
 	hit, err := db.store.CachedQuery(ctx, sp.Model, sp.Dim, kind, input)
 	switch {
 	case err == nil:
