@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,11 +44,8 @@ Examples:
 			&cli.Float64Flag{Name: "clip-length", Usage: "clip length in `SECONDS` (v1: 2–10, default 6; v2: fixed segments instead of scene-based ones)"},
 			&cli.IntFlag{Name: "dimension", Usage: "marengo3.5 vector length `N`: 128, 256 or 512"},
 			&cli.StringFlag{Name: "video-id", Usage: "file the segments under this video `ID` (default: the task id)"},
-			&cli.DurationFlag{Name: "poll-interval", Value: 5 * time.Second, Usage: "the `WAIT` between status polls"},
-			&cli.BoolFlag{Name: "no-index", Usage: "leave the search graphs alone (the next search updates them)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		}, apiFlags()...),
+			pollFlag("the `WAIT` between status polls"),
+		}, append(writeFlags("print the result as JSON"), apiFlags()...)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				if err := noFlagsAfterArgs(c); err != nil {

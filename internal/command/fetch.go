@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -64,7 +63,7 @@ Examples:
    clipvec fetch task --wait --poll-interval 10s --video-id my-clip 64f8d2c7e4a1b37f8a9c5d12`,
 		Flags: subcommandFlags(
 			&cli.BoolFlag{Name: "wait", Usage: "wait for tasks still processing"},
-			&cli.DurationFlag{Name: "poll-interval", Value: 5 * time.Second, Usage: "with --wait, the `WAIT` between status polls"},
+			pollFlag("with --wait, the `WAIT` between status polls"),
 			&cli.StringFlag{Name: "video-id", Usage: "file the segments under this video `ID` (one task only)"},
 			&cli.StringFlag{Name: "model", Usage: "`MODEL` of embed-v2 tasks (their responses name none; default marengo3.0, or marengo3.5 when they carry a dimension)"},
 		),

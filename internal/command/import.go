@@ -41,15 +41,12 @@ Examples:
    clipvec import --video-id my-video task-66419a20.json
    curl -s ... | clipvec import --video-id clip7 -
    clipvec import --skip-invalid --json dump.jsonl.gz`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "video-id", Usage: "file every segment under this video `ID`"},
 			&cli.StringFlag{Name: "model", Usage: "`MODEL` of responses that name none (embed-v2; default marengo3.0)"},
 			&cli.IntFlag{Name: "dim", Usage: "reject vectors that do not have `N` values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "import a file's good records and report the bad ones, instead of rejecting the file"},
-			&cli.BoolFlag{Name: "no-index", Usage: "leave the search graphs alone (the next search or clipvec index build updates them)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		},
+		}, writeFlags("print the summary as JSON")...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return usagef("import: no paths given (a file, a directory, or - for stdin)")

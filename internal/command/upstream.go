@@ -84,13 +84,25 @@ func upstreamHint(err error) error {
 
 // fetchFlags are the flags that say what of an upstream object to keep.
 func fetchFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "modality", Aliases: []string{"option"}, Usage: "fetch only this embedding `OPTION`: visual, audio, transcription (Marengo 3.0), visual-text (2.7); repeatable; default all"},
 		&cli.StringSliceFlag{Name: "scope", Usage: "keep only segments of this `SCOPE`: clip, or video (alias asset: the whole-video vector); repeatable; default both"},
+	}, writeFlags("print the result as JSON")...)
+}
+
+// writeFlags are the flags of the commands that write segments: whether
+// to update the graphs, and what to print (--json does what).
+func writeFlags(json string) []cli.Flag {
+	return []cli.Flag{
 		&cli.BoolFlag{Name: "no-index", Usage: "leave the search graphs alone (the next search or clipvec index build updates them)"},
-		&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+		&cli.BoolFlag{Name: "json", Usage: json},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 	}
+}
+
+// pollFlag is --poll-interval, for the commands that wait for tasks.
+func pollFlag(usage string) cli.Flag {
+	return &cli.DurationFlag{Name: "poll-interval", Value: twelvelabs.DefaultPollInterval, Usage: usage}
 }
 
 // scopesFlag reads --scope, checking its values.
