@@ -133,13 +133,24 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 	}
 	app.Version = version
 	for _, c := range app.Commands {
-		c.OnUsageError = app.OnUsageError
-		if c.Name != "quickstart" && c.Name != "index" {
-			// --db is accepted before or after the command name.
-			c.Flags = append(c.Flags, dbFlag())
+		if c.Name == "quickstart" { // makes its own database
+			c.OnUsageError = app.OnUsageError
+			continue
 		}
+		withDB(c, app.OnUsageError)
 	}
 	return app
+}
+
+// withDB gives c and its subcommands --db (accepted before or after a
+// command's name: clipvec --db F index status, clipvec index status --db F)
+// and the app's usage errors.
+func withDB(c *cli.Command, onUsage cli.OnUsageErrorFunc) {
+	c.OnUsageError = onUsage
+	c.Flags = append(c.Flags, dbFlag())
+	for _, sub := range c.Subcommands {
+		withDB(sub, onUsage)
+	}
 }
 
 // version is set at build time with -ldflags "-X .../internal/command.version=…".

@@ -44,8 +44,7 @@ Examples:
 // subcommandFlags adds the flags every fetch subcommand takes.
 func subcommandFlags(own ...cli.Flag) []cli.Flag {
 	flags := append(own, fetchFlags()...)
-	flags = append(flags, apiFlags()...)
-	return append(flags, dbFlag())
+	return append(flags, apiFlags()...)
 }
 
 func fetchTaskCommand(e *env) *cli.Command {

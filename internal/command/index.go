@@ -36,7 +36,7 @@ Examples:
 			{
 				Name:  "status",
 				Usage: "show each space's graph: nodes, tombstones, snapshot, freshness, parameters",
-				Flags: []cli.Flag{jsonFlag, dbFlag()},
+				Flags: []cli.Flag{jsonFlag},
 				Action: func(c *cli.Context) error {
 					db, err := openDB(c)
 					if err != nil {
@@ -81,7 +81,6 @@ Examples:
 					&cli.IntFlag{Name: "ef-construction", Usage: "insert candidate list `N` (stored)"},
 					&cli.IntFlag{Name: "ef", Usage: "default search candidate list `N` (stored)"},
 					&cli.BoolFlag{Name: "quantize", Usage: "walk the graph on int8 copies (--quantize=false: float32 only; stored)"},
-					dbFlag(),
 				},
 				Action: func(c *cli.Context) error {
 					db, err := openDB(c)
@@ -115,7 +114,7 @@ Examples:
 			{
 				Name:  "compact",
 				Usage: "rebuild the graphs from their live nodes, dropping deleted ones",
-				Flags: []cli.Flag{modelFlag, dbFlag()},
+				Flags: []cli.Flag{modelFlag},
 				Action: func(c *cli.Context) error {
 					db, err := openDB(c)
 					if err != nil {
