@@ -230,6 +230,15 @@ func (c *Client) do(ctx context.Context, cl *call, out any) (*response, error) {
 	return res, nil
 }
 
+// doJSON sends cl and decodes a 2xx answer into a new T.
+func doJSON[T any](ctx context.Context, c *Client, cl *call) (*T, error) {
+	var out T
+	if _, err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 func (c *Client) doRetry(ctx context.Context, cl *call, out any) (*response, error) {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {

@@ -50,9 +50,5 @@ func (c *Client) Embed(ctx context.Context, req EmbedRequest) (*EmbedResponse, e
 	if len(f.fields) == 1 && len(f.files) == 0 {
 		return nil, errors.New(op + ": nothing to embed: set text, an image or audio")
 	}
-	var out EmbedResponse
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodPost, path: "/embed", body: f.body()}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doJSON[EmbedResponse](ctx, c, &call{op: op, method: http.MethodPost, path: "/embed", body: f.body()})
 }

@@ -104,11 +104,7 @@ func (c *Client) EmbedTaskStatus(ctx context.Context, taskID string) (*EmbedTask
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var t EmbedTask
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: "/embed/tasks/" + id + "/status"}, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return doJSON[EmbedTask](ctx, c, &call{op: op, method: http.MethodGet, path: "/embed/tasks/" + id + "/status"})
 }
 
 // RetrieveEmbedTask returns a v1 task with its segments
@@ -125,11 +121,7 @@ func (c *Client) RetrieveEmbedTask(ctx context.Context, taskID string, options .
 	for _, o := range options {
 		q.Add("embedding_option", o)
 	}
-	var t EmbedTask
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: "/embed/tasks/" + id, query: q}, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return doJSON[EmbedTask](ctx, c, &call{op: op, method: http.MethodGet, path: "/embed/tasks/" + id, query: q})
 }
 
 // ListEmbedTasks walks the v1 video embedding tasks (GET /embed/tasks),
@@ -146,14 +138,7 @@ func (c *Client) ListEmbedV2Tasks(ctx context.Context, p ListTasksParams) *PageI
 }
 
 func (c *Client) listTasks(ctx context.Context, op, path string, p ListTasksParams) *PageIter[EmbedTask] {
-	return newPageIter(ctx, op, p.Page, func(ctx context.Context, page int) ([]EmbedTask, PageInfo, error) {
-		var out struct {
-			Data     []EmbedTask `json:"data"`
-			PageInfo PageInfo    `json:"page_info"`
-		}
-		_, err := c.doRetry(ctx, &call{op: op, method: http.MethodGet, path: path, query: p.query(page)}, &out)
-		return out.Data, out.PageInfo, err
-	})
+	return listPages[EmbedTask](ctx, c, op, path, p.Page, p.query)
 }
 
 // WaitOption configures [Client.WaitForTask] and [Client.WaitForTaskV2].

@@ -136,11 +136,7 @@ func (c *Client) EmbedV2(ctx context.Context, req EmbedV2Request) (*EmbedV2Respo
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var out EmbedV2Response
-	if _, err := c.do(ctx, &call{op: op + " " + req.InputType, method: http.MethodPost, path: "/embed-v2", body: b}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doJSON[EmbedV2Response](ctx, c, &call{op: op + " " + req.InputType, method: http.MethodPost, path: "/embed-v2", body: b})
 }
 
 // EmbedText embeds a text query with model and returns its vector, using
@@ -216,9 +212,5 @@ func (c *Client) GetEmbedV2Task(ctx context.Context, taskID string) (*EmbedV2Tas
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var t EmbedV2Task
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: "/embed-v2/tasks/" + id}, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return doJSON[EmbedV2Task](ctx, c, &call{op: op, method: http.MethodGet, path: "/embed-v2/tasks/" + id})
 }

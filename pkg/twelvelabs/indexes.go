@@ -172,12 +172,5 @@ func (c *Client) listAssets(ctx context.Context, op, collection, indexID string,
 		return failedPageIter[IndexedAsset](fmt.Errorf("%s: %w", op, err))
 	}
 	path := "/indexes/" + ix + "/" + collection
-	return newPageIter(ctx, op, p.Page, func(ctx context.Context, page int) ([]IndexedAsset, PageInfo, error) {
-		var out struct {
-			Data     []IndexedAsset `json:"data"`
-			PageInfo PageInfo       `json:"page_info"`
-		}
-		_, err := c.doRetry(ctx, &call{op: op, method: http.MethodGet, path: path, query: p.query(page, withStatus)}, &out)
-		return out.Data, out.PageInfo, err
-	})
+	return listPages[IndexedAsset](ctx, c, op, path, p.Page, func(page int) url.Values { return p.query(page, withStatus) })
 }

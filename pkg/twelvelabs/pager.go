@@ -3,6 +3,8 @@ package twelvelabs
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 )
 
 // PageIter walks a page-number paginated list (embed tasks, indexed
@@ -154,3 +156,17 @@ func (it *TokenIter[T]) Err() error { return it.err }
 
 // Pages returns the number of pages fetched so far.
 func (it *TokenIter[T]) Pages() int { return it.pages }
+
+// listPages walks a page-numbered list endpoint (GET path with
+// query(page), answering {"data": [...], "page_info": {...}}) from page
+// start.
+func listPages[T any](ctx context.Context, c *Client, op, path string, start int, query func(page int) url.Values) *PageIter[T] {
+	return newPageIter(ctx, op, start, func(ctx context.Context, page int) ([]T, PageInfo, error) {
+		var out struct {
+			Data     []T      `json:"data"`
+			PageInfo PageInfo `json:"page_info"`
+		}
+		_, err := c.doRetry(ctx, &call{op: op, method: http.MethodGet, path: path, query: query(page)}, &out)
+		return out.Data, out.PageInfo, err
+	})
+}

@@ -92,11 +92,7 @@ func (c *Client) Search(ctx context.Context, req SearchRequest) (*SearchResults,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	var out SearchResults
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodPost, path: "/search", body: b}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doJSON[SearchResults](ctx, c, &call{op: op, method: http.MethodPost, path: "/search", body: b})
 }
 
 // SearchPage returns the page a page token names (GET /search/{token}).
@@ -112,11 +108,7 @@ func (c *Client) SearchPage(ctx context.Context, pageToken string, includeUserMe
 	if includeUserMetadata {
 		q.Set("include_user_metadata", "true")
 	}
-	var out SearchResults
-	if _, err := c.do(ctx, &call{op: op, method: http.MethodGet, path: "/search/" + tok, query: q}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doJSON[SearchResults](ctx, c, &call{op: op, method: http.MethodGet, path: "/search/" + tok, query: q})
 }
 
 // SearchAll runs a search and walks every result across pages, following
