@@ -2,7 +2,9 @@ package ann
 
 import (
 	"math"
+	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -108,4 +110,18 @@ func QPSAtRecall(curve []Point, target float64) (float64, Crossing) {
 		return a.QPS + f*(b.QPS-a.QPS), Reached
 	}
 	return 0, Never
+}
+
+// LoadAvg returns the machine's 1, 5 and 15 minute load averages, as
+// every benchmark report prints them ("unknown" where /proc has none).
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -31,7 +31,7 @@ type machineInfo struct {
 func describeMachine() machineInfo {
 	m := machineInfo{
 		CPUs: runtime.NumCPU(), Go: runtime.Version(), SIMD: vecmath.Accelerated(),
-		Date: time.Now().Format(time.DateOnly), LoadBefore: loadavg(),
+		Date: time.Now().Format(time.DateOnly), LoadBefore: ann.LoadAvg(),
 	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -48,19 +48,6 @@ func describeMachine() machineInfo {
 		}
 	}
 	return m
-}
-
-// loadavg returns the 1, 5 and 15 minute load averages.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // report is the result of one dataset: printed, written as JSON and

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clipvec/clipvec/benchmarks/ann"
 )
 
 // childFlag is the hidden first argument that makes the binary run one
@@ -178,7 +180,7 @@ func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer
 		}
 		rep := &report{Command: command, Machine: machine, Dataset: ds.info, K: c.k, M: c.m, EfConstruction: c.efConstruction,
 			Efs: c.efs, Threads: c.threads, Target: c.target, Runs: c.runs, ExactQueries: c.exactQueries}
-		rep.Machine.LoadBefore = loadavg()
+		rep.Machine.LoadBefore = ann.LoadAvg()
 		for _, method := range c.methods {
 			fmt.Fprintf(stderr, "annbench: %s on %s ...\n", method, ds.info.Name)
 			res := runMethod(ctx, c, self, ds, method, stderr)
@@ -188,7 +190,7 @@ func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer
 			scoreRecall(res, ds.truth, c.k)
 			rep.Methods = append(rep.Methods, res)
 		}
-		rep.Machine.LoadAfter = loadavg()
+		rep.Machine.LoadAfter = ann.LoadAvg()
 		rep.finish()
 		rep.printText(stdout)
 		if err := rep.write(c.out, c.plot); err != nil {
@@ -196,7 +198,7 @@ func run(ctx context.Context, c *config, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", strings.Join(rep.files, ", "))
 	}
-	fmt.Fprintf(stdout, "annbench: load average after %s (%s)\n", loadavg(), time.Now().Format(time.DateTime))
+	fmt.Fprintf(stdout, "annbench: load average after %s (%s)\n", ann.LoadAvg(), time.Now().Format(time.DateTime))
 	return nil
 }
 

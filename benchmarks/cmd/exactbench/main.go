@@ -32,6 +32,7 @@ import (
 	sqlitevec "github.com/asg017/sqlite-vec-go-bindings/cgo"
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/clipvec/clipvec/benchmarks/ann"
 	"github.com/clipvec/clipvec/internal/sample"
 	"github.com/clipvec/clipvec/internal/sqlite"
 	"github.com/clipvec/clipvec/internal/vecmath"
@@ -96,23 +97,11 @@ type results struct {
 	SqliteVecRecall   float64 `json:"sqlite_vec_recall_at_k_vs_clipvec"`
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func run(target, nq, k int, work, jsonOut string, skipVec bool) error {
 	ctx := context.Background()
 	var res results
 	res.Machine.CPUs = runtime.GOMAXPROCS(0)
-	res.Machine.LoadBefore = loadavg()
+	res.Machine.LoadBefore = ann.LoadAvg()
 	res.Machine.Go = runtime.Version()
 	res.Machine.SIMD = vecmath.Accelerated()
 	if work == "" {
@@ -250,7 +239,7 @@ func run(target, nq, k int, work, jsonOut string, skipVec bool) error {
 		fmt.Printf("sqlite-vec 0.1.6 exact (vec0, cosine): %.1f q/s, recall@%d against clipvec %.4f; clipvec is %.1f× faster on all threads, %.1f× on one\n",
 			res.SqliteVecQPS, k, res.SqliteVecRecall, res.ExactQPSAll/res.SqliteVecQPS, res.ExactQPS1/res.SqliteVecQPS)
 	}
-	res.Machine.LoadAfter = loadavg()
+	res.Machine.LoadAfter = ann.LoadAvg()
 	fmt.Printf("load average before %s, after %s\n", res.Machine.LoadBefore, res.Machine.LoadAfter)
 	if jsonOut != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
