@@ -340,16 +340,26 @@ func dimensionOf(req *v2Request) int {
 	return 0
 }
 
-// createEmbedV2Task is POST /embed-v2/tasks: JSON; answers 202 with a
-// Location header.
-func (s *Server) createEmbedV2Task(w http.ResponseWriter, r *http.Request) {
+// readV2 reads an embed-v2 JSON body and checks its model, answering 400
+// as the API does when either is wrong.
+func (s *Server) readV2(w http.ResponseWriter, r *http.Request) (*v2Request, bool) {
 	var req v2Request
 	if err := s.readJSON(r, &req); err != nil {
 		s.badRequest(w, r, "body", err.Error())
-		return
+		return nil, false
 	}
 	if e := checkModel(&req); e != nil {
 		s.badRequest(w, r, e.field, e.message)
+		return nil, false
+	}
+	return &req, true
+}
+
+// createEmbedV2Task is POST /embed-v2/tasks: JSON; answers 202 with a
+// Location header.
+func (s *Server) createEmbedV2Task(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.readV2(w, r)
+	if !ok {
 		return
 	}
 	var in *v2Media
@@ -370,7 +380,7 @@ func (s *Server) createEmbedV2Task(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, e.field, e.message)
 		return
 	}
-	t.dimension = dimensionOf(&req)
+	t.dimension = dimensionOf(req)
 	t.fail = s.failing(t.inputURL, t.inputFile)
 	s.addTask(t)
 	body := map[string]any{"_id": t.id, "status": "processing", "data": nil}
@@ -383,10 +393,8 @@ func (s *Server) createEmbedV2Task(w http.ResponseWriter, r *http.Request) {
 
 // getEmbedV2Task is GET /embed-v2/tasks/{task_id}.
 func (s *Server) getEmbedV2Task(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("task_id")
-	t, status, ok := s.poll(id, true)
+	t, status, ok := s.pollOr404(w, r, true)
 	if !ok {
-		s.notFound(w, r, id, "embed-v2 tasks")
 		return
 	}
 	type wErr struct {
@@ -426,13 +434,8 @@ func maxWords(model string) int {
 
 // embedV2 is POST /embed-v2: synchronous embeddings.
 func (s *Server) embedV2(w http.ResponseWriter, r *http.Request) {
-	var req v2Request
-	if err := s.readJSON(r, &req); err != nil {
-		s.badRequest(w, r, "body", err.Error())
-		return
-	}
-	if e := checkModel(&req); e != nil {
-		s.badRequest(w, r, e.field, e.message)
+	req, ok := s.readV2(w, r)
+	if !ok {
 		return
 	}
 	types := []string{"text", "image", "text_image", "audio", "video"}
@@ -536,7 +539,7 @@ func (s *Server) embedV2(w http.ResponseWriter, r *http.Request) {
 			parts = append(parts, s.imageVector(sp, m))
 			tokens["image"] += 256
 		}
-		dim := dimensionOf(&req)
+		dim := dimensionOf(req)
 		if dim == 0 {
 			dim = 512
 		}

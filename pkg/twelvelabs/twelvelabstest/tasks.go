@@ -305,12 +305,25 @@ func (s *Server) listItem(t *task, status string) wTask {
 	return wt
 }
 
+// pollOr404 polls the task named by the path's task_id (v2: an embed-v2
+// task), answering 404 as the API does when there is none.
+func (s *Server) pollOr404(w http.ResponseWriter, r *http.Request, v2 bool) (*task, string, bool) {
+	id := r.PathValue("task_id")
+	t, status, ok := s.poll(id, v2)
+	if !ok {
+		collection := "embed tasks"
+		if v2 {
+			collection = "embed-v2 tasks"
+		}
+		s.notFound(w, r, id, collection)
+	}
+	return t, status, ok
+}
+
 // embedTaskStatus is GET /embed/tasks/{task_id}/status.
 func (s *Server) embedTaskStatus(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("task_id")
-	t, status, ok := s.poll(id, false)
+	t, status, ok := s.pollOr404(w, r, false)
 	if !ok {
-		s.notFound(w, r, id, "embed tasks")
 		return
 	}
 	item := s.listItem(t, status)
@@ -320,10 +333,8 @@ func (s *Server) embedTaskStatus(w http.ResponseWriter, r *http.Request) {
 
 // retrieveEmbedTask is GET /embed/tasks/{task_id}[?embedding_option=…].
 func (s *Server) retrieveEmbedTask(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("task_id")
-	t, status, ok := s.poll(id, false)
+	t, status, ok := s.pollOr404(w, r, false)
 	if !ok {
-		s.notFound(w, r, id, "embed tasks")
 		return
 	}
 	allowed := v1Options(t.model)
