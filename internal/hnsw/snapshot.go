@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/clipvec/clipvec/internal/atomicfile"
+	"github.com/clipvec/clipvec/internal/rawview"
 )
 
 // Snapshot file format, version 1. All integers little-endian.
@@ -200,16 +201,6 @@ func (w *snapWriter) section(id uint32, payload []byte) {
 // chunkCount is the number of CRCs after a section of size bytes.
 func chunkCount(size int) int { return (size + crcChunk - 1) / crcChunk }
 
-// bytesOf views a slice of fixed-size values as its bytes (little-endian
-// on every platform Go runs clipvec on; see the package doc).
-func bytesOf[T any](s []T) []byte {
-	if len(s) == 0 {
-		return nil
-	}
-	var zero T
-	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
-}
-
 func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 	n := int(g.count.Load())
 	ep, top := g.entryPoint()
@@ -234,12 +225,12 @@ func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 		w.section(id, b)
 		sections++
 	}
-	sec(secVectors, bytesOf(g.vecs[:n*g.dim]))
-	sec(secLabels, bytesOf(g.labels[:n]))
+	sec(secVectors, rawview.Bytes(g.vecs[:n*g.dim]))
+	sec(secLabels, rawview.Bytes(g.labels[:n]))
 	sec(secLevels, g.levels[:n])
 	// Save holds writeMu, which every writer of links holds shared: the
 	// lists cannot change while they are written, so they need no copy.
-	sec(secLinks0, bytesOf(g.links0[:n*(g.m0+1)]))
+	sec(secLinks0, rawview.Bytes(g.links0[:n*(g.m0+1)]))
 	size := 0
 	for i := 0; i < n; i++ {
 		size += len(g.upper[i])
@@ -248,11 +239,11 @@ func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 	for i := 0; i < n; i++ {
 		upper = append(upper, g.upper[i]...)
 	}
-	sec(secUpper, bytesOf(upper))
-	sec(secDead, bytesOf(g.dead[:(n+63)/64]))
+	sec(secUpper, rawview.Bytes(upper))
+	sec(secDead, rawview.Bytes(g.dead[:(n+63)/64]))
 	if g.cfg.Quantize {
-		sec(secQVectors, bytesOf(g.qvecs[:n*g.dim]))
-		sec(secQScale, bytesOf(g.qscale[:n]))
+		sec(secQVectors, rawview.Bytes(g.qvecs[:n*g.dim]))
+		sec(secQScale, rawview.Bytes(g.qscale[:n]))
 	}
 	for _, s := range extra {
 		sec(s.ID, s.Data)
@@ -415,12 +406,12 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	g.vecs = asSlice[float32](vb)
-	g.labels = asSlice[int64](lb)
+	g.vecs = rawview.As[float32](vb)
+	g.labels = rawview.As[int64](lb)
 	g.levels = levels
-	g.links0 = asSlice[uint32](kb)
-	upper := asSlice[uint32](ub)
-	g.dead = asSlice[uint64](db)
+	g.links0 = rawview.As[uint32](kb)
+	upper := rawview.As[uint32](ub)
+	g.dead = rawview.As[uint64](db)
 	if cfg.Quantize {
 		qb, err := need(secQVectors, n*dim)
 		if err != nil {
@@ -430,8 +421,8 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 		if err != nil {
 			return nil, 0, nil, err
 		}
-		g.qvecs = asSlice[int8](qb)
-		g.qscale = asSlice[float32](sb)
+		g.qvecs = rawview.As[int8](qb)
+		g.qscale = rawview.As[float32](sb)
 	}
 
 	// Every link must point at a node, every count fit its list, and the
@@ -499,16 +490,6 @@ func (g *Graph) checkLinks(n int) error {
 		}
 	}
 	return nil
-}
-
-// asSlice views b (aligned, a multiple of T's size) as a []T.
-func asSlice[T any](b []byte) []T {
-	var zero T
-	size := int(unsafe.Sizeof(zero))
-	if len(b) == 0 {
-		return []T{}
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/size)
 }
 
 type snapReader struct {

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"unsafe"
+
+	"github.com/clipvec/clipvec/internal/rawview"
 )
 
 // columns holds, for every node of a space's graph (indexed by node id),
@@ -206,12 +207,12 @@ func (c *columns) encode() []byte {
 	b = binary.LittleEndian.AppendUint32(b, columnsVersion)
 	b = binary.LittleEndian.AppendUint32(b, 0)
 	b = binary.LittleEndian.AppendUint64(b, uint64(n))
-	b = append(b, rawBytes(c.seg)...)
-	b = append(b, rawBytes(c.start)...)
-	b = append(b, rawBytes(c.end)...)
-	b = append(b, rawBytes(c.norm)...)
-	b = append(b, rawBytes(c.video)...)
-	b = append(b, rawBytes(c.source)...)
+	b = append(b, rawview.Bytes(c.seg)...)
+	b = append(b, rawview.Bytes(c.start)...)
+	b = append(b, rawview.Bytes(c.end)...)
+	b = append(b, rawview.Bytes(c.norm)...)
+	b = append(b, rawview.Bytes(c.video)...)
+	b = append(b, rawview.Bytes(c.source)...)
 	b = append(b, c.option...)
 	b = append(b, c.scope...)
 	b = append(b, c.kind...)
@@ -252,21 +253,21 @@ func decodeColumns(b []byte, n int) (*columns, error) {
 	if raw, err = take(8 * n); err != nil {
 		return nil, err
 	}
-	c.seg = viewAs[int64](raw)
+	c.seg = rawview.As[int64](raw)
 	for _, dst := range []*[]float64{&c.start, &c.end, &c.norm} {
 		if raw, err = take(8 * n); err != nil {
 			return nil, err
 		}
-		*dst = viewAs[float64](raw)
+		*dst = rawview.As[float64](raw)
 	}
 	if raw, err = take(4 * n); err != nil {
 		return nil, err
 	}
-	c.video = viewAs[int32](raw)
+	c.video = rawview.As[int32](raw)
 	if raw, err = take(4 * n); err != nil {
 		return nil, err
 	}
-	c.source = viewAs[uint32](raw)
+	c.source = rawview.As[uint32](raw)
 	for _, dst := range []*[]uint8{&c.option, &c.scope, &c.kind} {
 		if *dst, err = take(n); err != nil {
 			return nil, err
@@ -310,27 +311,4 @@ func decodeColumns(b []byte, n int) (*columns, error) {
 	}
 	c.index()
 	return c, nil
-}
-
-func rawBytes[T any](s []T) []byte {
-	if len(s) == 0 {
-		return nil
-	}
-	var zero T
-	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
-}
-
-// viewAs views aligned bytes as a []T (little-endian machines: the
-// snapshot package refuses to load on others).
-func viewAs[T any](b []byte) []T {
-	if len(b) == 0 {
-		return []T{}
-	}
-	var zero T
-	if uintptr(unsafe.Pointer(&b[0]))%unsafe.Alignof(zero) != 0 {
-		out := make([]T, len(b)/int(unsafe.Sizeof(zero)))
-		copy(rawBytes(out), b)
-		return out
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(zero)))
 }
