@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +30,12 @@ const DefaultUserAgent = "clipvec-twelvelabs/1"
 // per-call state: every method takes its context first, and every setting
 // is fixed at construction. Printing a Client with any fmt verb shows its
 // base URL, never the API key.
+//
+// The key goes only to the base URL's origin (scheme, host and port): a
+// redirect within that origin is followed (at most 5 in a row), one to
+// any other origin is refused with a [*RedirectError] matching
+// [ErrCrossOriginRedirect]. Nothing the client does fetches from another
+// host.
 type Client struct {
 	key       *secret
 	baseURL   string
@@ -75,6 +83,11 @@ func WithBaseURL(u string) Option {
 // WithHTTPClient sets the *http.Client used for requests (default: a
 // client with no overall timeout, so that large uploads and long waits are
 // bounded by the caller's context instead). A nil client is ignored.
+//
+// The Client sends through a shallow copy of hc whose CheckRedirect
+// refuses redirects to another origin than the base URL's and stops after
+// 5 within it, and then asks hc's own CheckRedirect, if any; hc itself is
+// not modified, and its Transport, Jar and Timeout are used as they are.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -157,7 +170,113 @@ func NewClient(apiKey string, opts ...Option) *Client {
 	for _, o := range opts {
 		o(c)
 	}
+	c.http = guardRedirects(c.http, c.baseURL)
 	return c
+}
+
+// Conditions of a redirect the Client refused to follow; the error is a
+// [*RedirectError], and the call is not retried.
+var (
+	// ErrCrossOriginRedirect: the server redirected a request to another
+	// scheme, host or port than the base URL's. Go strips Authorization
+	// and cookies on a redirect to another host, but not a custom header
+	// such as x-api-key, so following it would hand the key to that
+	// origin. The TwelveLabs API and its SDKs never redirect.
+	ErrCrossOriginRedirect = errors.New("twelvelabs: redirect to another origin refused")
+	// ErrTooManyRedirects: a request was redirected more than 5 times in a
+	// row within the base URL's origin (a redirect loop, most likely).
+	ErrTooManyRedirects = errors.New("twelvelabs: too many redirects")
+)
+
+// maxRedirects is how many redirects in a row one request follows within
+// the base URL's origin: a margin for a proxy's path fix-ups (the API
+// itself sends none). Go's default is 10.
+const maxRedirects = 5
+
+// RedirectError is a redirect the Client refused to follow: to another
+// origin than the base URL's (it matches [ErrCrossOriginRedirect] with
+// errors.Is), or past the limit of 5 within that origin
+// ([ErrTooManyRedirects]). Origins are written scheme://host:port,
+// lower-cased, with the default port made explicit; they never hold a
+// path, a query or user info, so the error is safe to print and log.
+// It is plain data, safe for concurrent reads.
+type RedirectError struct {
+	// StatusCode is the redirect's status (301, 302, 303, 307 or 308).
+	StatusCode int
+	// Origin is the origin the server redirected to.
+	Origin string
+	// BaseOrigin is the base URL's origin, the only one the key goes to.
+	BaseOrigin string
+	// Hops is the number of redirects followed before this one.
+	Hops int
+
+	cond error // ErrCrossOriginRedirect or ErrTooManyRedirects
+}
+
+// Error says which redirect was refused and why, naming origins only.
+func (e *RedirectError) Error() string {
+	if e.cond == ErrTooManyRedirects {
+		return fmt.Sprintf("twelvelabs: stopped after %d redirects within %s", e.Hops, e.BaseOrigin)
+	}
+	return fmt.Sprintf("twelvelabs: refused a %d redirect to %s: the API key goes only to the base URL's origin %s", e.StatusCode, e.Origin, e.BaseOrigin)
+}
+
+// Unwrap returns ErrCrossOriginRedirect or ErrTooManyRedirects.
+func (e *RedirectError) Unwrap() error { return e.cond }
+
+// guardRedirects returns a shallow copy of hc that follows a redirect
+// only within base's origin and at most maxRedirects in a row, and then
+// asks hc's own CheckRedirect, if any (without one, Go's default of 10
+// hops would apply, which the cap already enforces). hc is not modified:
+// a caller may share it.
+func guardRedirects(hc *http.Client, base string) *http.Client {
+	baseOrigin := ""
+	if u, err := url.Parse(base); err == nil {
+		baseOrigin = origin(u)
+	}
+	next := hc.CheckRedirect
+	guarded := *hc
+	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		e := &RedirectError{Origin: origin(req.URL), BaseOrigin: baseOrigin, Hops: len(via) - 1}
+		if req.Response != nil {
+			e.StatusCode = req.Response.StatusCode
+		}
+		switch {
+		case e.Origin == "" || e.Origin != baseOrigin:
+			e.cond = ErrCrossOriginRedirect
+			return e
+		case e.Hops >= maxRedirects:
+			e.cond = ErrTooManyRedirects
+			return e
+		case next != nil:
+			return next(req, via)
+		}
+		return nil
+	}
+	return &guarded
+}
+
+// origin returns u's scheme://host:port, lower-cased, with the scheme's
+// default port made explicit, or "" when u has no scheme or host.
+func origin(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if scheme == "" || host == "" {
+		return ""
+	}
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		default:
+			if strings.Contains(host, ":") {
+				host = "[" + host + "]"
+			}
+			return scheme + "://" + host
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // BaseURL returns the base URL requests go to.
@@ -257,6 +376,10 @@ func (c *Client) doRetry(ctx context.Context, cl *call, out any) (*response, err
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, err
 			}
+			if errors.As(err, new(*RedirectError)) {
+				// The server will redirect again: refused for good.
+				return nil, err
+			}
 			failure = &redactedError{msg: redactString(err.Error(), c.key.v), err: err}
 			if cl.create || !cl.body.replayable() {
 				// A create may have gone through (a second one would make
@@ -349,6 +472,15 @@ func (c *Client) send(ctx context.Context, cl *call) (status int, header http.He
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// A refused redirect comes wrapped in a *url.Error naming the
+		// whole target, query included: give the origin-only error, with
+		// the key masked should the server have echoed it into the host
+		// name (which the origin holds lower-cased).
+		var re *RedirectError
+		if errors.As(err, &re) {
+			re.Origin = redactString(re.Origin, strings.ToLower(c.key.v))
+			return 0, nil, nil, re
+		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
