@@ -70,7 +70,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted"
 		}
-		fmt.Fprintf(stderr, "clipvec: %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+		fmt.Fprintf(stderr, "clipvec: %s\n", visibleLines(msg))
 		if ExitCode(err) == ExitUsage {
 			fmt.Fprintln(stderr, "(see clipvec --help, or clipvec COMMAND --help)")
 		}

@@ -1,9 +1,12 @@
 package command
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -119,17 +122,18 @@ func importJSON(sum *clipvec.ImportSummary) any {
 func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 	for _, f := range sum.Files {
 		for _, msg := range f.Invalid {
-			fmt.Fprintf(w, "skipped: %s\n", msg)
+			fmt.Fprintf(w, "skipped: %s\n", visible(msg))
 		}
 		if f.Skipped > len(f.Invalid) {
-			fmt.Fprintf(w, "skipped: %s: %d more invalid records\n", f.Name, f.Skipped-len(f.Invalid))
+			fmt.Fprintf(w, "skipped: %s: %d more invalid records\n", visible(f.Name), f.Skipped-len(f.Invalid))
 		}
 		if f.QueryEmbeddings > 0 {
-			fmt.Fprintf(w, "note: %s: left out %d text/image query embeddings (not video segments)\n", f.Name, f.QueryEmbeddings)
+			fmt.Fprintf(w, "note: %s: left out %d text/image query embeddings (not video segments)\n", visible(f.Name), f.QueryEmbeddings)
 		}
 	}
+	printRejected(w, sum.Files)
 	for _, sp := range sum.NewSpaces {
-		fmt.Fprintf(w, "note: %s vectors now come in another dimension too: %s is a separate space, never compared with the others (fine for marengo3.5's 128/256/512; otherwise check the input)\n", sp.Model, sp)
+		fmt.Fprintf(w, "note: %s vectors now come in another dimension too: %s is a separate space, never compared with the others (fine for marengo3.5's 128/256/512; otherwise check the input)\n", visible(sp.Model), visible(sp.String()))
 	}
 	segs := sum.Imported + sum.Replaced
 	rate := ""
@@ -141,5 +145,31 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 		plural(sum.Rejected, "file"), rate)
 	if sum.IndexElapsed > 0 {
 		fmt.Fprintf(w, "search graphs updated in %.2fs\n", sum.IndexElapsed.Seconds())
+	}
+}
+
+// printRejected says why files were rejected, as --json does: one line
+// per reason, naming its files (the first three, when a full disk, say,
+// rejected hundreds alike).
+func printRejected(w io.Writer, files []clipvec.FileResult) {
+	var reasons []string
+	names := map[string][]string{}
+	for _, f := range files {
+		if f.Err == nil || errors.Is(f.Err, context.Canceled) || errors.Is(f.Err, context.DeadlineExceeded) {
+			continue // an interrupted import's files were not rejected
+		}
+		reason := strings.TrimPrefix(f.Err.Error(), "import "+f.Name+": ")
+		if names[reason] == nil {
+			reasons = append(reasons, reason)
+		}
+		names[reason] = append(names[reason], f.Name)
+	}
+	for _, reason := range reasons {
+		list := names[reason]
+		shown := strings.Join(list[:min(len(list), 3)], ", ")
+		if len(list) > 3 {
+			shown += fmt.Sprintf(" and %d more files", len(list)-3)
+		}
+		fmt.Fprintf(w, "rejected: %s: %s\n", visible(shown), visibleLines(reason))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 )
@@ -20,7 +21,66 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// table writes aligned columns for people.
+// visible returns s with what could move the cursor, clear, recolour or
+// retitle a terminal shown as Go-style escapes: C0 controls (\n, \r, \t,
+// \a, \b, \f, \v, and \x1b for the others), DEL (\x7f), C1 controls
+// (\u009b) and bytes that are not UTF-8 (\xff). Everything else,
+// backslashes included, stays as it is, so ordinary names read unchanged
+// and unquoted. Human output runs every input-derived text (ids, file
+// names, models, metadata, messages) through it; JSON escapes by itself.
+func visible(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if hidden(r, n) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case !hidden(r, n):
+			b.WriteString(s[i : i+n])
+		case n == 1 && r == utf8.RuneError, r < 0x80:
+			if k := strings.IndexByte("\a\b\f\n\r\t\v", s[i]); k >= 0 {
+				b.WriteByte('\\')
+				b.WriteByte("abfnrtv"[k])
+			} else {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+			}
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// hidden reports whether visible escapes the rune r, n bytes long.
+func hidden(r rune, n int) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == utf8.RuneError && n == 1
+}
+
+// visibleLines is visible for a message of several lines (an error joining
+// several): each line escaped, the lines after the first indented, so that
+// none passes for a message of its own.
+func visibleLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = visible(l)
+	}
+	return strings.Join(lines, "\n  ")
+}
+
+// table writes aligned columns for people. Every cell is shown through
+// visible: a tab or a newline in one cannot break the table, nor an
+// escape sequence reach the terminal.
 type table struct {
 	tw *tabwriter.Writer
 }
@@ -32,7 +92,11 @@ func newTable(w io.Writer, header ...string) *table {
 }
 
 func (t *table) row(cols ...string) {
-	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
+	shown := make([]string, len(cols))
+	for i, c := range cols {
+		shown[i] = visible(c)
+	}
+	fmt.Fprintln(t.tw, strings.Join(shown, "\t"))
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
@@ -123,7 +187,7 @@ func (p *progressBar) update(format string, args ...any) {
 		return
 	}
 	p.last = time.Now()
-	line := fmt.Sprintf(format, args...)
+	line := visible(fmt.Sprintf(format, args...))
 	pad := ""
 	if n := p.width - len(line); n > 0 {
 		pad = strings.Repeat(" ", n)

@@ -254,7 +254,7 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	case "exact-filtered":
 		how = "the filter's segments compared exactly"
 	}
-	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", res.Query, res.Space, count(int64(res.Searched)), how)
+	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(res.Query), visible(res.Space.String()), count(int64(res.Searched)), how)
 	if len(res.Hits) == 0 {
 		fmt.Fprintln(w, "no matching segments")
 		return nil

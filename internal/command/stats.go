@@ -33,7 +33,7 @@ Examples:
 				return writeJSON(e.stdout, st)
 			}
 			fmt.Fprintf(e.stdout, "database:   %s (%s)\nvideos:     %s\nsegments:   %s\ngeneration: %d\n",
-				st.Path, bytesHuman(st.Bytes), count(int64(st.Videos)), count(int64(st.Segments)), st.Generation)
+				visible(st.Path), bytesHuman(st.Bytes), count(int64(st.Videos)), count(int64(st.Segments)), st.Generation)
 			if len(st.Spaces) == 0 {
 				return nil
 			}
