@@ -24,11 +24,18 @@ type File struct {
 	done bool
 }
 
-// Create starts replacing path.
+// Create starts replacing path. The temporary file is locked (an
+// advisory lock, where the system has them) until it is committed or
+// aborted, so CleanTemp in another process leaves it alone.
 func Create(path string) (*File, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err
+	}
+	if err := lock(f); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	return &File{File: f, path: path}, nil
 }
@@ -46,10 +53,16 @@ func (f *File) Commit() error {
 	if err == nil {
 		err = f.Sync()
 	}
+	// Renamed while still open (and so locked) where the system allows:
+	// closing first would leave a moment in which CleanTemp could take
+	// the file for a crashed writer's.
+	if err == nil && renameOpen {
+		err = os.Rename(f.Name(), f.path)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	if err == nil && !renameOpen {
 		err = os.Rename(f.Name(), f.path)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,13 +102,16 @@ Examples:
 					if c.IsSet("quantize") {
 						params.Quantize, changed = c.Bool("quantize"), true
 					}
-					if changed {
-						if err := db.SetIndexParams(c.Context, params); err != nil {
+					return runIndexOp(c, e, "built", func(p clipvec.IndexProgress) error {
+						if !changed {
+							return db.BuildIndex(c.Context, c.String("model"), p)
+						}
+						// Stored only once the graphs built with them are saved.
+						err := db.BuildIndexWith(c.Context, c.String("model"), params, p)
+						if errors.Is(err, clipvec.ErrInvalidQuery) {
 							return usageError{err}
 						}
-					}
-					return runIndexOp(c, e, "built", func(p clipvec.IndexProgress) error {
-						return db.BuildIndex(c.Context, c.String("model"), p)
+						return err
 					})
 				},
 			},

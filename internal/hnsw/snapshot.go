@@ -2,6 +2,7 @@ package hnsw
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,22 +11,23 @@ import (
 	"math"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"github.com/clipvec/clipvec/internal/atomicfile"
 	"github.com/clipvec/clipvec/internal/rawview"
 )
 
-// Snapshot file format, version 1. All integers little-endian.
+// Snapshot file format, version 2. All integers little-endian.
 //
 //	offset 0   magic "CLIPVHNS"
-//	       8   version      uint32 (1)
+//	       8   version      uint32 (2)
 //	      12   header size  uint32 (H)
-//	      16   header       H bytes (see header)
+//	      16   header       H bytes: the fixed header (see header), then
+//	                        the owner's length uint32 (L) and L bytes
 //	  16 + H   header CRC   uint32 (CRC-32C of the header)
 //	  20 + H   padding to 8
 //	then sections until the end section:
@@ -38,6 +40,12 @@ import (
 // The end section has id 0 and an 8-byte payload: the number of sections
 // before it, so a file cut at a section boundary is caught.
 //
+// The owner is the caller's stamp (Meta.Owner: the engine records which
+// database, which of its states and which embedding space the graph was
+// built from), in the header so ReadInfo reads it without the sections.
+// Version 1 is version 2 without the owner (H is the fixed header alone);
+// it still loads, with an empty owner.
+//
 // Section payloads are the graph's arrays as they are in memory
 // (vectors, links, ...), aligned to 8 bytes, so Load reads the file with
 // one read and points the arrays at the buffer without parsing a value.
@@ -45,11 +53,13 @@ import (
 // the engine stores the columns it filters on there, so one file holds
 // everything a space needs.
 const (
-	magic          = "CLIPVHNS"
-	formatVersion  = 1
-	firstUserID    = 1000
-	maxHeaderBytes = 4096
-	crcChunk       = 4 << 20
+	magic         = "CLIPVHNS"
+	formatVersion = 2
+	firstUserID   = 1000
+	// MaxOwnerBytes bounds Meta.Owner, and with it the header a reader
+	// must take in before it can check anything.
+	MaxOwnerBytes = 16 << 10
+	crcChunk      = 4 << 20
 )
 
 const (
@@ -97,6 +107,14 @@ type header struct {
 	Generation     int64
 }
 
+// Meta is what a snapshot records besides the graph: the generation of
+// the store it reflects, and its owner's stamp, opaque to this package
+// (at most MaxOwnerBytes).
+type Meta struct {
+	Generation int64
+	Owner      []byte
+}
+
 // Section is a caller's block of bytes stored in a snapshot.
 type Section struct {
 	ID   uint32 // 1000 or more
@@ -107,9 +125,12 @@ type Section struct {
 // in the same directory, synced, renamed over path, and the directory
 // synced, so a crash leaves either the old file or the new one. Inserts
 // and deletes wait while it writes; searches do not.
-func (g *Graph) Save(path string, generation int64, extra ...Section) (err error) {
+func (g *Graph) Save(path string, meta Meta, extra ...Section) (err error) {
 	if !littleEndian {
 		return errors.New("save snapshot: snapshots are little-endian and this machine is not")
+	}
+	if len(meta.Owner) > MaxOwnerBytes {
+		return fmt.Errorf("save snapshot: owner stamp of %d bytes, at most %d", len(meta.Owner), MaxOwnerBytes)
 	}
 	for _, s := range extra {
 		if s.ID < firstUserID {
@@ -123,7 +144,7 @@ func (g *Graph) Save(path string, generation int64, extra ...Section) (err error
 
 	err = atomicfile.Write(path, func(f io.Writer) error {
 		w := &snapWriter{w: bufio.NewWriterSize(f, 4<<20)}
-		w.graph(g, generation, extra)
+		w.graph(g, meta, extra)
 		if w.err != nil {
 			return w.err
 		}
@@ -131,23 +152,6 @@ func (g *Graph) Save(path string, generation int64, extra ...Section) (err error
 	})
 	if err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
-	}
-	return nil
-}
-
-// CleanTemp removes temporary files a crashed Save left in dir.
-func CleanTemp(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		return err
-	}
-	for _, e := range entries {
-		if atomicfile.IsTemp(e.Name()) {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
 	}
 	return nil
 }
@@ -201,18 +205,20 @@ func (w *snapWriter) section(id uint32, payload []byte) {
 // chunkCount is the number of CRCs after a section of size bytes.
 func chunkCount(size int) int { return (size + crcChunk - 1) / crcChunk }
 
-func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
+func (w *snapWriter) graph(g *Graph, meta Meta, extra []Section) {
 	n := int(g.count.Load())
 	ep, top := g.entryPoint()
 	h := header{
 		Dim: uint32(g.dim), M: uint32(g.m), EfConstruction: uint32(g.cfg.EfConstruction), EfSearch: uint32(g.cfg.EfSearch),
-		Seed: g.cfg.Seed, Entry: ep, Top: uint32(top), Count: uint64(n), Deleted: uint64(g.deleted.Load()), Generation: generation,
+		Seed: g.cfg.Seed, Entry: ep, Top: uint32(top), Count: uint64(n), Deleted: uint64(g.deleted.Load()), Generation: meta.Generation,
 	}
 	if g.cfg.Quantize {
 		h.Quantize = 1
 	}
-	hb := make([]byte, binary.Size(h))
+	hb := make([]byte, binary.Size(h), binary.Size(h)+4+len(meta.Owner))
 	binary.Encode(hb, binary.LittleEndian, h)
+	hb = binary.LittleEndian.AppendUint32(hb, uint32(len(meta.Owner)))
+	hb = append(hb, meta.Owner...)
 	w.write([]byte(magic))
 	w.u32(formatVersion)
 	w.u32(uint32(len(hb)))
@@ -258,31 +264,27 @@ func (w *snapWriter) graph(g *Graph, generation int64, extra []Section) {
 // parsing), after checking every CRC, on all cores, and that every count,
 // level and link is in range: a damaged file gives an error wrapping
 // ErrCorrupt, never a panic or a graph that could crash a search. It
-// returns the generation the snapshot was saved at and the caller's
-// sections (copies).
-func Load(path string) (g *Graph, generation int64, extra []Section, err error) {
-	f, err := os.Open(path)
+// returns the snapshot's Meta and the caller's sections (copies).
+func Load(path string) (g *Graph, meta Meta, extra []Section, err error) {
+	f, info, err := openRegular(path)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, 0, nil, err
-	}
 	size := info.Size()
 	if size > math.MaxInt-8 {
-		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w: size %d", path, ErrCorrupt, size)
+		return nil, Meta{}, nil, fmt.Errorf("load snapshot %s: %w: size %d", path, ErrCorrupt, size)
 	}
 	buf, release, err := mapFile(f, size)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
+		return nil, Meta{}, nil, fmt.Errorf("load snapshot %s: %w", path, err)
 	}
-	g, generation, extra, err = Decode(buf)
+	g, meta, extra, err = Decode(buf)
 	if err != nil {
 		release()
-		return nil, 0, nil, fmt.Errorf("load snapshot %s: %w", path, err)
+		return nil, Meta{}, nil, fmt.Errorf("load snapshot %s: %w", path, err)
 	}
+	meta.Owner = bytes.Clone(meta.Owner)
 	// The caller's sections are copied out, so the graph holds the only
 	// references into the buffer, which is released when the graph is
 	// garbage.
@@ -291,7 +293,30 @@ func Load(path string) (g *Graph, generation int64, extra []Section, err error) 
 	}
 	g.buffer = &buffer{release: release}
 	runtime.SetFinalizer(g.buffer, func(b *buffer) { b.release() })
-	return g, generation, extra, nil
+	return g, meta, extra, nil
+}
+
+// ErrNotRegular is returned for a snapshot path that holds something
+// other than a regular file (a FIFO, a device, a directory).
+var ErrNotRegular = errors.New("not a regular file")
+
+// openRegular opens path for reading without blocking (a FIFO put where
+// a snapshot belongs would block an open, and a read, until a writer
+// came) and refuses anything but a regular file.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("snapshot %s: %w (%s)", path, ErrNotRegular, info.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
 }
 
 // buffer owns the memory a loaded graph's arrays point into.
@@ -311,27 +336,28 @@ func readFile(f *os.File, size int64) ([]byte, func(), error) {
 
 // Decode builds a graph from a snapshot held in buf, which must be 8-byte
 // aligned and is used, not copied: the graph's arrays point into it.
-func Decode(buf []byte) (*Graph, int64, []Section, error) {
+// The Meta's Owner points into buf.
+func Decode(buf []byte) (*Graph, Meta, []Section, error) {
 	if !littleEndian {
-		return nil, 0, nil, errors.New("snapshots are little-endian and this machine is not")
+		return nil, Meta{}, nil, errors.New("snapshots are little-endian and this machine is not")
 	}
 	if len(buf) > 0 && uintptr(unsafe.Pointer(&buf[0]))%8 != 0 {
-		return nil, 0, nil, errors.New("decode snapshot: buffer not 8-byte aligned")
+		return nil, Meta{}, nil, errors.New("decode snapshot: buffer not 8-byte aligned")
 	}
 	h, err := parseHeader(buf)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
-	d := &snapReader{buf: buf, off: (headerEnd + 7) &^ 7}
+	d := &snapReader{buf: buf, off: (h.end + 7) &^ 7}
 	cfg := h.config()
 	switch {
 	case h.Dim == 0 || h.Dim > 1<<16, h.M < 2 || h.M > 256, h.EfConstruction == 0, h.EfSearch == 0, h.Quantize > 1,
 		h.Count > 1<<32-2, h.Deleted > h.Count, h.Top > maxLevel:
-		return nil, 0, nil, fmt.Errorf("%w: header values out of range", ErrCorrupt)
+		return nil, Meta{}, nil, fmt.Errorf("%w: header values out of range", ErrCorrupt)
 	}
 	g, err := New(int(h.Dim), cfg)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, Meta{}, nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	n, dim := int(h.Count), int(h.Dim)
 
@@ -341,23 +367,23 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 	for {
 		id, payload, err := d.section()
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, Meta{}, nil, err
 		}
 		if id == secEnd {
 			if len(payload) != 8 || binary.LittleEndian.Uint64(payload) != uint64(count) {
-				return nil, 0, nil, fmt.Errorf("%w: end section does not match %d sections", ErrCorrupt, count)
+				return nil, Meta{}, nil, fmt.Errorf("%w: end section does not match %d sections", ErrCorrupt, count)
 			}
 			if d.off != len(buf) {
-				return nil, 0, nil, fmt.Errorf("%w: %d bytes after the end section", ErrCorrupt, len(buf)-d.off)
+				return nil, Meta{}, nil, fmt.Errorf("%w: %d bytes after the end section", ErrCorrupt, len(buf)-d.off)
 			}
 			if err := d.verify(); err != nil {
-				return nil, 0, nil, err
+				return nil, Meta{}, nil, err
 			}
 			break
 		}
 		count++
 		if _, dup := secs[id]; dup {
-			return nil, 0, nil, fmt.Errorf("%w: section %d twice", ErrCorrupt, id)
+			return nil, Meta{}, nil, fmt.Errorf("%w: section %d twice", ErrCorrupt, id)
 		}
 		secs[id] = payload
 		if id >= firstUserID {
@@ -376,35 +402,35 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 	}
 	vb, err := need(secVectors, n*dim*4)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	lb, err := need(secLabels, n*8)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	levels, err := need(secLevels, n)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	m0 := 2 * int(h.M)
 	kb, err := need(secLinks0, n*(m0+1)*4)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	upperLen := 0
 	for _, l := range levels {
 		if l > maxLevel {
-			return nil, 0, nil, fmt.Errorf("%w: node level %d", ErrCorrupt, l)
+			return nil, Meta{}, nil, fmt.Errorf("%w: node level %d", ErrCorrupt, l)
 		}
 		upperLen += int(l) * (int(h.M) + 1)
 	}
 	ub, err := need(secUpper, upperLen*4)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	db, err := need(secDead, (n+63)/64*8)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	g.vecs = rawview.As[float32](vb)
 	g.labels = rawview.As[int64](lb)
@@ -415,11 +441,11 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 	if cfg.Quantize {
 		qb, err := need(secQVectors, n*dim)
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, Meta{}, nil, err
 		}
 		sb, err := need(secQScale, n*4)
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, Meta{}, nil, err
 		}
 		g.qvecs = rawview.As[int8](qb)
 		g.qscale = rawview.As[float32](sb)
@@ -437,29 +463,29 @@ func Decode(buf []byte) (*Graph, int64, []Section, error) {
 		}
 	}
 	if err := g.checkLinks(n); err != nil {
-		return nil, 0, nil, err
+		return nil, Meta{}, nil, err
 	}
 	dead := 0
 	for i, w := range g.dead {
 		if i == len(g.dead)-1 && n%64 != 0 && w>>(n%64) != 0 {
-			return nil, 0, nil, fmt.Errorf("%w: tombstone bits past the last node", ErrCorrupt)
+			return nil, Meta{}, nil, fmt.Errorf("%w: tombstone bits past the last node", ErrCorrupt)
 		}
 		dead += bits.OnesCount64(w)
 	}
 	if uint64(dead) != h.Deleted {
-		return nil, 0, nil, fmt.Errorf("%w: %d tombstones, header says %d", ErrCorrupt, dead, h.Deleted)
+		return nil, Meta{}, nil, fmt.Errorf("%w: %d tombstones, header says %d", ErrCorrupt, dead, h.Deleted)
 	}
 	switch {
 	case n == 0 && h.Entry != none:
-		return nil, 0, nil, fmt.Errorf("%w: empty graph with an entry point", ErrCorrupt)
+		return nil, Meta{}, nil, fmt.Errorf("%w: empty graph with an entry point", ErrCorrupt)
 	case n > 0 && (h.Entry >= uint32(n) || uint32(levels[h.Entry]) != h.Top):
-		return nil, 0, nil, fmt.Errorf("%w: entry point %d", ErrCorrupt, h.Entry)
+		return nil, Meta{}, nil, fmt.Errorf("%w: entry point %d", ErrCorrupt, h.Entry)
 	}
 	g.locks = make([]sync.Mutex, n)
 	g.count.Store(int64(n))
 	g.deleted.Store(int64(dead))
 	g.entry.Store(packEntry(h.Entry, int(h.Top)))
-	return g, h.Generation, extra, nil
+	return g, Meta{Generation: h.Generation, Owner: h.owner}, extra, nil
 }
 
 // checkLinks verifies every link list of nodes [0, n).
@@ -569,24 +595,31 @@ type Info struct {
 	Nodes      int
 	Deleted    int
 	Generation int64
-	Bytes      int64
+	// Owner is the caller's stamp (Meta.Owner); empty for a version 1
+	// file.
+	Owner []byte
+	Bytes int64
 }
 
 // ReadInfo reads a snapshot's header (checking its CRC, not the
 // sections'), for status reports.
 func ReadInfo(path string) (Info, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return Info{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return Info{}, err
-	}
-	buf := make([]byte, headerEnd)
+	buf := make([]byte, 16)
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return Info{}, fmt.Errorf("read snapshot %s: %w: %v", path, ErrCorrupt, err)
+	}
+	// The header's size is checked against the largest a writer makes
+	// before anything that size is read.
+	if hlen := binary.LittleEndian.Uint32(buf[12:]); hlen <= maxHeaderSize {
+		buf = append(buf, make([]byte, hlen+4)...)
+		if _, err := io.ReadFull(f, buf[16:]); err != nil {
+			return Info{}, fmt.Errorf("read snapshot %s: %w: %v", path, ErrCorrupt, err)
+		}
 	}
 	h, err := parseHeader(buf)
 	if err != nil {
@@ -594,36 +627,60 @@ func ReadInfo(path string) (Info, error) {
 	}
 	return Info{
 		Config: h.config(),
-		Dim:    int(h.Dim), Nodes: int(h.Count), Deleted: int(h.Deleted), Generation: h.Generation, Bytes: st.Size(),
+		Dim:    int(h.Dim), Nodes: int(h.Count), Deleted: int(h.Deleted), Generation: h.Generation,
+		Owner: bytes.Clone(h.owner), Bytes: st.Size(),
 	}, nil
 }
 
-// headerEnd is where a snapshot's header and its CRC end: magic (8),
-// version (4), header length (4), header, CRC (4).
-var headerEnd = 20 + binary.Size(header{})
+// fixedHeaderSize is the size of the fixed header; a version 2 header
+// adds the owner's length and the owner, up to maxHeaderSize.
+var (
+	fixedHeaderSize = binary.Size(header{})
+	maxHeaderSize   = uint32(fixedHeaderSize + 4 + MaxOwnerBytes)
+)
+
+// parsedHeader is a header as parseHeader read it.
+type parsedHeader struct {
+	header
+	owner []byte // points into the buffer parsed
+	end   int    // where the header's CRC ends
+}
 
 // parseHeader checks a snapshot's magic, version, header length and
 // header CRC at the start of buf, and decodes the header.
-func parseHeader(buf []byte) (header, error) {
-	var h header
+func parseHeader(buf []byte) (parsedHeader, error) {
+	var h parsedHeader
 	if len(buf) < 16 || string(buf[:8]) != magic {
 		return h, fmt.Errorf("%w: not a clipvec graph snapshot", ErrCorrupt)
 	}
-	if v := binary.LittleEndian.Uint32(buf[8:]); v != formatVersion {
-		if v > formatVersion {
-			return h, fmt.Errorf("%w %d (this clipvec reads %d)", ErrVersion, v, formatVersion)
-		}
+	v := binary.LittleEndian.Uint32(buf[8:])
+	switch {
+	case v > formatVersion:
+		return h, fmt.Errorf("%w %d (this clipvec reads %d)", ErrVersion, v, formatVersion)
+	case v == 0:
 		return h, fmt.Errorf("%w: version %d", ErrCorrupt, v)
 	}
-	if hlen := int(binary.LittleEndian.Uint32(buf[12:])); hlen != headerEnd-20 || headerEnd > len(buf) {
+	hlen := binary.LittleEndian.Uint32(buf[12:])
+	if want := uint32(fixedHeaderSize); v == 1 && hlen != want || v == 2 && (hlen < want+4 || hlen > maxHeaderSize) {
 		return h, fmt.Errorf("%w: header size %d", ErrCorrupt, hlen)
 	}
-	hb := buf[16 : headerEnd-4]
-	if crc32.Checksum(hb, castagnoli) != binary.LittleEndian.Uint32(buf[headerEnd-4:]) {
+	h.end = 20 + int(hlen)
+	if h.end > len(buf) {
+		return h, fmt.Errorf("%w: truncated in the header", ErrCorrupt)
+	}
+	hb := buf[16 : h.end-4]
+	if crc32.Checksum(hb, castagnoli) != binary.LittleEndian.Uint32(buf[h.end-4:]) {
 		return h, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
 	}
-	if _, err := binary.Decode(hb, binary.LittleEndian, &h); err != nil {
+	if _, err := binary.Decode(hb[:fixedHeaderSize], binary.LittleEndian, &h.header); err != nil {
 		return h, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	if v == 2 {
+		rest := hb[fixedHeaderSize:]
+		if n := binary.LittleEndian.Uint32(rest); uint64(n) != uint64(len(rest)-4) {
+			return h, fmt.Errorf("%w: owner of %d bytes in a header with room for %d", ErrCorrupt, n, len(rest)-4)
+		}
+		h.owner = rest[4:]
 	}
 	return h, nil
 }

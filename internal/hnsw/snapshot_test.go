@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clipvec/clipvec/internal/atomicfile"
 	"github.com/clipvec/clipvec/internal/hnsw"
 )
 
@@ -43,12 +44,21 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			g.Delete(700)
 			path := filepath.Join(t.TempDir(), "g.hnsw")
 			extra := []hnsw.Section{{ID: 1000, Data: []byte("columns")}, {ID: 1001, Data: []byte{1, 2, 3}}}
-			if err := g.Save(path, 42, extra...); err != nil {
+			owner := []byte(`{"store":7}`)
+			if err := g.Save(path, hnsw.Meta{Generation: 42, Owner: owner}, extra...); err != nil {
 				t.Fatal(err)
 			}
-			back, gen, ext, err := hnsw.Load(path)
+			back, meta, ext, err := hnsw.Load(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			gen := meta.Generation
+			if !bytes.Equal(meta.Owner, owner) {
+				t.Errorf("owner %q, want %q", meta.Owner, owner)
+			}
+			info, err := hnsw.ReadInfo(path)
+			if err != nil || info.Generation != 42 || !bytes.Equal(info.Owner, owner) || info.Nodes != n {
+				t.Errorf("ReadInfo: %+v, %v", info, err)
 			}
 			if gen != 42 || back.Len() != n || back.Deleted() != 2 || back.Config() != g.Config() || back.Dim() != dim {
 				t.Fatalf("loaded gen %d, %d nodes, %d deleted, config %+v", gen, back.Len(), back.Deleted(), back.Config())
@@ -80,7 +90,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestSnapshotEmptyGraph(t *testing.T) {
 	g, _ := hnsw.New(8, hnsw.Config{})
 	path := filepath.Join(t.TempDir(), "e.hnsw")
-	if err := g.Save(path, 1); err != nil {
+	if err := g.Save(path, hnsw.Meta{Generation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	back, _, _, err := hnsw.Load(path)
@@ -98,7 +108,7 @@ func TestSnapshotCorruption(t *testing.T) {
 	const n, dim = 300, 8
 	g := build(t, clustered(34, n, dim, 4), dim, 1, hnsw.Config{Seed: 1, M: 4})
 	path := filepath.Join(t.TempDir(), "c.hnsw")
-	if err := g.Save(path, 3); err != nil {
+	if err := g.Save(path, hnsw.Meta{Generation: 3}); err != nil {
 		t.Fatal(err)
 	}
 	good, _ := os.ReadFile(path)
@@ -123,6 +133,15 @@ func TestSnapshotCorruption(t *testing.T) {
 		{"FlippedVectorBit", func(b []byte) []byte { b[200] ^= 0x10; return b }},
 		{"FlippedHeaderBit", func(b []byte) []byte { b[20] ^= 1; return b }},
 		{"TrailingBytes", func(b []byte) []byte { return append(b, make([]byte, 8)...) }},
+		// A version 2 header read as version 1: its size is not the fixed
+		// header's.
+		{"Version1Size", func(b []byte) []byte { binary.LittleEndian.PutUint32(b[8:], 1); return b }},
+		{"OwnerLengthPastHeader", func(b []byte) []byte {
+			hlen := binary.LittleEndian.Uint32(b[12:])
+			binary.LittleEndian.PutUint32(b[16+hlen-4:], 99)
+			return b
+		}},
+		{"HugeHeader", func(b []byte) []byte { binary.LittleEndian.PutUint32(b[12:], 1<<31); return b }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.mod(append([]byte(nil), good...))
@@ -133,7 +152,7 @@ func TestSnapshotCorruption(t *testing.T) {
 	}
 	t.Run("ErrVersion", func(t *testing.T) {
 		b := append([]byte(nil), good...)
-		binary.LittleEndian.PutUint32(b[8:], 2)
+		binary.LittleEndian.PutUint32(b[8:], 3)
 		if err := decode(b); !errors.Is(err, hnsw.ErrVersion) {
 			t.Fatalf("err = %v, want ErrVersion", err)
 		}
@@ -146,7 +165,7 @@ func FuzzDecode(f *testing.F) {
 	const n, dim = 60, 4
 	g := build(f, clustered(35, n, dim, 3), dim, 1, hnsw.Config{Seed: 1, M: 3})
 	path := filepath.Join(f.TempDir(), "f.hnsw")
-	if err := g.Save(path, 1); err != nil {
+	if err := g.Save(path, hnsw.Meta{Generation: 1}); err != nil {
 		f.Fatal(err)
 	}
 	good, _ := os.ReadFile(path)
@@ -170,9 +189,13 @@ func FuzzDecode(f *testing.F) {
 // TestSnapshotV1Forever loads the committed version-1 snapshot: every
 // future clipvec must read it (or say the format is too old, not crash).
 func TestSnapshotV1Forever(t *testing.T) {
-	g, gen, extra, err := hnsw.Load("testdata/v1-small.hnsw")
+	g, meta, extra, err := hnsw.Load("testdata/v1-small.hnsw")
 	if err != nil {
 		t.Fatal(err)
+	}
+	gen := meta.Generation
+	if len(meta.Owner) != 0 {
+		t.Errorf("a version 1 snapshot has no owner, got %q", meta.Owner)
 	}
 	if gen != 17 || g.Len() != 200 || g.Dim() != 16 || g.Deleted() != 1 || len(extra) != 1 || string(extra[0].Data) != "clipvec v1 test section" {
 		t.Fatalf("v1 snapshot: gen %d, %d nodes, dim %d, %d deleted, extra %v", gen, g.Len(), g.Dim(), g.Deleted(), extra)
@@ -188,16 +211,79 @@ func TestSnapshotV1Forever(t *testing.T) {
 	}
 }
 
-// TestWriteV1Snapshot regenerates testdata/v1-small.hnsw when
-// CLIPVEC_WRITE_SNAPSHOT=1 (only ever for a new committed version).
-func TestWriteV1Snapshot(t *testing.T) {
+// TestSnapshotV2Forever loads the committed version-2 snapshot, with
+// its owner stamp.
+func TestSnapshotV2Forever(t *testing.T) {
+	g, meta, extra, err := hnsw.Load("testdata/v2-small.hnsw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Generation != 18 || string(meta.Owner) != v2Owner || g.Len() != 200 || g.Dim() != 16 || g.Deleted() != 1 ||
+		len(extra) != 1 || string(extra[0].Data) != "clipvec v2 test section" {
+		t.Fatalf("v2 snapshot: meta %+v, %d nodes, dim %d, %d deleted, extra %v", meta, g.Len(), g.Dim(), g.Deleted(), extra)
+	}
+	res := g.Search(clustered(36, 200, 16, 5)[3*16:4*16], 3, 50, nil, nil)
+	if len(res) != 3 || res[0].ID != 3 || res[0].Label != 1003 {
+		t.Fatalf("search in the v2 snapshot: %+v", res)
+	}
+}
+
+const v2Owner = `{"store":1234,"token":5678,"space":1,"model":"marengo3.0","dim":16}`
+
+// TestWriteSnapshot regenerates testdata/v2-small.hnsw when
+// CLIPVEC_WRITE_SNAPSHOT=1 (only ever for a new committed version; the
+// files of older versions are never rewritten).
+func TestWriteSnapshot(t *testing.T) {
 	if os.Getenv("CLIPVEC_WRITE_SNAPSHOT") != "1" {
-		t.Skip("set CLIPVEC_WRITE_SNAPSHOT=1 to rewrite testdata/v1-small.hnsw")
+		t.Skip("set CLIPVEC_WRITE_SNAPSHOT=1 to rewrite testdata/v2-small.hnsw")
 	}
 	g := build(t, clustered(36, 200, 16, 5), 16, 1, hnsw.Config{Seed: 11, M: 6, EfConstruction: 40})
 	g.Delete(199)
-	if err := g.Save("testdata/v1-small.hnsw", 17, hnsw.Section{ID: 1000, Data: []byte("clipvec v1 test section")}); err != nil {
+	err := g.Save("testdata/v2-small.hnsw", hnsw.Meta{Generation: 18, Owner: []byte(v2Owner)},
+		hnsw.Section{ID: 1000, Data: []byte("clipvec v2 test section")})
+	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSnapshotNotRegular: a FIFO where a snapshot belongs is refused at
+// once (opening it for reading would block until a writer came).
+func TestSnapshotNotRegular(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo.hnsw")
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	done := make(chan error, 2)
+	go func() {
+		_, _, _, err := hnsw.Load(path)
+		done <- err
+		_, err = hnsw.ReadInfo(path)
+		done <- err
+	}()
+	for _, what := range []string{"Load", "ReadInfo"} {
+		select {
+		case err := <-done:
+			if !errors.Is(err, hnsw.ErrNotRegular) {
+				t.Errorf("%s of a FIFO: %v, want ErrNotRegular", what, err)
+			}
+		case <-time.After(time.Minute): // a hang, not a speed limit
+			t.Fatalf("%s of a FIFO blocked", what)
+		}
+	}
+}
+
+// TestOwnerTooLarge: Save refuses an owner stamp past MaxOwnerBytes.
+func TestOwnerTooLarge(t *testing.T) {
+	g := build(t, clustered(36, 20, 8, 2), 8, 1, hnsw.Config{Seed: 1})
+	path := filepath.Join(t.TempDir(), "g.hnsw")
+	if err := g.Save(path, hnsw.Meta{Owner: make([]byte, hnsw.MaxOwnerBytes+1)}); err == nil {
+		t.Fatal("Save took an owner stamp past MaxOwnerBytes")
+	}
+	if err := g.Save(path, hnsw.Meta{Owner: make([]byte, hnsw.MaxOwnerBytes)}); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := hnsw.ReadInfo(path); err != nil || len(info.Owner) != hnsw.MaxOwnerBytes {
+		t.Fatalf("ReadInfo: %d owner bytes, %v", len(info.Owner), err)
 	}
 }
 
@@ -212,7 +298,7 @@ func TestKilledSave(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.hnsw")
 	small := build(t, clustered(37, 100, 8, 3), 8, 1, hnsw.Config{Seed: 1})
-	if err := small.Save(path, 1); err != nil {
+	if err := small.Save(path, hnsw.Meta{Generation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledSave$")
@@ -238,11 +324,12 @@ func TestKilledSave(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	back, gen, _, err := hnsw.Load(path)
-	if err != nil || gen != 1 || back.Len() != 100 {
-		t.Fatalf("after a killed save: %v (gen %d)", err, gen)
+	back, meta, _, err := hnsw.Load(path)
+	if err != nil || meta.Generation != 1 || back.Len() != 100 {
+		t.Fatalf("after a killed save: %v (gen %d)", err, meta.Generation)
 	}
-	if err := hnsw.CleanTemp(dir); err != nil {
+	atomicfile.TempGrace = 0 // the writer is dead: its file's age does not matter
+	if err := atomicfile.CleanTemp(dir); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -260,7 +347,7 @@ func killedSaveChild(dir string) {
 	// The graph's links do not matter here, only the file's size.
 	g.InsertBatch(context.Background(), vecs, labels(n), 2, nil)
 	for {
-		g.Save(filepath.Join(dir, "s.hnsw"), 2)
+		g.Save(filepath.Join(dir, "s.hnsw"), hnsw.Meta{Generation: 2})
 	}
 }
 
@@ -301,7 +388,7 @@ func FuzzDecodeStructure(f *testing.F) {
 	const n, dim = 40, 4
 	g := build(f, clustered(39, n, dim, 3), dim, 1, hnsw.Config{Seed: 1, M: 2})
 	path := filepath.Join(f.TempDir(), "s.hnsw")
-	if err := g.Save(path, 1); err != nil {
+	if err := g.Save(path, hnsw.Meta{Generation: 1}); err != nil {
 		f.Fatal(err)
 	}
 	good, _ := os.ReadFile(path)

@@ -25,6 +25,10 @@ var ErrNotFound = errors.New("not found")
 // ErrNewerSchema is returned when the file was written by a newer clipvec.
 var ErrNewerSchema = errors.New("database schema is newer than this clipvec")
 
+// ErrReadOnly is returned by every write to a database opened with
+// OpenReadOnly.
+var ErrReadOnly = errors.New("the database is open read-only")
+
 // DB is a clipvec database file. It is safe for concurrent use: writes
 // are serialised on one connection, reads use a pool and see the last
 // committed state (WAL).
@@ -71,6 +75,64 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.r = r
 	return db, nil
 }
+
+// OpenReadOnly opens an existing database for reading only: nothing is
+// created, migrated or written, and every write fails with ErrReadOnly.
+// The file must already have this clipvec's schema (an older one needs
+// one read-write Open to migrate).
+//
+// A WAL database is read through its shared-memory file, which SQLite
+// creates beside it when it is missing. In a directory this process
+// cannot write, where it cannot, the file is read as immutable: a write
+// by another process meanwhile is then not seen.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database %s: the path may not contain '?' or '#'", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	const common = "_busy_timeout=10000&_query_only=1&_txlock=deferred&_cache_size=-65536"
+	uri := "file:" + strings.ReplaceAll(path, "%", "%25") + "?mode=ro&" + common
+	var errs []error
+	for _, dsn := range []string{uri, uri + "&immutable=1"} {
+		r, err := sql.Open("sqlite3", dsn)
+		if err == nil {
+			err = checkSchema(ctx, r)
+		}
+		if err == nil {
+			return &DB{path: path, r: r}, nil
+		}
+		if r != nil {
+			r.Close()
+		}
+		if errors.Is(err, ErrNewerSchema) || errors.Is(err, errOlderSchema) {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("open database %s read-only: %w", path, errors.Join(errs...))
+}
+
+var errOlderSchema = errors.New("database schema is older than this clipvec: open it once read-write to migrate it")
+
+// checkSchema checks that the file has exactly this package's schema.
+func checkSchema(ctx context.Context, r *sql.DB) error {
+	var version int
+	if err := r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	switch want := SchemaVersion(); {
+	case version > want:
+		return fmt.Errorf("%w (file has version %d, this clipvec knows %d)", ErrNewerSchema, version, want)
+	case version < want:
+		return fmt.Errorf("%w (file has version %d, this clipvec writes %d)", errOlderSchema, version, want)
+	}
+	return nil
+}
+
+// ReadOnly reports whether the database was opened with OpenReadOnly.
+func (db *DB) ReadOnly() bool { return db.w == nil }
 
 // PageSize is the page size of new database files. A segment row is about
 // 2.1 kB at 512-d: with SQLite's default 4 kB pages one row fills a page
@@ -189,6 +251,9 @@ func migrate(ctx context.Context, conn *sql.Conn) error {
 
 // write runs fn in one write transaction.
 func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if db.w == nil {
+		return ErrReadOnly
+	}
 	return inTx(ctx, db.w, fn)
 }
 
@@ -216,7 +281,68 @@ func bumpGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bump generation: %w", err)
 	}
+	// INSERT OR REPLACE: a generation number can come back after the
+	// file was restored from an older copy; its new history gets a new
+	// token.
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO generations (gen, token) VALUES (?, random())", gen); err != nil {
+		return 0, fmt.Errorf("bump generation: %w", err)
+	}
 	return gen, nil
+}
+
+// Stamp identifies one state of one store: the store's id, a generation
+// and that generation's token. Derived state records the stamp it was
+// built at; the store can then tell whether that state is in its own
+// history (Lineage).
+type Stamp struct {
+	Store      int64 `json:"store"`
+	Generation int64 `json:"generation"`
+	Token      int64 `json:"token"`
+}
+
+// ID returns the store's random id, drawn when the file was created.
+func (db *DB) ID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := db.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'store_id'").Scan(&id); err != nil {
+		return 0, fmt.Errorf("read store id: %w", err)
+	}
+	return id, nil
+}
+
+// Head returns the stamp of the store's current generation.
+func (db *DB) Head(ctx context.Context) (Stamp, error) {
+	var s Stamp
+	err := db.r.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'store_id'), g.gen, g.token
+		FROM meta m JOIN generations g ON g.gen = m.value WHERE m.key = 'generation'`).Scan(&s.Store, &s.Generation, &s.Token)
+	if err != nil {
+		return s, fmt.Errorf("read store generation: %w", err)
+	}
+	return s, nil
+}
+
+// Lineage says whether a state stamped s is in the store's history, and
+// if not, why: it must be this store's (same id), not ahead of its
+// current generation, and hold the token the store recorded for its
+// generation. A state that is in the history can be caught up from the
+// writes since; one that is not must be rebuilt.
+func (db *DB) Lineage(ctx context.Context, s Stamp) (ok bool, why string, err error) {
+	var id, gen int64
+	var token sql.NullInt64
+	err = db.r.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'store_id'),
+		(SELECT value FROM meta WHERE key = 'generation'),
+		(SELECT token FROM generations WHERE gen = ?)`, s.Generation).Scan(&id, &gen, &token)
+	if err != nil {
+		return false, "", fmt.Errorf("read store history: %w", err)
+	}
+	switch {
+	case s.Store != id:
+		return false, "it was built from another database", nil
+	case s.Generation > gen:
+		return false, fmt.Sprintf("it is ahead of the database (generation %d, the database is at %d: restored from an older copy?)", s.Generation, gen), nil
+	case !token.Valid || token.Int64 != s.Token:
+		return false, fmt.Sprintf("the database's history differs from the one it was built on at generation %d (restored from an older copy, then written to?)", s.Generation), nil
+	}
+	return true, "", nil
 }
 
 // Generation returns the generation counter: it changes with every

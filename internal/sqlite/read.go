@@ -309,3 +309,33 @@ func (db *DB) Filenames(ctx context.Context) (map[string]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// SpaceID returns the row id of space (model, dim): stable for the life
+// of the file (spaces are never deleted), unique, unlike any name made of
+// the model's characters.
+func (db *DB) SpaceID(ctx context.Context, model string, dim int) (int64, error) {
+	var id int64
+	err := db.r.QueryRowContext(ctx, "SELECT id FROM spaces WHERE model = ? AND dim = ?", model, dim).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("space %s/%d: %w", model, dim, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read space %s/%d: %w", model, dim, err)
+	}
+	return id, nil
+}
+
+// ChangedSince reports whether any segment of space (model, dim) was
+// written or deleted after generation gen: whether state built at gen is
+// behind. Both lookups are seeks into (space, gen) indexes.
+func (db *DB) ChangedSince(ctx context.Context, model string, dim int, gen int64) (bool, error) {
+	var changed bool
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM segments s JOIN spaces p ON p.id = s.space
+			WHERE p.model = ? AND p.dim = ? AND s.gen > ?)
+		OR EXISTS (SELECT 1 FROM deleted_segments d JOIN spaces p ON p.id = d.space
+			WHERE p.model = ? AND p.dim = ? AND d.gen > ?)`, model, dim, gen, model, dim, gen).Scan(&changed)
+	if err != nil {
+		return false, fmt.Errorf("read changes of %s/%d: %w", model, dim, err)
+	}
+	return changed, nil
+}

@@ -127,7 +127,8 @@ func TestMigrateV1File(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TRIGGER videos_deleted_fetches", "DROP TABLE fetches", "DROP TABLE queries", "PRAGMA user_version = 1"} {
+	for _, q := range []string{"DROP TRIGGER videos_deleted_fetches", "DROP TABLE fetches", "DROP TABLE queries",
+		"DROP TABLE generations", "DELETE FROM meta WHERE key = 'store_id'", "PRAGMA user_version = 1"} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,16 @@ func TestMigrateV1File(t *testing.T) {
 	if err := db.RecordFetch(ctx, &sqlite.Fetch{Kind: "embed-task-v1", ID: "t", VideoID: "v"}); err != nil {
 		t.Errorf("no fetches table after migration: %v", err)
 	}
-	if sqlite.SchemaVersion() != 2 {
+	if sqlite.SchemaVersion() != 3 {
 		t.Errorf("schema version %d", sqlite.SchemaVersion())
+	}
+	// Migration 3 gives the file an identity and its current generation
+	// a token.
+	head, err := db.Head(ctx)
+	if err != nil || head.Generation != 1 {
+		t.Fatalf("head after migration: %+v, %v", head, err)
+	}
+	if ok, why, err := db.Lineage(ctx, head); !ok || err != nil {
+		t.Errorf("the head is not in its own history: %s %v", why, err)
 	}
 }

@@ -102,6 +102,9 @@ func (db *DB) prepareOnce(ctx context.Context) error {
 // Begin starts a write transaction (waiting up to the busy timeout for
 // another writer to finish).
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	if db.w == nil {
+		return nil, ErrReadOnly
+	}
 	// Before BeginTx: the writer pool has one connection, which the
 	// transaction then holds.
 	if err := db.prepareOnce(ctx); err != nil {

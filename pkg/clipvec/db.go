@@ -8,7 +8,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/clipvec/clipvec/internal/hnsw"
+	"github.com/clipvec/clipvec/internal/atomicfile"
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
@@ -17,6 +17,10 @@ import (
 // goroutines.
 type DB struct {
 	store *sqlite.DB
+	// storeID is the store's random id, stamped into every snapshot.
+	storeID int64
+	// readOnly: opened with OpenReadOnly; graphs live in memory only.
+	readOnly bool
 
 	// Threads is how many goroutines an exact search scans with. Open
 	// sets it to GOMAXPROCS; 1 makes searches single-threaded (for
@@ -50,11 +54,35 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := hnsw.CleanTemp(snapshotDir(path)); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("open %s: clean index directory: %w", path, err)
+	// Only what writers that died left behind: a snapshot another
+	// process is writing is locked, and stays. Housekeeping: a leftover
+	// that cannot be removed now (the directory is not writable, or not
+	// a directory) is harmless, and a later Open removes it.
+	_ = atomicfile.CleanTemp(snapshotDir(path))
+	return newDB(ctx, store, false)
+}
+
+// OpenReadOnly opens an existing database for reading: searches, exports
+// and listings work; Import, Delete, SetIndexParams and the other writes
+// fail with an error wrapping ErrReadOnly. Graphs are loaded from their
+// snapshots when those are current, built in memory otherwise, and never
+// saved. It opens a database in a directory, or on a medium, this process
+// cannot write to.
+func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
+	store, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		return nil, err
 	}
-	return &DB{store: store, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}}, nil
+	return newDB(ctx, store, true)
+}
+
+func newDB(ctx context.Context, store *sqlite.DB, readOnly bool) (*DB, error) {
+	id, err := store.ID(ctx)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open %s: %w", store.Path(), err)
+	}
+	return &DB{store: store, storeID: id, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}}, nil
 }
 
 // Close saves the snapshots of graphs that changed since they were
@@ -188,18 +216,29 @@ func (db *DB) Delete(ctx context.Context, videoIDs ...string) (segments int, err
 	// Tombstone the deleted segments in the graphs that have snapshots.
 	var synced []Space
 	st, err := db.IndexStatus(ctx)
-	if err != nil {
-		return n, err
-	}
-	for _, s := range st {
-		if s.State != "missing" {
-			synced = append(synced, s.Space)
+	if err == nil {
+		for _, s := range st {
+			if s.State != "missing" {
+				synced = append(synced, s.Space)
+			}
 		}
+		err = db.SyncIndexes(ctx, synced, nil)
 	}
-	if err := db.SyncIndexes(ctx, synced, nil); err != nil {
-		return n, fmt.Errorf("delete: index: %w", err)
+	return n, afterCommit("delete", err)
+}
+
+// afterCommit is the error of a write whose data committed and whose
+// graph upkeep then failed with err (nil if it did not): the write
+// stands, and the next search or sync catches the graphs up, so the error
+// wraps ErrIndexNotSaved (unless the caller's context ended it).
+func afterCommit(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: the data is committed; bringing the search graphs up to date was interrupted: %w", op, err)
 	}
-	return n, nil
+	return &alsoError{fmt.Errorf("%s: the data is committed, but the search graphs could not be brought up to date (the next search catches up): %w", op, err), ErrIndexNotSaved}
 }
 
 // Check verifies the database file: SQLite's integrity check plus

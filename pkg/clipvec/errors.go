@@ -21,6 +21,15 @@ var (
 	// vectors in several spaces and no model chosen, ...).
 	ErrInvalidQuery = errors.New("invalid query")
 
+	// ErrReadOnly: a write to a database opened with OpenReadOnly.
+	ErrReadOnly = sqlite.ErrReadOnly
+	// ErrIndexNotSaved: a write (Import, Delete, a fetch) committed its
+	// data, but the search graphs could not then be updated or saved
+	// (a full disk, say). The write stands and nothing is stale: the
+	// next search or SyncIndexes catches the graphs up. Callers may treat
+	// it as a warning.
+	ErrIndexNotSaved = errors.New("search graphs not saved")
+
 	ErrDimensionMismatch = ingest.ErrDimensionMismatch
 	ErrZeroVector        = vecmath.ErrZeroVector
 	ErrNotFinite         = vecmath.ErrNotFinite

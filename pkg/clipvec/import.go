@@ -155,8 +155,8 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 			}
 		}
 		start := time.Now()
-		if err := db.SyncIndexes(ctx, touched, opts.IndexProgress); err != nil {
-			return sum, fmt.Errorf("import: index: %w", err)
+		if err := afterCommit("import", db.SyncIndexes(ctx, touched, opts.IndexProgress)); err != nil {
+			rejected = append(rejected, err)
 		}
 		sum.IndexElapsed = time.Since(start)
 	}

@@ -2,6 +2,7 @@ package clipvec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -116,13 +117,17 @@ const catchUpFraction = 0.5
 // it exclusively while they change the columns (the graph has its own
 // locks).
 type spaceIndex struct {
-	space Space
-	path  string
+	space   Space
+	spaceID int64 // the space's row id in the store
+	path    string
 
-	mu   sync.RWMutex
-	gen  int64 // store generation the graph reflects
-	g    *hnsw.Graph
-	cols *columns
+	mu  sync.RWMutex
+	gen int64 // store generation the graph reflects
+	// token is the store's token for gen: with the store's id, it proves
+	// the graph was built on this store's history (sqlite.DB.Lineage).
+	token int64
+	g     *hnsw.Graph
+	cols  *columns
 	// bySeg maps live segment ids to nodes, for tombstoning deleted and
 	// replaced segments. Built on the first catch-up that needs it (nil
 	// until then), under mu held exclusively.
@@ -138,8 +143,55 @@ func snapshotDir(dbPath string) string { return dbPath + ".index" }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-func snapshotPath(dbPath string, sp Space) string {
+// maxLabel bounds the model's part of a snapshot's file name (a file name
+// has at most 255 bytes on most file systems).
+const maxLabel = 64
+
+// snapshotPath names a space's snapshot "s<ID>-<model>-<dim>.hnsw": the
+// store's row id makes the name unique (models that differ only in
+// characters a file name cannot hold would collide without it); the
+// model's name, made safe and cut short, is for people.
+func snapshotPath(dbPath string, spaceID int64, sp Space) string {
+	label := unsafeChars.ReplaceAllString(sp.Model, "_")
+	if len(label) > maxLabel {
+		label = label[:maxLabel]
+	}
+	return filepath.Join(snapshotDir(dbPath), fmt.Sprintf("s%d-%s-%d.hnsw", spaceID, label, sp.Dim))
+}
+
+// legacySnapshotPath is where clipvec kept a space's snapshot before
+// snapshots named their space: not unique, so never loaded; save removes
+// it once the new one is written.
+func legacySnapshotPath(dbPath string, sp Space) string {
 	return filepath.Join(snapshotDir(dbPath), fmt.Sprintf("%s-%d.hnsw", unsafeChars.ReplaceAllString(sp.Model, "_"), sp.Dim))
+}
+
+// owner is the stamp a snapshot's header carries (hnsw.Meta.Owner): the
+// database, the state of it (the generation is the Meta's) and the space
+// the graph was built from.
+type owner struct {
+	Store int64  `json:"store"`
+	Token int64  `json:"token"`
+	Space int64  `json:"space"`
+	Model string `json:"model"`
+	Dim   int    `json:"dim"`
+}
+
+// checkOwner says why a snapshot stamped with raw cannot be the graph of
+// space sp (row id spaceID) of this database, or returns the stamp.
+func (db *DB) checkOwner(raw []byte, spaceID int64, sp Space) (owner, error) {
+	var o owner
+	switch {
+	case len(raw) == 0:
+		return o, errors.New("it names no database (an older clipvec wrote it)")
+	case json.Unmarshal(raw, &o) != nil:
+		return o, errors.New("its owner stamp is unreadable")
+	case o.Store != db.storeID:
+		return o, errors.New("it was built from another database")
+	case o.Space != spaceID || o.Model != sp.Model || o.Dim != sp.Dim:
+		return o, fmt.Errorf("it holds space %s/%d (id %d), not %s (id %d)", o.Model, o.Dim, o.Space, sp, spaceID)
+	}
+	return o, nil
 }
 
 const columnsSection = 1000
@@ -175,17 +227,24 @@ func (db *DB) indexWith(ctx context.Context, sp Space, progress func(done, total
 }
 
 func (db *DB) openIndex(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
-	path := snapshotPath(db.Path(), sp)
-	idx, err := loadIndex(path, sp)
+	spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
+	if err != nil {
+		return nil, err
+	}
+	path := snapshotPath(db.Path(), spaceID, sp)
+	idx, err := db.loadIndex(ctx, path, spaceID, sp)
 	if err == nil {
 		idx.origin = "loaded"
 		return idx, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	origin := "built (no snapshot)"
 	if !errors.Is(err, os.ErrNotExist) {
 		origin = "rebuilt: " + err.Error()
 	}
-	idx, err = db.buildIndex(ctx, sp, progress)
+	idx, err = db.buildIndex(ctx, sp, nil, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -193,15 +252,28 @@ func (db *DB) openIndex(ctx context.Context, sp Space, progress func(done, total
 	return idx, nil
 }
 
-// loadIndex reads a snapshot; any problem (missing, corrupt, another
-// dimension) is an error and the caller rebuilds.
-func loadIndex(path string, sp Space) (*spaceIndex, error) {
-	g, gen, extra, err := hnsw.Load(path)
+// loadIndex reads a snapshot and checks that it is the graph of this
+// space of this database, built on its history; any problem (missing,
+// corrupt, another database, another space, a state the store never had)
+// is an error and the caller rebuilds.
+func (db *DB) loadIndex(ctx context.Context, path string, spaceID int64, sp Space) (*spaceIndex, error) {
+	g, meta, extra, err := hnsw.Load(path)
 	if err != nil {
 		return nil, err
 	}
 	if g.Dim() != sp.Dim {
 		return nil, fmt.Errorf("snapshot %s has dimension %d, want %d", path, g.Dim(), sp.Dim)
+	}
+	o, err := db.checkOwner(meta.Owner, spaceID, sp)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", path, err)
+	}
+	ok, why, err := db.store.Lineage(ctx, sqlite.Stamp{Store: o.Store, Generation: meta.Generation, Token: o.Token})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("snapshot %s: %s", path, why)
 	}
 	var cols *columns
 	for _, s := range extra {
@@ -214,28 +286,39 @@ func loadIndex(path string, sp Space) (*spaceIndex, error) {
 	if cols == nil {
 		return nil, fmt.Errorf("snapshot %s: no columns section", path)
 	}
-	return &spaceIndex{space: sp, path: path, gen: gen, g: g, cols: cols}, nil
+	return &spaceIndex{space: sp, spaceID: spaceID, path: path, gen: meta.Generation, token: o.Token, g: g, cols: cols}, nil
 }
 
 // buildChunk is how many segments a build reads before inserting them:
 // it bounds the build's extra memory to 64k vectors.
 const buildChunk = 1 << 16
 
-// buildIndex builds a space's graph from the store.
-func (db *DB) buildIndex(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
-	params, err := db.IndexParams(ctx)
-	if err != nil {
-		return nil, err
+// buildIndex builds a space's graph from the store with the database's
+// parameters, or with params when it is not nil.
+func (db *DB) buildIndex(ctx context.Context, sp Space, params *IndexParams, progress func(done, total int)) (*spaceIndex, error) {
+	if params == nil {
+		p, err := db.IndexParams(ctx)
+		if err != nil {
+			return nil, err
+		}
+		params = &p
 	}
 	g, err := hnsw.New(sp.Dim, params.config())
 	if err != nil {
 		return nil, err
 	}
-	gen, err := db.store.Generation(ctx)
+	spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
 	if err != nil {
 		return nil, err
 	}
-	idx := &spaceIndex{space: sp, path: snapshotPath(db.Path(), sp), gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
+	// Read before the segments: a write that commits meanwhile is read
+	// too, and inserted again (as a replacement) by the next catch-up.
+	head, err := db.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx := &spaceIndex{space: sp, spaceID: spaceID, path: snapshotPath(db.Path(), spaceID, sp), gen: head.Generation, token: head.Token,
+		g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
 	idx.dirty.Store(true)
 	total := sp.Segments
 	g.Reserve(total)
@@ -366,12 +449,28 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 	}
 	db.catchUpMu.Lock() // one catch-up at a time per engine
 	defer db.catchUpMu.Unlock()
+	head, err := db.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	gen = head.Generation
 	idx.mu.RLock()
 	since = idx.gen + 1
 	behind = gen != idx.gen
+	stamp := sqlite.Stamp{Store: db.storeID, Generation: idx.gen, Token: idx.token}
 	idx.mu.RUnlock()
 	if !behind {
 		return nil
+	}
+	// Only a state of the store's own history can be caught up: a graph
+	// ahead of the store, or built on a history the store no longer has
+	// (the file was restored from a copy), is rebuilt.
+	ok, why, err := db.store.Lineage(ctx, stamp)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return db.rebuild(ctx, idx, progress, "rebuilt: the graph in memory no longer matches the database: "+why)
 	}
 	deleted, err := db.store.DeletedSince(ctx, idx.space.Model, idx.space.Dim, since)
 	if err != nil {
@@ -392,7 +491,7 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 			return nil
 		})
 	if errors.Is(err, errTooFar) || (err == nil && tooFar(len(deleted))) {
-		return db.rebuild(ctx, idx, progress)
+		return db.rebuild(ctx, idx, progress, "rebuilt")
 	}
 	if err != nil {
 		return err
@@ -413,7 +512,7 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 		return err
 	}
 	idx.mu.Lock()
-	idx.gen = gen
+	idx.gen, idx.token = gen, head.Token
 	idx.mu.Unlock()
 	if n := idx.g.Len(); n > 0 && float64(idx.g.Deleted()) > compactFraction*float64(n) {
 		return db.compact(ctx, idx, progress)
@@ -421,8 +520,9 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 	return nil
 }
 
-// rebuild replaces idx's graph with one built from the store.
-func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, total int)) error {
+// rebuild replaces idx's graph with one built from the store; origin
+// says why, for IndexStatus.
+func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, total int), origin string) error {
 	spaces, err := db.Spaces(ctx)
 	if err != nil {
 		return err
@@ -433,14 +533,14 @@ func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, 
 			sp = s
 		}
 	}
-	fresh, err := db.buildIndex(ctx, sp, progress)
+	fresh, err := db.buildIndex(ctx, sp, nil, progress)
 	if err != nil {
 		return err
 	}
 	idx.mu.Lock()
-	idx.gen, idx.g, idx.cols, idx.bySeg = fresh.gen, fresh.g, fresh.cols, fresh.bySeg
+	idx.gen, idx.token, idx.g, idx.cols, idx.bySeg = fresh.gen, fresh.token, fresh.g, fresh.cols, fresh.bySeg
 	idx.dirty.Store(true)
-	idx.origin = "rebuilt"
+	idx.origin = origin
 	idx.mu.Unlock()
 	return nil
 }
@@ -457,10 +557,9 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 	}
 	idx.mu.RLock()
 	old, oldCols := idx.g, idx.cols
-	gen := idx.gen
 	n := old.Len()
 	idx.mu.RUnlock()
-	fresh := &spaceIndex{space: idx.space, path: idx.path, gen: gen, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
+	fresh := &spaceIndex{space: idx.space, path: idx.path, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
 	live := n - old.Deleted()
 	g.Reserve(live)
 	bt := &batcher{idx: fresh, threads: db.Threads, total: live, progress: progress}
@@ -492,7 +591,11 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 }
 
 // save writes idx's snapshot if it changed since it was loaded or saved.
-func (idx *spaceIndex) save() error {
+// A read-only DB keeps its graphs in memory only.
+func (db *DB) save(idx *spaceIndex) error {
+	if db.readOnly {
+		return nil
+	}
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	if !idx.dirty.Load() {
@@ -501,10 +604,22 @@ func (idx *spaceIndex) save() error {
 	if err := os.MkdirAll(filepath.Dir(idx.path), 0o755); err != nil {
 		return fmt.Errorf("save index %s: %w", idx.space, err)
 	}
-	if err := idx.g.Save(idx.path, idx.gen, hnsw.Section{ID: columnsSection, Data: idx.cols.encode()}); err != nil {
+	stamp, err := json.Marshal(owner{Store: db.storeID, Token: idx.token, Space: idx.spaceID, Model: idx.space.Model, Dim: idx.space.Dim})
+	if err != nil {
+		return fmt.Errorf("save index %s: %w", idx.space, err)
+	}
+	meta := hnsw.Meta{Generation: idx.gen, Owner: stamp}
+	if err := idx.g.Save(idx.path, meta, hnsw.Section{ID: columnsSection, Data: idx.cols.encode()}); err != nil {
 		return fmt.Errorf("save index %s: %w", idx.space, err)
 	}
 	idx.dirty.Store(false)
+	// The snapshot an older clipvec kept under a name shared by other
+	// spaces goes, once this one is safe: only a file that names no
+	// owner (so is certainly not a current snapshot) is removed.
+	legacy := legacySnapshotPath(db.Path(), idx.space)
+	if info, err := hnsw.ReadInfo(legacy); legacy != idx.path && err == nil && len(info.Owner) == 0 {
+		os.Remove(legacy)
+	}
 	return nil
 }
 
@@ -518,7 +633,7 @@ func (db *DB) saveIndexes() error {
 	db.mu.Unlock()
 	var errs []error
 	for _, idx := range all {
-		errs = append(errs, idx.save())
+		errs = append(errs, db.save(idx))
 	}
 	return errors.Join(errs...)
 }
@@ -526,11 +641,15 @@ func (db *DB) saveIndexes() error {
 // IndexStatus describes one space's graph.
 type IndexStatus struct {
 	Space Space `json:"space"`
-	// State is "current" (the snapshot matches the store), "behind"
+	// State is "current" (the snapshot is of this database's history
+	// and no segment of its space was written or deleted since), "behind"
 	// (writes since: the next search or sync catches up), "missing" (no
-	// snapshot: the next search or sync builds one) or "unreadable".
+	// snapshot: the next search or sync builds one), "stale" (the
+	// snapshot is not of this database's history — another database's,
+	// or from before the file was restored — or not of this space: the
+	// next search or sync rebuilds it) or "unreadable".
 	State string `json:"state"`
-	// Problem says why a snapshot is unreadable.
+	// Problem says why a snapshot is stale or unreadable.
 	Problem         string      `json:"problem,omitempty"`
 	Nodes           int         `json:"nodes"`
 	Deleted         int         `json:"deleted"`
@@ -558,7 +677,11 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 	}
 	var out []IndexStatus
 	for _, sp := range spaces {
-		st := IndexStatus{Space: sp, StoreGeneration: gen, Snapshot: snapshotPath(db.Path(), sp)}
+		spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
+		if err != nil {
+			return nil, err
+		}
+		st := IndexStatus{Space: sp, StoreGeneration: gen, Snapshot: snapshotPath(db.Path(), spaceID, sp)}
 		db.mu.Lock()
 		if idx := db.indexes[spaceKey{sp.Model, sp.Dim}]; idx != nil {
 			idx.mu.RLock()
@@ -566,24 +689,51 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 			idx.mu.RUnlock()
 		}
 		db.mu.Unlock()
-		info, err := hnsw.ReadInfo(st.Snapshot)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			st.State = "missing"
-		case err != nil:
-			st.State, st.Problem = "unreadable", err.Error()
-		default:
-			st.Nodes, st.Deleted, st.Generation, st.SnapshotBytes = info.Nodes, info.Deleted, info.Generation, info.Bytes
-			c := info.Config
-			st.Params = IndexParams{M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch, Quantize: c.Quantize}
-			st.State = "current"
-			if info.Generation != gen {
-				st.State = "behind"
-			}
+		if err := db.snapshotState(ctx, &st, spaceID); err != nil {
+			return nil, err
 		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// snapshotState fills in st's snapshot fields and state from the
+// snapshot's header.
+func (db *DB) snapshotState(ctx context.Context, st *IndexStatus, spaceID int64) error {
+	info, err := hnsw.ReadInfo(st.Snapshot)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		st.State = "missing"
+		return nil
+	case err != nil:
+		st.State, st.Problem = "unreadable", err.Error()
+		return nil
+	}
+	st.Nodes, st.Deleted, st.Generation, st.SnapshotBytes = info.Nodes, info.Deleted, info.Generation, info.Bytes
+	c := info.Config
+	st.Params = IndexParams{M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch, Quantize: c.Quantize}
+	o, err := db.checkOwner(info.Owner, spaceID, st.Space)
+	if err != nil {
+		st.State, st.Problem = "stale", err.Error()
+		return nil
+	}
+	ok, why, err := db.store.Lineage(ctx, sqlite.Stamp{Store: o.Store, Generation: info.Generation, Token: o.Token})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		st.State, st.Problem = "stale", why
+		return nil
+	}
+	changed, err := db.store.ChangedSince(ctx, st.Space.Model, st.Space.Dim, info.Generation)
+	if err != nil {
+		return err
+	}
+	st.State = "current"
+	if changed {
+		st.State = "behind"
+	}
+	return nil
 }
 
 // IndexProgress reports a long index operation: done of total segments
@@ -612,6 +762,27 @@ func (db *DB) spacesOf(ctx context.Context, model string) ([]Space, error) {
 // from the store with the database's current IndexParams, and saves
 // their snapshots.
 func (db *DB) BuildIndex(ctx context.Context, model string, progress IndexProgress) error {
+	return db.buildIndexes(ctx, model, nil, progress)
+}
+
+// BuildIndexWith is BuildIndex with new parameters, which it stores
+// (SetIndexParams) once the graphs built with them are saved: a build
+// that fails or is killed leaves the stored parameters those of the
+// graphs on disk.
+func (db *DB) BuildIndexWith(ctx context.Context, model string, params IndexParams, progress IndexProgress) error {
+	if err := params.validate(); err != nil {
+		return fmt.Errorf("build index: %w", err)
+	}
+	if err := db.buildIndexes(ctx, model, &params, progress); err != nil {
+		return err
+	}
+	return db.SetIndexParams(ctx, params)
+}
+
+func (db *DB) buildIndexes(ctx context.Context, model string, params *IndexParams, progress IndexProgress) error {
+	if db.readOnly {
+		return fmt.Errorf("build index: %w", ErrReadOnly)
+	}
 	spaces, err := db.spacesOf(ctx, model)
 	if err != nil {
 		return err
@@ -623,12 +794,12 @@ func (db *DB) BuildIndex(ctx context.Context, model string, progress IndexProgre
 		if progress != nil {
 			p = func(done, total int) { progress(sp, done, total) }
 		}
-		idx, err := db.buildIndex(ctx, sp, p)
+		idx, err := db.buildIndex(ctx, sp, params, p)
 		if err != nil {
 			return err
 		}
 		idx.origin = "built"
-		if err := idx.save(); err != nil {
+		if err := db.save(idx); err != nil {
 			return err
 		}
 		db.mu.Lock()
@@ -658,7 +829,7 @@ func (db *DB) CompactIndex(ctx context.Context, model string, progress IndexProg
 		db.catchUpMu.Lock()
 		err = db.compact(ctx, idx, p)
 		if err == nil {
-			err = idx.save()
+			err = db.save(idx)
 		}
 		db.catchUpMu.Unlock()
 		if err != nil {

@@ -694,10 +694,7 @@ func (db *DB) syncSpaces(ctx context.Context, touched map[spaceKey]bool, progres
 	if len(sync) == 0 {
 		return nil
 	}
-	if err := db.SyncIndexes(ctx, sync, progress); err != nil {
-		return fmt.Errorf("fetch: index: %w", err)
-	}
-	return nil
+	return afterCommit("fetch", db.SyncIndexes(ctx, sync, progress))
 }
 
 // SyncFetched brings the graphs of every space in step after fetches

@@ -55,7 +55,7 @@ func (c *clipvecGraph) search(q []float32, k, ef int, dst []int32) []int32 {
 
 func (c *clipvecGraph) len() int { return c.g.Len() }
 
-func (c *clipvecGraph) save(path string) error { return c.g.Save(path, 1) }
+func (c *clipvecGraph) save(path string) error { return c.g.Save(path, hnsw.Meta{Generation: 1}) }
 
 func (c *clipvecGraph) load(path string) error {
 	g, _, _, err := hnsw.Load(path)
