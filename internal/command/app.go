@@ -39,7 +39,7 @@ func usagef(format string, args ...any) error {
 func ExitCode(err error) int {
 	var ue usageError
 	switch {
-	case err == nil:
+	case err == nil, warningOnly(err):
 		return ExitOK
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
@@ -51,6 +51,23 @@ func ExitCode(err error) int {
 		return ExitNotFound
 	}
 	return ExitFailure
+}
+
+// warningOnly reports whether err says nothing but that writes which
+// committed could not bring the search graphs up to date: the command
+// did what it was asked, and the next search catches up.
+func warningOnly(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		for _, e := range errs {
+			if !warningOnly(e) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
+	var w *clipvec.IndexNotSavedError
+	return errors.As(err, &w)
 }
 
 // env carries the process's streams to the commands: commands never touch
@@ -65,7 +82,9 @@ type env struct {
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := New(stdin, stdout, stderr)
 	err := app.RunContext(ctx, args)
-	if err != nil {
+	if err != nil && warningOnly(err) {
+		fmt.Fprintf(stderr, "clipvec: warning: %s\n", visibleLines(err.Error()))
+	} else if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted"

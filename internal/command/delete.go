@@ -1,9 +1,12 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
 func deleteCommand(e *env) *cli.Command {
@@ -33,14 +36,18 @@ Examples:
 			}
 			defer db.Close()
 			n, err := db.Delete(c.Context, c.Args().Slice()...)
-			if err != nil {
+			if err != nil && !errors.Is(err, clipvec.ErrIndexNotSaved) {
 				return err
 			}
+			// Deleted: a graph that could not be saved is a warning (err).
 			if c.Bool("json") {
-				return writeJSON(e.stdout, map[string]int{"videos": c.NArg(), "segments": n})
+				if werr := writeJSON(e.stdout, map[string]int{"videos": c.NArg(), "segments": n}); werr != nil {
+					return werr
+				}
+				return err
 			}
 			fmt.Fprintf(e.stdout, "deleted %d videos (%s segments)\n", c.NArg(), count(int64(n)))
-			return nil
+			return err
 		},
 	}
 }

@@ -230,7 +230,7 @@ func (db *DB) Delete(ctx context.Context, videoIDs ...string) (segments int, err
 // afterCommit is the error of a write whose data committed and whose
 // graph upkeep then failed with err (nil if it did not): the write
 // stands, and the next search or sync catches the graphs up, so the error
-// wraps ErrIndexNotSaved (unless the caller's context ended it).
+// is an *IndexNotSavedError (unless the caller's context ended it).
 func afterCommit(op string, err error) error {
 	switch {
 	case err == nil:
@@ -238,8 +238,27 @@ func afterCommit(op string, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: the data is committed; bringing the search graphs up to date was interrupted: %w", op, err)
 	}
-	return &alsoError{fmt.Errorf("%s: the data is committed, but the search graphs could not be brought up to date (the next search catches up): %w", op, err), ErrIndexNotSaved}
+	return &IndexNotSavedError{Op: op, Err: err}
 }
+
+// IndexNotSavedError is the error of a write (Import, Delete, a fetch)
+// whose data committed but whose search graphs could not then be updated
+// or saved (a full disk, say). The write stands and nothing stale is ever
+// served: the next search or SyncIndexes catches the graphs up. Callers
+// may treat it as a warning. It matches ErrIndexNotSaved.
+type IndexNotSavedError struct {
+	Op  string // "import", "delete", "fetch"
+	Err error
+}
+
+func (e *IndexNotSavedError) Error() string {
+	return fmt.Sprintf("%s: the data is committed, but the search graphs could not be brought up to date (the next search catches up): %v", e.Op, e.Err)
+}
+
+func (e *IndexNotSavedError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrIndexNotSaved) true.
+func (e *IndexNotSavedError) Is(target error) bool { return target == ErrIndexNotSaved }
 
 // Check verifies the database file: SQLite's integrity check plus
 // clipvec's own invariants (every vector matches its space's dimension,

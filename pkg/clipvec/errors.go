@@ -25,9 +25,7 @@ var (
 	ErrReadOnly = sqlite.ErrReadOnly
 	// ErrIndexNotSaved: a write (Import, Delete, a fetch) committed its
 	// data, but the search graphs could not then be updated or saved
-	// (a full disk, say). The write stands and nothing is stale: the
-	// next search or SyncIndexes catches the graphs up. Callers may treat
-	// it as a warning.
+	// (a full disk, say): see IndexNotSavedError.
 	ErrIndexNotSaved = errors.New("search graphs not saved")
 
 	ErrDimensionMismatch = ingest.ErrDimensionMismatch

@@ -157,8 +157,9 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		start := time.Now()
 		if err := afterCommit("import", db.SyncIndexes(ctx, touched, opts.IndexProgress)); err != nil {
 			rejected = append(rejected, err)
+		} else {
+			sum.IndexElapsed = time.Since(start)
 		}
-		sum.IndexElapsed = time.Since(start)
 	}
 	if len(rejected) > 0 {
 		return sum, errors.Join(rejected...)
