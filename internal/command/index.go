@@ -19,7 +19,8 @@ func indexCommand(e *env) *cli.Command {
 		Description: `Each embedding space has an HNSW graph, saved beside the database in
 DB.index/ as a snapshot stamped with the database generation it reflects.
 Imports and deletes keep it in step; a search catches up with any write it
-missed, or rebuilds it if the snapshot is missing or damaged. These
+missed, or rebuilds it if the snapshot is missing, damaged or "stale" (not
+this database's: another database's, or ahead of a restored copy). These
 commands do that work, or show it, explicitly.
 
 Graph parameters are stored in the database (clipvec index build --m ...):
