@@ -79,7 +79,7 @@ type Report struct {
 // says which trial, what was killed when, and what was wrong.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	h := &harness{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 8)), db: filepath.Join(cfg.Dir, "stress.db"),
-		rep: &Report{Kills: map[string]int{}, Finished: map[string]int{}, Concurrent: map[string]int{}},
+		rep:     &Report{Kills: map[string]int{}, Finished: map[string]int{}, Concurrent: map[string]int{}},
 		typical: map[string]time.Duration{}}
 	start := time.Now()
 	if err := h.setUp(ctx); err != nil {
@@ -213,7 +213,9 @@ func fileVectors(path string) (map[string][]float32, error) {
 	return out, nil
 }
 
-func segKey(video string, start, end float64) string { return fmt.Sprintf("%s@%g-%g", video, start, end) }
+func segKey(video string, start, end float64) string {
+	return fmt.Sprintf("%s@%g-%g", video, start, end)
+}
 
 func unit(v []float32) []float32 {
 	var n float64
