@@ -63,15 +63,24 @@ Examples:
 						return nil
 					}
 					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "SNAPSHOT", "SIZE", "GENERATION")
+					var notes []string
 					for _, s := range st {
-						state := s.State
-						if s.Problem != "" {
-							state += " (" + s.Problem + ")"
-						}
-						t.row(s.Space.String(), state, count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
+						t.row(s.Space.String(), s.State, count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
 							bytesHuman(s.SnapshotBytes), fmt.Sprintf("%d of %d", s.Generation, s.StoreGeneration))
+						if s.Problem != "" {
+							notes = append(notes, fmt.Sprintf("%s is %s: %s; the next search rebuilds it", s.Space, s.State, s.Problem))
+						}
 					}
-					return t.flush()
+					if err := t.flush(); err != nil {
+						return err
+					}
+					if len(notes) > 0 {
+						fmt.Fprintln(e.stdout)
+					}
+					for _, n := range notes {
+						fmt.Fprintln(e.stdout, visible(n))
+					}
+					return nil
 				},
 			},
 			{
