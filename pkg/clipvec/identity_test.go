@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -84,6 +83,32 @@ func checkAgainstStore(t testing.TB, db *clipvec.DB, seed uint64, dim, k int) {
 	}
 }
 
+// mFiles writes a synth file per count of videos into dir: model m, 16-d,
+// 10 visual clips a video, seeds 1, 2, ...
+func mFiles(t testing.TB, dir string, videos ...int) []string {
+	t.Helper()
+	var out []string
+	for i, n := range videos {
+		f := filepath.Join(dir, fmt.Sprintf("m%d.jsonl", i))
+		synth{seed: uint64(i + 1), model: "m", dim: 16, videos: n, clips: 10, options: []string{"visual"}}.write(t, f)
+		out = append(out, f)
+	}
+	return out
+}
+
+// reopen closes db and opens its file again.
+func reopen(t testing.TB, db *clipvec.DB) *clipvec.DB {
+	t.Helper()
+	path := db.Path()
+	db.Close()
+	db, err := clipvec.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func importFiles(t testing.TB, db *clipvec.DB, opts clipvec.ImportOptions, paths ...string) {
 	t.Helper()
 	if _, err := db.Import(context.Background(), paths, opts); err != nil {
@@ -118,9 +143,8 @@ func copyFile(t testing.TB, from, to string) {
 func TestSnapshotOfAnotherDatabase(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 20, clips: 10, options: []string{"visual"}}.write(t, a)
-	synth{seed: 2, model: "m", dim: 16, videos: 6, clips: 10, options: []string{"visual"}}.write(t, b)
+	files := mFiles(t, dir, 20, 6)
+	a, b := files[0], files[1]
 	path := filepath.Join(dir, "clipvec.db")
 
 	db, err := clipvec.Open(ctx, path)
@@ -164,10 +188,8 @@ func TestSnapshotOfAnotherDatabase(t *testing.T) {
 func TestRestoredDatabase(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, b, c := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl"), filepath.Join(dir, "c.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 6, clips: 10, options: []string{"visual"}}.write(t, a)
-	synth{seed: 2, model: "m", dim: 16, videos: 9, clips: 10, options: []string{"visual"}}.write(t, b)
-	synth{seed: 3, model: "m", dim: 16, videos: 7, clips: 10, options: []string{"visual"}}.write(t, c)
+	files := mFiles(t, dir, 6, 9, 7)
+	a, b, c := files[0], files[1], files[2]
 	path := filepath.Join(dir, "clipvec.db")
 	backup := filepath.Join(dir, "backup.db")
 
@@ -267,13 +289,7 @@ func TestSpacesNeverShareASnapshot(t *testing.T) {
 		seen[s.Snapshot] = true
 	}
 	// Reopened, each space loads its own graph and finds its own vectors.
-	path := db.Path()
-	db.Close()
-	db, err = clipvec.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db = reopen(t, db)
 	want := segments(t, db)
 	for _, model := range []string{"team/a", "team_a", long} {
 		for _, exact := range []bool{false, true} {
@@ -342,8 +358,7 @@ func TestOpenLeavesLiveTempFiles(t *testing.T) {
 func TestWriteStandsWhenTheGraphCannotBeSaved(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a := filepath.Join(dir, "a.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, a)
+	a := mFiles(t, dir, 5)[0]
 	path := filepath.Join(dir, "clipvec.db")
 	// A file where the index directory belongs: no snapshot can be saved.
 	if err := os.WriteFile(path+".index", nil, 0o644); err != nil {
@@ -370,8 +385,7 @@ func TestWriteStandsWhenTheGraphCannotBeSaved(t *testing.T) {
 func TestFIFOAtTheSnapshotPath(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a := filepath.Join(dir, "a.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, a)
+	a := mFiles(t, dir, 5)[0]
 	db, err := clipvec.Open(ctx, filepath.Join(dir, "clipvec.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -424,9 +438,7 @@ func TestFIFOAtTheSnapshotPath(t *testing.T) {
 func TestBuildParamsStoredWithTheGraph(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	a := filepath.Join(t.TempDir(), "a.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 30, clips: 10, options: []string{"visual"}}.write(t, a)
-	importFiles(t, db, clipvec.ImportOptions{}, a)
+	importFiles(t, db, clipvec.ImportOptions{}, mFiles(t, t.TempDir(), 30)...)
 	p := testParams
 	p.M = 24
 	cctx, cancel := context.WithCancel(ctx)
@@ -458,9 +470,8 @@ func TestBuildParamsStoredWithTheGraph(t *testing.T) {
 func TestOpenReadOnly(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
-	synth{seed: 1, model: "m", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, a)
-	synth{seed: 2, model: "m", dim: 16, videos: 7, clips: 10, options: []string{"visual"}}.write(t, b)
+	files := mFiles(t, dir, 5, 7)
+	a, b := files[0], files[1]
 	path := filepath.Join(dir, "clipvec.db")
 	if _, err := clipvec.OpenReadOnly(ctx, path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("read-only open of a missing file: %v", err)
@@ -500,5 +511,4 @@ func TestOpenReadOnly(t *testing.T) {
 	if _, err := os.Stat(path + ".index"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the read-only database wrote its index directory: %v", err)
 	}
-	_ = io.Discard
 }
