@@ -46,17 +46,21 @@
 // arrays grow under an exclusive lock that waits for running operations.
 // Save stops inserts and deletes, not searches.
 //
-// # Snapshot format (version 1)
+// # Snapshot format (version 2)
 //
-// "CLIPVHNS", a version, a fixed header (dimension, parameters, counts,
-// entry point, the store generation the graph reflects) with its CRC-32C,
-// then sections — vectors, labels, levels, links, upper links,
-// tombstones, the int8 copies and scales, and caller sections (ids from
-// 1000: the engine's filter columns) — each with its own CRC-32C and
-// 8-byte alignment, and an end section counting them. Save writes a
-// temporary file, syncs, renames it over the old one and syncs the
-// directory; Load reads the file with one read, checks every checksum and
-// that every link, level and count is in range, and points the arrays at
-// the buffer without parsing a value. testdata/v1-small.hnsw is a
-// committed version-1 file that every future version must load.
+// "CLIPVHNS", a version, a header (dimension, parameters, counts, entry
+// point, the store generation the graph reflects, and the owner: the
+// caller's stamp of where the graph came from, Meta.Owner, at most
+// MaxOwnerBytes) with its CRC-32C, then sections — vectors, labels,
+// levels, links, upper links, tombstones, the int8 copies and scales, and
+// caller sections (ids from 1000: the engine's filter columns) — each
+// with its own CRC-32C and 8-byte alignment, and an end section counting
+// them. Save writes a temporary file (atomicfile: locked while written),
+// syncs, renames it over the old one and syncs the directory; Load opens
+// only a regular file (a FIFO would block it), maps it, checks every
+// checksum and that every link, level and count is in range, and points
+// the arrays at the buffer without parsing a value. ReadInfo reads the
+// header alone. Version 1 is version 2 without the owner.
+// testdata/v1-small.hnsw and testdata/v2-small.hnsw are committed files
+// that every future version must load.
 package hnsw
