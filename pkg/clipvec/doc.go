@@ -24,11 +24,19 @@
 //		Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}},
 //	})
 //
-// Search is exact: it compares the query with every vector of the space,
-// held in memory in one contiguous array and scanned with SIMD dot
-// products on all cores (DB.Threads). The in-memory copy is loaded on
-// first use and reloaded when the store's generation counter says it has
-// changed.
+// Search walks the space's HNSW graph (Query.Ef trades speed for
+// recall), or compares the query with every vector of the space with
+// SIMD dot products on all cores (Query.Exact, DB.Threads). The graph and
+// the vectors live in memory, loaded from a snapshot beside the database
+// that records the store it was built from (a random id drawn when the
+// file was created), the generation it reflects and that generation's
+// random token. A snapshot of this store's history is caught up with the
+// writes since; any other (another database's, one ahead of a file
+// restored from a copy) is rebuilt, so neither search ever answers from
+// data the store does not hold. A write whose data committed but whose
+// snapshot could not be saved returns an *IndexNotSavedError: it stands.
+// OpenReadOnly opens a database this process may not write: graphs are
+// then kept in memory only.
 //
 // Upstream: given a *twelvelabs.Client, FetchTask, FetchAsset and
 // FetchIndex download embeddings from the TwelveLabs API and EmbedVideo
