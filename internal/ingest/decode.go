@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/clipvec/clipvec/internal/vecmath"
 )
@@ -101,7 +103,8 @@ type document struct {
 	failure             string // a failed embed-v2 task's error.message
 
 	listItems, searchItems int
-	queryEmbeddings        []string // "text", "image"
+	queries                int      // text and image embeddings seen (a v1 /embed response)
+	queryKinds             []string // their kinds: "text", "image", "text or image"
 	pageInfo               bool
 	delivered, spooled     int
 
@@ -167,7 +170,9 @@ func (d *decoder) run() error {
 // array decodes a top-level array: of documents, or a bare vector.
 func (d *decoder) array() error {
 	s := d.s
-	s.pos++ // '['
+	if err := s.enter(); err != nil { // '['
+		return d.fileError(err)
+	}
 	for i := 0; ; i++ {
 		ok, err := s.elem(i == 0)
 		if err != nil {
@@ -239,7 +244,9 @@ func (d *decoder) document(prefix string) error {
 	doc := &document{prefix: prefix, line: s.line}
 	d.doc = doc
 	d.stats.Documents++
-	s.pos++ // '{'
+	if err := s.enter(); err != nil { // '{'
+		return d.fileError(err)
+	}
 	for first := true; ; first = false {
 		k, ok, err := s.key(first)
 		if err != nil {
@@ -250,7 +257,7 @@ func (d *decoder) document(prefix string) error {
 		}
 		key := string(k)
 		if len(doc.keys) < 12 {
-			doc.keys = append(doc.keys, key)
+			doc.keys = append(doc.keys, brief(key))
 		}
 		if err := d.member(doc, key); err != nil {
 			return d.fileError(err)
@@ -264,13 +271,13 @@ func (d *decoder) member(doc *document, key string) (err error) {
 	s := d.s
 	switch key {
 	case "_id":
-		doc.id, err = s.stringOrNull()
+		doc.id, err = s.identOrNull()
 	case "asset_id":
-		doc.assetID, err = s.stringOrNull()
+		doc.assetID, err = s.identOrNull()
 	case "model_name":
-		doc.model, err = s.stringOrNull()
+		doc.model, err = s.identOrNull()
 	case "engine_name":
-		doc.engine, err = s.stringOrNull()
+		doc.engine, err = s.identOrNull()
 	case "status":
 		doc.status, err = s.stringOrNull()
 		doc.hasStatus = true
@@ -287,8 +294,8 @@ func (d *decoder) member(doc *document, key string) (err error) {
 		case '[':
 			doc.recHasVector = true
 			doc.recVector, err = s.float32s(doc.recVector)
-			if ve, ok := err.(*valueError); ok {
-				doc.recVectorErr, err = ve, nil
+			if recordProblem(err) {
+				doc.recVectorErr, err = err, nil
 			}
 		default:
 			err = s.skip()
@@ -327,12 +334,15 @@ func (d *decoder) member(doc *document, key string) (err error) {
 	case "format":
 		doc.format, err = s.stringOrNull()
 	case "spaces":
-		err = d.eachElement(func(int) error {
+		err = d.eachElement(func(i int) error {
+			if i == MaxSpaces {
+				return s.limitf("the header declares more than %d spaces", MaxSpaces)
+			}
 			var sp Space
 			err := d.object(func(key string) error {
 				switch key {
 				case "model_name":
-					m, err := s.stringOrNull()
+					m, err := s.identOrNull()
 					sp.Model = CanonicalModel(m)
 					return err
 				case "dim":
@@ -350,11 +360,11 @@ func (d *decoder) member(doc *document, key string) (err error) {
 		v, _, err = s.numberOrNull()
 		doc.version = int(v)
 	case "video_id":
-		doc.recVideoID, err = s.stringOrNull()
+		doc.recVideoID, err = s.identOrNull()
 	case "embedding_option":
-		doc.recOption, err = s.stringOrNull()
+		doc.recOption, err = s.identOrNull()
 	case "embedding_scope":
-		doc.recScope, err = s.stringOrNull()
+		doc.recScope, err = s.identOrNull()
 	case "start_sec":
 		doc.recStart, doc.recHasStart, err = s.numberOrNull()
 	case "end_sec":
@@ -362,9 +372,9 @@ func (d *decoder) member(doc *document, key string) (err error) {
 	case "norm":
 		doc.recNorm, doc.recHasNorm, err = s.numberOrNull()
 	case "source_kind":
-		doc.recSourceKind, err = s.stringOrNull()
+		doc.recSourceKind, err = s.identOrNull()
 	case "source_id":
-		doc.recSourceID, err = s.stringOrNull()
+		doc.recSourceID, err = s.identOrNull()
 	case "filename":
 		doc.recHasVideoMeta = true
 		doc.video.Filename, err = s.stringOrNull()
@@ -420,7 +430,7 @@ func (d *decoder) userMetadata() ([]byte, error) {
 	if c != '{' {
 		return nil, d.s.skip()
 	}
-	raw, err := d.s.raw()
+	raw, err := d.s.raw("user_metadata")
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +438,9 @@ func (d *decoder) userMetadata() ([]byte, error) {
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	// Metadata is shown, not matched: invalid UTF-8 (only possible
+	// inside its strings) is made valid like a file name's.
+	return bytes.ToValidUTF8(buf.Bytes(), []byte("\uFFFD")), nil
 }
 
 // object iterates the members of an object value (null is an empty one).
@@ -437,7 +449,7 @@ func (d *decoder) object(fn func(key string) error) error {
 	if isNull, err := s.null(); err != nil || isNull {
 		return err
 	}
-	if err := s.expect('{'); err != nil {
+	if err := s.open('{'); err != nil {
 		return err
 	}
 	for first := true; ; first = false {
@@ -493,7 +505,7 @@ func (d *decoder) assetEmbedding() error {
 		switch key {
 		case "model_name":
 			var err error
-			doc.embModel, err = d.s.stringOrNull()
+			doc.embModel, err = d.s.identOrNull()
 			return err
 		case "video_embedding":
 			return d.videoEmbedding(cAssetSegments)
@@ -564,7 +576,7 @@ func (d *decoder) syncEmbedding(doc *document, kind string) error {
 				return d.segmentArray(cSyncAudio)
 			}
 			return d.eachElement(func(int) error {
-				doc.queryEmbeddings = append(doc.queryEmbeddings, kind)
+				doc.addQuery(kind)
 				return d.s.skip()
 			})
 		case "metadata":
@@ -581,7 +593,7 @@ func (d *decoder) eachElement(fn func(i int) error) error {
 	if isNull, err := s.null(); err != nil || isNull {
 		return err
 	}
-	if err := s.expect('['); err != nil {
+	if err := s.open('['); err != nil {
 		return err
 	}
 	for i := 0; ; i++ {
@@ -630,8 +642,8 @@ func (d *decoder) segmentObject(container byte, index int) error {
 		hasVector = true
 		var err error
 		d.vec, err = s.float32s(d.vec)
-		if ve, ok := err.(*valueError); ok {
-			vecErr, err = ve, nil
+		if recordProblem(err) {
+			vecErr, err = err, nil
 		}
 		return err
 	}
@@ -654,10 +666,10 @@ func (d *decoder) segmentObject(container byte, index int) error {
 			}
 			return readVector()
 		case "embedding_option":
-			p.option, err = s.stringOrNull()
+			p.option, err = s.identOrNull()
 			hasOption = p.option != ""
 		case "embedding_scope":
-			p.scope, err = s.stringOrNull()
+			p.scope, err = s.identOrNull()
 			hasScope = p.scope != ""
 		case "start_offset_sec", "start_sec":
 			p.start, p.hasStart, err = s.numberOrNull()
@@ -691,7 +703,7 @@ func (d *decoder) segmentObject(container byte, index int) error {
 	}
 	if container == cV2Data && !hasOption && !hasScope && !p.hasStart && !p.hasEnd {
 		// A sync text or image embedding: a query, not a video segment.
-		doc.queryEmbeddings = append(doc.queryEmbeddings, "text or image")
+		doc.addQuery("text or image")
 		return nil
 	}
 	if container == cV2Data {
@@ -785,13 +797,47 @@ func (d *decoder) context(p *pending) (model, videoID, kind, sourceID string, er
 	if videoID == "" {
 		videoID = fallbackVideoID(d.opts.Name)
 	}
+	model = CanonicalModel(model)
 	switch {
 	case model == "":
 		err = fmt.Errorf("%w: the response names no model (model_name); pass --model", ErrMissingField)
 	case videoID == "":
 		err = fmt.Errorf("%w: the response names no video; pass --video-id", ErrMissingField)
+	default:
+		err = checkIdents(model, videoID, kind, sourceID)
 	}
-	return CanonicalModel(model), videoID, kind, sourceID, err
+	return model, videoID, kind, sourceID, err
+}
+
+// checkIdents checks what identifies a segment: the model, the video and,
+// when the input gave it (not a file's name), the source.
+func checkIdents(model, videoID, kind, sourceID string) error {
+	if err := checkIdent("model name", model, MaxName); err != nil {
+		return err
+	}
+	if err := checkIdent("video id", videoID, MaxID); err != nil {
+		return err
+	}
+	if kind == SourceFile {
+		return nil
+	}
+	if err := checkIdent("source kind", kind, MaxName); err != nil {
+		return err
+	}
+	return checkIdent("source id", sourceID, MaxID)
+}
+
+// checkIdent rejects an identifier longer than max bytes or not valid
+// UTF-8 (which the scanner keeps as written for this check; see
+// scanner.ident).
+func checkIdent(what, s string, max int) error {
+	switch {
+	case len(s) > max:
+		return fmt.Errorf("%s %s is %w: longer than %d bytes", what, quote(s), ErrTooLarge, max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %s is %w", what, quote(s), ErrInvalidUTF8)
+	}
+	return nil
 }
 
 // fallbackVideoID names the video of a response that carries no id (a sync
@@ -810,8 +856,15 @@ func fallbackVideoID(name string) string {
 // CanonicalModel maps the spellings of one model to one name, so that
 // "Marengo-retrieval-2.7" (embed endpoints) and "marengo2.7" (index model
 // lists) share an embedding space.
+//
+// A name that is not valid UTF-8 comes back as it is (trimmed): lowering
+// it would replace its bad bytes, which the import's checks reject.
 func CanonicalModel(name string) string {
-	m := strings.ToLower(strings.TrimSpace(name))
+	m := strings.TrimSpace(name)
+	if !utf8.ValidString(m) {
+		return m
+	}
+	m = strings.ToLower(m)
 	if rest, ok := strings.CutPrefix(m, "marengo-retrieval-"); ok {
 		return "marengo" + rest
 	}
@@ -838,6 +891,12 @@ func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) e
 		return d.recordError(p.container, p.index, p.line, &DimensionError{Model: model, Got: len(p.vec), Want: d.declaredDim(model)})
 	}
 	if err := checkTimes(p); err != nil {
+		return d.recordError(p.container, p.index, p.line, err)
+	}
+	if err := checkIdent("embedding option", p.option, MaxName); err != nil {
+		return d.recordError(p.container, p.index, p.line, err)
+	}
+	if err := checkIdent("embedding scope", p.scope, MaxName); err != nil {
 		return d.recordError(p.container, p.index, p.line, err)
 	}
 	if d.dims[model] == 0 {
@@ -906,15 +965,15 @@ func (d *decoder) notReady(doc *document) error {
 	what := "the response"
 	switch {
 	case doc.shape&(1<<cAssetSegments) != 0 || doc.assetID != "" || doc.video.FPS != 0:
-		what = "indexed asset " + doc.id
+		what = "indexed asset " + brief(doc.id)
 	case doc.id != "":
-		what = "task " + doc.id
+		what = "task " + brief(doc.id)
 	}
-	msg := fmt.Sprintf("%s is %q; retrieve it again once its status is \"ready\"", what, doc.status)
+	msg := fmt.Sprintf("%s is %s; retrieve it again once its status is \"ready\"", what, quote(doc.status))
 	if doc.status == "failed" {
 		msg = fmt.Sprintf("%s failed upstream", what)
 		if doc.failure != "" {
-			msg += ": " + doc.failure
+			msg += ": " + brief(doc.failure)
 		}
 	}
 	return d.docError(fmt.Errorf("%w: %s", ErrNotReady, msg))
@@ -949,7 +1008,7 @@ func (d *decoder) finish(doc *document) error {
 		}
 	}
 	if doc.delivered > 0 {
-		d.stats.QueryEmbeddings += len(doc.queryEmbeddings)
+		d.stats.QueryEmbeddings += doc.queries
 		v := doc.video
 		v.ID = d.opts.VideoID
 		if v.ID == "" {
@@ -969,17 +1028,17 @@ func (d *decoder) whyNoVectors(doc *document) error {
 	case doc.isError:
 		msg := "the file is an API error response"
 		if doc.errCode != "" {
-			msg += " (" + doc.errCode + ")"
+			msg += " (" + brief(doc.errCode) + ")"
 		}
 		if doc.errMessage != "" {
-			msg += ": " + doc.errMessage
+			msg += ": " + brief(doc.errMessage)
 		}
 		return fmt.Errorf("%w: %s", ErrNoVectors, msg)
 	case doc.hasStatus && doc.status != "ready":
 		return d.notReady(doc).(*Error).Err
-	case len(doc.queryEmbeddings) > 0:
+	case doc.queries > 0:
 		return fmt.Errorf("%w: the file holds %s query embedding(s), not video segments; "+
-			"use it as a query with: clipvec search --vector FILE", ErrNoVectors, strings.Join(uniq(doc.queryEmbeddings), " and "))
+			"use it as a query with: clipvec search --vector FILE", ErrNoVectors, strings.Join(doc.queryKinds, " and "))
 	case doc.searchItems > 0:
 		return fmt.Errorf("%w: the file is a search response; search results carry no vectors", ErrNoVectors)
 	case doc.listItems > 0 || doc.pageInfo:
@@ -988,11 +1047,12 @@ func (d *decoder) whyNoVectors(doc *document) error {
 	case doc.shape != 0:
 		return fmt.Errorf("%w: the response has an empty segment list", ErrNoVectors)
 	case doc.id != "" && (doc.model != "" || doc.hasStatus) && doc.video.Filename != "":
-		return fmt.Errorf("%w: embed task %s has no segments in this response: retrieve it with GET /embed/tasks/%s", ErrNoVectors, doc.id, doc.id)
+		id := brief(doc.id)
+		return fmt.Errorf("%w: embed task %s has no segments in this response: retrieve it with GET /embed/tasks/%s", ErrNoVectors, id, id)
 	case doc.id != "" && doc.video.FPS+doc.video.Duration != 0:
-		return fmt.Errorf("%w: %s was retrieved without embeddings: retrieve it again with ?embedding_option=visual&embedding_option=audio", ErrNoVectors, doc.id)
+		return fmt.Errorf("%w: %s was retrieved without embeddings: retrieve it again with ?embedding_option=visual&embedding_option=audio", ErrNoVectors, brief(doc.id))
 	case doc.id != "" && len(doc.keys) <= 4:
-		return fmt.Errorf("%w: the file is a create response (id %s); retrieve the task or asset once it is ready and import that", ErrNoVectors, doc.id)
+		return fmt.Errorf("%w: the file is a create response (id %s); retrieve the task or asset once it is ready and import that", ErrNoVectors, brief(doc.id))
 	}
 	keys := doc.keys
 	if len(keys) == 0 {
@@ -1002,17 +1062,14 @@ func (d *decoder) whyNoVectors(doc *document) error {
 		ErrUnknownShape, strings.Join(keys, ", "))
 }
 
-func uniq(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
+// addQuery counts a text or image embedding of the document: a query,
+// not a segment. Only the count and the kinds are kept, however many.
+func (doc *document) addQuery(kind string) {
+	doc.queries++
+	if !slices.Contains(doc.queryKinds, kind) {
+		doc.queryKinds = append(doc.queryKinds, kind)
+		sort.Strings(doc.queryKinds)
 	}
-	sort.Strings(out)
-	return out
 }
 
 // record handles a clipvec JSONL line: a header, a video or a segment.
@@ -1035,10 +1092,13 @@ func (d *decoder) record(doc *document) error {
 		if v.ID == "" {
 			return d.docError(fmt.Errorf("%w: video record has no video_id", ErrMissingField))
 		}
+		if err := checkIdent("video id", v.ID, MaxID); err != nil {
+			return d.docError(err)
+		}
 		return d.h.Video(&v)
 	case "", "segment":
 	default:
-		return d.docError(fmt.Errorf("%w: unknown record type %q", ErrUnknownShape, doc.typ))
+		return d.docError(fmt.Errorf("%w: unknown record type %s", ErrUnknownShape, quote(doc.typ)))
 	}
 	p := pending{container: cRecord, line: doc.line, option: doc.recOption, scope: doc.recScope,
 		start: doc.recStart, end: doc.recEnd, hasStart: doc.recHasStart, hasEnd: doc.recHasEnd}
@@ -1078,6 +1138,9 @@ func (d *decoder) record(doc *document) error {
 	kind, sourceID := doc.recSourceKind, doc.recSourceID
 	if kind == "" {
 		kind, sourceID = SourceFile, d.opts.Name
+	}
+	if err := checkIdents(model, videoID, kind, sourceID); err != nil {
+		return d.recordError(cRecord, 0, p.line, err)
 	}
 	if err := d.deliverAs(&p, model, videoID, kind, sourceID); err != nil {
 		return err

@@ -35,6 +35,22 @@
 // told from metadata that may come last), the segments wait in a spool:
 // in memory up to 64 MB, then in an unlinked temporary file.
 //
+// Limits. Input is bounded where it is read, not by its total size:
+// arrays and objects nest at most MaxDepth (1,000) deep, a string is at
+// most MaxString (16 MiB) as written, ignored ones included (they are
+// skipped, never held), as is user_metadata; a number or literal is at
+// most MaxNumber (4 kB) and a vector MaxDim (65,536) values. Model names,
+// embedding options and scopes are at most MaxName (128) bytes and ids
+// MaxID (1,024); these identifiers must be valid UTF-8, since replacing
+// bad bytes would merge distinct ids (file names and user_metadata are
+// only shown: their bad bytes become U+FFFD). Anything past a limit is an
+// *Error wrapping ErrTooLarge, or ErrInvalidUTF8, and messages quote at
+// most 128 bytes of any input value.
+//
+// Stage holds a whole input's segments, decoded and checked, in bounded
+// memory (spilling to an unlinked temporary file) for a caller that must
+// not start writing before the input has been read to its end.
+//
 // Numbers are parsed by a fast path that agrees bit for bit with
 // strconv.ParseFloat(s, 32) and falls back to it for anything unusual.
 //

@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"unicode/utf8"
 )
 
 // Source kinds: where a segment came from. They are stored with every
@@ -128,6 +130,46 @@ var (
 	ErrBadTime           = errors.New("bad segment time")
 	ErrMissingField      = errors.New("missing field")
 	ErrBadValue          = errors.New("vector value is not a number")
+	// ErrTooLarge: the input is past one of the limits below.
+	ErrTooLarge = errors.New("too large")
+	// ErrInvalidUTF8: an identifier (a video, task, asset or source id, a
+	// model name, an embedding option or scope) is not valid UTF-8.
+	// Replacing its bad bytes, as encoding/json does, would give distinct
+	// ids one name.
+	ErrInvalidUTF8 = errors.New("not valid UTF-8")
+)
+
+// Limits on what Decode accepts. An input past one is rejected, as an
+// *Error wrapping ErrTooLarge, when the decoder gets there and before it
+// holds the value: memory stays bounded, and no limit depends on the
+// input's size as a whole.
+const (
+	// MaxDepth is how deeply arrays and objects may nest, the document
+	// itself counting as 1. TwelveLabs responses nest fewer than 10
+	// deep; the bound keeps the recursion of skipping an ignored value
+	// small (a 10-million-deep array in 19 kB of gzip overflowed the
+	// stack before).
+	MaxDepth = 1000
+	// MaxString is the longest string, in bytes as written between its
+	// quotes, anywhere in the input (ignored keys included), and the
+	// longest user_metadata object. Ignored strings are skipped without
+	// being held.
+	MaxString = 16 << 20
+	// MaxNumber is the longest number or literal token, in bytes. A
+	// float32 needs 16 characters at most.
+	MaxNumber = 4 << 10
+	// MaxName is the longest model name, embedding option, embedding
+	// scope and source kind, in bytes (after the model name is put in
+	// canonical form). A space's graph snapshot is named after its model.
+	MaxName = 128
+	// MaxID is the longest video, task, asset or source id, in bytes.
+	// TwelveLabs ids have 24 characters.
+	MaxID = 1024
+	// MaxDim is the longest vector: the graph snapshot stores dimensions
+	// up to 65,536.
+	MaxDim = 1 << 16
+	// MaxSpaces is how many spaces a clipvec JSONL header may declare.
+	MaxSpaces = 1024
 )
 
 // Error is a problem with an input: the file, the record in it (empty for
@@ -144,7 +186,8 @@ func (e *Error) Error() string {
 	if e.Record != "" {
 		where += ": " + e.Record
 	}
-	if e.Line > 0 && !errors.Is(e.Err, errSyntax) {
+	var pe *posError
+	if e.Line > 0 && !errors.As(e.Err, &pe) { // which says where itself
 		where += fmt.Sprintf(" (line %d)", e.Line)
 	}
 	return where + ": " + e.Err.Error()
@@ -161,9 +204,9 @@ type DimensionError struct {
 
 func (e *DimensionError) Error() string {
 	if e.Want == 0 {
-		return fmt.Sprintf("vector has %d values, and the header declares no %s space", e.Got, e.Model)
+		return fmt.Sprintf("vector has %d values, and the header declares no %s space", e.Got, brief(e.Model))
 	}
-	return fmt.Sprintf("vector has %d values, want %d like the other %s vectors", e.Got, e.Want, e.Model)
+	return fmt.Sprintf("vector has %d values, want %d like the other %s vectors", e.Got, e.Want, brief(e.Model))
 }
 
 func (e *DimensionError) Unwrap() error { return ErrDimensionMismatch }
@@ -171,3 +214,41 @@ func (e *DimensionError) Unwrap() error { return ErrDimensionMismatch }
 // FormatVersion is the version of clipvec's JSONL export format that this
 // package writes and the newest it reads.
 const FormatVersion = 1
+
+// maxQuoted is how much of an input value a message shows: enough for
+// any TwelveLabs id, model name or error message, and a bound on every
+// message whatever the input (a 1 GB id was echoed whole to stderr).
+const maxQuoted = 128
+
+// cut is the part of an input value a message shows: all of it, or its
+// first maxQuoted bytes (not splitting a character) when longer.
+func cut(s string) (prefix string, cut bool) {
+	if len(s) <= maxQuoted {
+		return s, false
+	}
+	n := maxQuoted
+	for n > maxQuoted-utf8.UTFMax && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}
+
+// brief renders an input value for a message as text: "abc", or
+// "abc… (1073741824 bytes)" when longer than maxQuoted.
+func brief(s string) string {
+	p, long := cut(s)
+	if !long {
+		return p
+	}
+	return fmt.Sprintf("%s… (%d bytes)", p, len(s))
+}
+
+// quote is brief with Go quoting, which shows invalid UTF-8 and control
+// characters as escapes: "a\xffb", or "abc"… (1073741824 bytes).
+func quote(s string) string {
+	p, long := cut(s)
+	if !long {
+		return strconv.Quote(p)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(p), len(s))
+}

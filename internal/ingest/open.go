@@ -84,8 +84,12 @@ type Reader struct {
 	io.Reader
 	Raw  *Counter
 	Size int64 // raw size in bytes; -1 when unknown (stdin)
-	c    io.Closer
-	gz   *gzip.Reader
+	// Regular reports that the input is a regular file: all of it is
+	// there, so reading it never waits for a writer, as reading a pipe,
+	// a FIFO or a terminal can.
+	Regular bool
+	c       io.Closer
+	gz      *gzip.Reader
 }
 
 // Close closes the underlying file.
@@ -121,6 +125,17 @@ func Open(path string, stdin io.Reader) (*Reader, error) {
 	return wrap(r, src, path)
 }
 
+// regular reports whether src is an *os.File open on a regular file
+// (standard input redirected from one, say).
+func regular(src io.Reader) bool {
+	f, ok := src.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode().IsRegular()
+}
+
 // NewReader wraps an already open stream like Open does (gzip detected by
 // its magic bytes); size is its raw length or -1.
 func NewReader(src io.Reader, size int64, name string) (*Reader, error) {
@@ -128,6 +143,7 @@ func NewReader(src io.Reader, size int64, name string) (*Reader, error) {
 }
 
 func wrap(r *Reader, src io.Reader, name string) (*Reader, error) {
+	r.Regular = regular(src)
 	r.Raw = &Counter{r: src}
 	br := bufio.NewReaderSize(r.Raw, 1<<16)
 	magic, _ := br.Peek(2)
@@ -135,7 +151,11 @@ func wrap(r *Reader, src io.Reader, name string) (*Reader, error) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("open %s: gzip: %w", name, err)
+			// A bad header is bad input, like bad JSON.
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("%w (is the file truncated?)", err)
+			}
+			return nil, &Error{File: name, Err: fmt.Errorf("gzip header: %w", err)}
 		}
 		r.gz = gz
 		r.Reader = gz

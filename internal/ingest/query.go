@@ -123,7 +123,7 @@ func pickQuery(arr []any, pick string) (any, error) {
 					return obj, nil
 				}
 				if name == "" {
-					name = s
+					name = brief(s)
 				}
 			}
 		}
@@ -132,8 +132,15 @@ func pickQuery(arr []any, pick string) (any, error) {
 	if pick == "" && len(arr) == 1 {
 		return arr[0], nil
 	}
-	if pick != "" {
-		return nil, fmt.Errorf("no query %q in the file; it has %d: %s (or pick by index 0–%d)", pick, len(arr), strings.Join(names, ", "), len(arr)-1)
+	// At most maxNames names, each cut by brief: the message stays short
+	// whatever the file holds.
+	const maxNames = 20
+	list := strings.Join(names[:min(len(names), maxNames)], ", ")
+	if len(names) > maxNames {
+		list += fmt.Sprintf(", … (%d more)", len(names)-maxNames)
 	}
-	return nil, fmt.Errorf("the file holds %d query vectors (%s): pick one with FILE#NAME or FILE#INDEX", len(arr), strings.Join(names, ", "))
+	if pick != "" {
+		return nil, fmt.Errorf("no query %s in the file; it has %d: %s (or pick by index 0–%d)", quote(pick), len(arr), list, len(arr)-1)
+	}
+	return nil, fmt.Errorf("the file holds %d query vectors (%s): pick one with FILE#NAME or FILE#INDEX", len(arr), list)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -29,16 +30,18 @@ type scanner struct {
 	eof  bool
 	rerr error // a read error other than io.EOF
 
-	rec     *[]byte // when non-nil, consumed bytes from recFrom on are copied here
+	rec     *[]byte // when non-nil, consumed bytes from recFrom on are copied here (up to MaxString and a buffer)
 	recFrom int
+
+	depth int // arrays and objects open at pos, the document included
 
 	str []byte // scratch for decoded strings
 }
 
+// scanBufSize is the read buffer. It never grows: every token the
+// scanner returns whole (numbers, literals: MaxNumber) fits in it, and
+// strings are decoded into str a run at a time.
 const scanBufSize = 256 << 10
-
-// maxToken bounds one number or string token; the buffer grows to hold it.
-const maxToken = 64 << 20
 
 // buffers recycles scanners' read buffers: an import of many small files
 // would otherwise allocate (and clear) 256 kB per file.
@@ -59,18 +62,23 @@ func (s *scanner) release() {
 // errSyntax marks malformed or truncated JSON.
 var errSyntax = errors.New("invalid JSON")
 
-// syntaxError is a position in the stream and what was wrong there.
-type syntaxError struct {
+// posError is a position in the stream and what was wrong there:
+// malformed JSON (errSyntax) or a value past a limit (ErrTooLarge).
+type posError struct {
 	Offset int64
 	Line   int
 	Msg    string
+	err    error
 }
 
-func (e *syntaxError) Error() string {
+func (e *posError) Error() string {
+	if e.err == ErrTooLarge {
+		return fmt.Sprintf("line %d (byte %d): %s", e.Line, e.Offset, e.Msg)
+	}
 	return fmt.Sprintf("invalid JSON at line %d (byte %d): %s", e.Line, e.Offset, e.Msg)
 }
 
-func (e *syntaxError) Unwrap() error { return errSyntax }
+func (e *posError) Unwrap() error { return e.err }
 
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 
@@ -78,7 +86,34 @@ func (s *scanner) errorf(format string, args ...any) error {
 	if s.rerr != nil {
 		return fmt.Errorf("read at byte %d: %w", s.offset(), s.rerr)
 	}
-	return &syntaxError{Offset: s.offset(), Line: s.line, Msg: fmt.Sprintf(format, args...)}
+	return &posError{Offset: s.offset(), Line: s.line, Msg: fmt.Sprintf(format, args...), err: errSyntax}
+}
+
+// limitf reports a value past one of the limits at the current position.
+func (s *scanner) limitf(format string, args ...any) error {
+	return &posError{Offset: s.offset(), Line: s.line, Msg: fmt.Sprintf(format, args...), err: ErrTooLarge}
+}
+
+// enter consumes the '{' or '[' at pos and counts the level it opens.
+func (s *scanner) enter() error {
+	s.pos++
+	if s.depth++; s.depth > MaxDepth {
+		return s.limitf("arrays and objects nest more than %d deep", MaxDepth)
+	}
+	return nil
+}
+
+// open consumes c ('{' or '[', after whitespace) like expect, and counts
+// the level it opens; key and elem count its close.
+func (s *scanner) open(c byte) error {
+	got, ok := s.peek()
+	if !ok {
+		return s.unexpectedEOF()
+	}
+	if got != c {
+		return s.errorf("found %s, want %q", describe(got), c)
+	}
+	return s.enter()
 }
 
 func (s *scanner) unexpectedEOF() error {
@@ -92,7 +127,10 @@ func (s *scanner) fill() bool {
 		return false
 	}
 	if s.rec != nil {
-		*s.rec = append(*s.rec, s.buf[s.recFrom:s.pos]...)
+		// Past MaxString the recording stops growing; raw reports it.
+		if len(*s.rec) <= MaxString {
+			*s.rec = append(*s.rec, s.buf[s.recFrom:s.pos]...)
+		}
 		s.recFrom = 0
 	}
 	if s.pos > 0 {
@@ -102,14 +140,11 @@ func (s *scanner) fill() bool {
 		s.pos = 0
 	}
 	if s.end == len(s.buf) {
-		if len(s.buf) >= maxToken {
-			s.eof = true
-			s.rerr = fmt.Errorf("a single JSON token is longer than %d bytes", maxToken)
-			return false
-		}
-		nb := make([]byte, max(2*len(s.buf), scanBufSize))
-		copy(nb, s.buf[:s.end])
-		s.buf = nb
+		// Unreachable: callers consume what they look at before asking
+		// for more, and no token they need whole is this long.
+		s.eof = true
+		s.rerr = errors.New("read buffer full")
+		return false
 	}
 	for {
 		n, err := s.r.Read(s.buf[s.end:])
@@ -193,6 +228,7 @@ func (s *scanner) key(first bool) (key []byte, ok bool, err error) {
 	}
 	if c == '}' {
 		s.pos++
+		s.depth--
 		return nil, false, nil
 	}
 	if !first {
@@ -226,6 +262,7 @@ func (s *scanner) elem(first bool) (ok bool, err error) {
 	}
 	if c == ']' {
 		s.pos++
+		s.depth--
 		return false, nil
 	}
 	if !first {
@@ -254,7 +291,7 @@ func (s *scanner) null() (bool, error) {
 		return false, err
 	}
 	if string(lit) != "null" {
-		return false, s.errorf("unknown literal %q", lit)
+		return false, s.errorf("unknown literal %s", quote(string(lit)))
 	}
 	return true, nil
 }
@@ -271,12 +308,16 @@ func isNumberByte(c byte) bool {
 }
 
 // token returns the longest run of bytes satisfying in, starting at pos,
-// contiguous in the buffer (valid until the next call on s).
+// contiguous in the buffer (valid until the next call on s). A run longer
+// than MaxNumber is an error.
 func (s *scanner) token(in func(byte) bool) ([]byte, error) {
 	i := s.pos
 	for {
 		for i < s.end && in(s.buf[i]) {
 			i++
+		}
+		if i-s.pos > MaxNumber {
+			return nil, s.limitf("a number or literal longer than %d bytes", MaxNumber)
 		}
 		if i < s.end || s.eof {
 			break
@@ -296,16 +337,30 @@ func (s *scanner) token(in func(byte) bool) ([]byte, error) {
 	return tok, nil
 }
 
-// stringBytes decodes the string at pos (which must be '"'); the result is
-// valid until the next call on s.
-func (s *scanner) stringBytes() ([]byte, error) {
+// stringBytes decodes the string at pos (which must be '"'); the result
+// is valid until the next call on s. Bytes are kept as written: invalid
+// UTF-8 stays invalid, and a \u escape of a lone surrogate becomes its
+// three-byte (WTF-8) form, which is not valid UTF-8 either, so that
+// identifiers can be checked exactly (ident) and text made valid (string).
+func (s *scanner) stringBytes() ([]byte, error) { return s.scanString(true) }
+
+// skipString consumes the string at pos without keeping it.
+func (s *scanner) skipString() error {
+	_, err := s.scanString(false)
+	return err
+}
+
+// scanString reads a string, decoding it into s.str when keep is set. A
+// string longer than MaxString as written is an error, kept or not.
+func (s *scanner) scanString(keep bool) ([]byte, error) {
 	if c, ok := s.peek(); !ok {
 		return nil, s.unexpectedEOF()
 	} else if c != '"' {
 		return nil, s.errorf("found %s, want a string", describe(c))
 	}
 	s.pos++
-	// Fast path: no escapes and the closing quote is in the buffer.
+	// Fast path: no escapes and the closing quote is in the buffer (which
+	// is shorter than MaxString).
 	for i := s.pos; i < s.end; i++ {
 		c := s.buf[i]
 		if c == '"' {
@@ -317,22 +372,40 @@ func (s *scanner) stringBytes() ([]byte, error) {
 			break
 		}
 	}
+	start := s.offset()
 	s.str = s.str[:0]
 	for {
+		if s.offset()-start > MaxString {
+			return nil, s.limitf("a string longer than %d MiB", MaxString>>20)
+		}
 		if s.pos >= s.end && !s.fill() {
 			return nil, s.unexpectedEOF()
 		}
-		c := s.buf[s.pos]
+		// A run of plain bytes, at most to the end of the buffer.
+		i := s.pos
+		for i < s.end {
+			if c := s.buf[i]; c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			i++
+		}
+		if keep {
+			s.str = append(s.str, s.buf[s.pos:i]...)
+		}
+		s.pos = i
+		if i == s.end {
+			continue
+		}
+		c := s.buf[i]
 		switch {
 		case c == '"':
 			s.pos++
+			if s.offset()-1-start > MaxString {
+				return nil, s.limitf("a string longer than %d MiB", MaxString>>20)
+			}
 			return s.str, nil
 		case c < 0x20:
 			return nil, s.errorf("control character 0x%02x in a string", c)
-		case c != '\\':
-			s.str = append(s.str, c)
-			s.pos++
-			continue
 		}
 		// An escape: make sure the longest form (\uXXXX) is buffered.
 		for s.end-s.pos < 6 && s.fill() {
@@ -342,51 +415,61 @@ func (s *scanner) stringBytes() ([]byte, error) {
 		}
 		e := s.buf[s.pos+1]
 		s.pos += 2
+		var b byte
 		switch e {
 		case '"', '\\', '/':
-			s.str = append(s.str, e)
+			b = e
 		case 'b':
-			s.str = append(s.str, '\b')
+			b = '\b'
 		case 'f':
-			s.str = append(s.str, '\f')
+			b = '\f'
 		case 'n':
-			s.str = append(s.str, '\n')
+			b = '\n'
 		case 'r':
-			s.str = append(s.str, '\r')
+			b = '\r'
 		case 't':
-			s.str = append(s.str, '\t')
+			b = '\t'
 		case 'u':
-			r, err := s.hex4()
-			if err != nil {
-				return nil, err
+			r, ok := s.hexAt(s.pos)
+			if !ok {
+				if s.end-s.pos < 4 {
+					return nil, s.unexpectedEOF()
+				}
+				return nil, s.errorf("invalid \\u escape in a string")
 			}
+			s.pos += 4
 			if utf16.IsSurrogate(r) {
+				// Only a high surrogate followed by the escape of a low
+				// one is a pair; anything else is kept for what it is.
 				for s.end-s.pos < 6 && s.fill() {
 				}
-				if s.end-s.pos >= 6 && s.buf[s.pos] == '\\' && s.buf[s.pos+1] == 'u' {
-					s.pos += 2
-					r2, err := s.hex4()
-					if err != nil {
-						return nil, err
+				if r < 0xdc00 && s.end-s.pos >= 6 && s.buf[s.pos] == '\\' && s.buf[s.pos+1] == 'u' {
+					if r2, ok := s.hexAt(s.pos + 2); ok && r2 >= 0xdc00 && r2 <= 0xdfff {
+						s.pos += 6
+						r = utf16.DecodeRune(r, r2)
 					}
-					r = utf16.DecodeRune(r, r2)
-				} else {
-					r = utf8.RuneError
 				}
 			}
-			s.str = utf8.AppendRune(s.str, r)
+			if keep {
+				s.str = appendWTF8(s.str, r)
+			}
+			continue
 		default:
 			return nil, s.errorf("invalid escape \\%c in a string", e)
+		}
+		if keep {
+			s.str = append(s.str, b)
 		}
 	}
 }
 
-func (s *scanner) hex4() (rune, error) {
-	if s.end-s.pos < 4 {
-		return 0, s.unexpectedEOF()
+// hexAt parses the four hex digits at buf[i:].
+func (s *scanner) hexAt(i int) (rune, bool) {
+	if s.end-i < 4 {
+		return 0, false
 	}
 	var r rune
-	for _, c := range s.buf[s.pos : s.pos+4] {
+	for _, c := range s.buf[i : i+4] {
 		switch {
 		case c >= '0' && c <= '9':
 			r = r<<4 | rune(c-'0')
@@ -395,24 +478,48 @@ func (s *scanner) hex4() (rune, error) {
 		case c >= 'A' && c <= 'F':
 			r = r<<4 | rune(c-'A'+10)
 		default:
-			return 0, s.errorf("invalid \\u escape in a string")
+			return 0, false
 		}
 	}
-	s.pos += 4
-	return r, nil
+	return r, true
 }
 
-// string decodes a string value into a new Go string (invalid UTF-8 is
-// replaced, as encoding/json does).
+// appendWTF8 appends r as UTF-8, or a lone surrogate as the three bytes
+// UTF-8 would give it if it were allowed (which makes the result invalid).
+func appendWTF8(b []byte, r rune) []byte {
+	if utf16.IsSurrogate(r) {
+		return append(b, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
+	}
+	return utf8.AppendRune(b, r)
+}
+
+// string decodes a string value of text (a file name, a message, a
+// status) into a new Go string: each run of invalid UTF-8 becomes U+FFFD.
 func (s *scanner) string() (string, error) {
 	b, err := s.stringBytes()
 	if err != nil {
 		return "", err
 	}
 	if !utf8.Valid(b) {
-		return string([]rune(string(b))), nil
+		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 	}
 	return string(b), nil
+}
+
+// ident decodes a string value that names something (an id, a model, an
+// option) into a new Go string with its bytes as written; checkIdent
+// rejects it later, where the record is known, if it is not valid UTF-8.
+func (s *scanner) ident() (string, error) {
+	b, err := s.stringBytes()
+	return string(b), err
+}
+
+// identOrNull is ident, with null read as "".
+func (s *scanner) identOrNull() (string, error) {
+	if isNull, err := s.null(); err != nil || isNull {
+		return "", err
+	}
+	return s.ident()
 }
 
 // stringOrNull is string, with null read as "".
@@ -472,7 +579,7 @@ func nonFinite(lit string, s *scanner) (float64, error) {
 	case "Infinity":
 		return math.Inf(1), nil
 	}
-	return 0, s.errorf("unknown literal %q, want a number", lit)
+	return 0, s.errorf("unknown literal %s, want a number", quote(lit))
 }
 
 func parseFloat(tok []byte, bits int, s *scanner) (float64, error) {
@@ -487,7 +594,7 @@ func parseFloat(tok []byte, bits int, s *scanner) (float64, error) {
 		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
 			return v, nil // ±Inf or 0: the vector check reports it
 		}
-		return 0, s.errorf("malformed number %q", string(tok))
+		return 0, s.errorf("malformed number %s", quote(string(tok)))
 	}
 	return v, nil
 }
@@ -505,21 +612,62 @@ func (e *valueError) Error() string {
 
 func (e *valueError) Unwrap() error { return ErrBadValue }
 
+// longVectorError is a vector of more than MaxDim values. float32s reads
+// it to its end, keeping only the first MaxDim, so the caller can skip
+// the record.
+type longVectorError struct{ n int }
+
+func (e *longVectorError) Error() string {
+	return fmt.Sprintf("vector has %d values, more than %d", e.n, MaxDim)
+}
+
+func (e *longVectorError) Unwrap() error { return ErrTooLarge }
+
+// recordProblem reports whether an error of float32s is about the vector
+// (its record can be skipped) rather than the input (which cannot be
+// read on).
+func recordProblem(err error) bool {
+	switch err.(type) {
+	case *valueError, *longVectorError:
+		return true
+	}
+	return false
+}
+
+// vectorEnd is what float32s returns once the array has closed.
+func vectorEnd(dst []float32, bad *valueError, over int) ([]float32, error) {
+	switch {
+	case over > 0:
+		return dst, &longVectorError{n: len(dst) + over}
+	case bad != nil:
+		return dst, bad
+	}
+	return dst, nil
+}
+
 // float32s reads an array of numbers into dst[:0] and returns it. NaN and
 // Infinity literals come back as values for the vector check; the first
-// element that is not a number at all is reported as a *valueError after
-// the whole array has been read.
+// element that is not a number at all is reported as a *valueError, and
+// more than MaxDim elements as a *longVectorError, after the whole array
+// has been read (see recordProblem).
 //
 // This is the import's hot loop (512 numbers a segment): elements that
 // sit whole in the buffer are scanned and parsed in one pass; anything
 // else (a number across the buffer's end, odd whitespace, a literal) takes
 // the general path one element at a time.
 func (s *scanner) float32s(dst []float32) ([]float32, error) {
-	dst = dst[:0]
-	if err := s.expect('['); err != nil {
-		return dst, err
+	if err := s.open('['); err != nil {
+		return dst[:0], err
 	}
+	dst, err := s.float32sIn(dst[:0])
+	s.depth--
+	return dst, err
+}
+
+// float32sIn is float32s after the opening bracket.
+func (s *scanner) float32sIn(dst []float32) ([]float32, error) {
 	var bad *valueError
+	over := 0 // values past MaxDim, counted and dropped
 	first := true
 	for {
 		if s.end-s.pos < 256 && !s.eof {
@@ -546,13 +694,14 @@ func (s *scanner) float32s(dst []float32) ([]float32, error) {
 				i++
 			}
 			if i < len(b) && (b[i] == ',' || b[i] == ']') {
-				dst = append(dst, v)
+				if len(dst) < MaxDim {
+					dst = append(dst, v)
+				} else {
+					over++
+				}
 				s.pos += i + 1
 				if b[i] == ']' {
-					if bad != nil {
-						return dst, bad
-					}
-					return dst, nil
+					return vectorEnd(dst, bad, over)
 				}
 				first = false
 				continue
@@ -573,20 +722,25 @@ func (s *scanner) float32s(dst []float32) ([]float32, error) {
 			return dst, nil
 		}
 		first = false
+		var v float32
 		if c == 'n' || c == '"' || c == '{' || c == '[' || c == 't' || c == 'f' {
 			if bad == nil {
-				bad = &valueError{index: len(dst), what: describe(c)}
+				bad = &valueError{index: len(dst) + over, what: describe(c)}
 			}
 			if err := s.skip(); err != nil {
 				return dst, err
 			}
-			dst = append(dst, 0)
 		} else {
-			v, err := s.number()
+			x, err := s.number()
 			if err != nil {
 				return dst, err
 			}
-			dst = append(dst, float32(v))
+			v = float32(x)
+		}
+		if len(dst) < MaxDim {
+			dst = append(dst, v)
+		} else {
+			over++
 		}
 		// Consume the separator here so the fast path starts on a value.
 		c, more = s.peek()
@@ -598,10 +752,7 @@ func (s *scanner) float32s(dst []float32) ([]float32, error) {
 			s.pos++
 		case ']':
 			s.pos++
-			if bad != nil {
-				return dst, bad
-			}
-			return dst, nil
+			return vectorEnd(dst, bad, over)
 		default:
 			return dst, s.errorf("found %s after an array element, want ',' or ']'", describe(c))
 		}
@@ -616,7 +767,9 @@ func (s *scanner) skip() error {
 	}
 	switch c {
 	case '{':
-		s.pos++
+		if err := s.enter(); err != nil {
+			return err
+		}
 		for first := true; ; first = false {
 			_, ok, err := s.key(first)
 			if err != nil {
@@ -630,7 +783,9 @@ func (s *scanner) skip() error {
 			}
 		}
 	case '[':
-		s.pos++
+		if err := s.enter(); err != nil {
+			return err
+		}
 		for first := true; ; first = false {
 			ok, err := s.elem(first)
 			if err != nil {
@@ -644,8 +799,7 @@ func (s *scanner) skip() error {
 			}
 		}
 	case '"':
-		_, err := s.stringBytes()
-		return err
+		return s.skipString()
 	case 't', 'f', 'n', 'N', 'I':
 		lit, err := s.literal()
 		if err != nil {
@@ -655,7 +809,7 @@ func (s *scanner) skip() error {
 		case "true", "false", "null", "NaN", "Infinity":
 			return nil
 		}
-		return s.errorf("unknown literal %q", lit)
+		return s.errorf("unknown literal %s", quote(string(lit)))
 	default:
 		if c == '-' || (c >= '0' && c <= '9') {
 			_, err := s.number()
@@ -666,19 +820,23 @@ func (s *scanner) skip() error {
 }
 
 // raw consumes one value and returns its bytes exactly as they appeared
-// (a fresh slice the caller owns).
-func (s *scanner) raw() ([]byte, error) {
+// (a fresh slice the caller owns). A value longer than MaxString is an
+// error naming it what; it is not held whole on the way.
+func (s *scanner) raw(what string) ([]byte, error) {
 	if _, ok := s.peek(); !ok {
 		return nil, s.unexpectedEOF()
 	}
 	out := make([]byte, 0, 64)
 	s.rec, s.recFrom = &out, s.pos
 	err := s.skip()
-	if err == nil {
-		out = append(out, s.buf[s.recFrom:s.pos]...)
-	}
 	s.rec = nil
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if len(out)+s.pos-s.recFrom > MaxString {
+		return nil, s.limitf("%s is longer than %d MiB", what, MaxString>>20)
+	}
+	return append(out, s.buf[s.recFrom:s.pos]...), nil
 }
 
 // bool reads true or false.
@@ -696,5 +854,5 @@ func (s *scanner) bool() (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, s.errorf("found %q, want true or false", lit)
+	return false, s.errorf("found %s, want true or false", quote(string(lit)))
 }

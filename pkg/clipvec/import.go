@@ -96,6 +96,19 @@ type ImportSummary struct {
 // in its own transaction: a rejected file leaves the database exactly as
 // it was, and a killed import keeps every file committed before.
 //
+// A regular file is written as it is decoded. Any other input (standard
+// input, a pipe, a FIFO), which can stall waiting for its writer, is
+// first decoded and checked to its end into a spool (memory up to 16 MB,
+// then an unlinked temporary file), and its transaction begins only
+// then: the database's write lock is never held waiting for input.
+//
+// Inputs past the decoder's limits (arrays and objects nested more than
+// 1,000 deep, strings longer than 16 MiB, ids longer than 1,024 bytes,
+// model names, options and scopes longer than 128, vectors of more than
+// 65,536 values) and identifiers that are not valid UTF-8 are rejected
+// like any bad input (ErrInvalidInput); memory stays bounded whatever
+// the input.
+//
 // The summary is always returned. The error is non-nil when a path does
 // not exist (nothing is imported; it wraps ErrNotFound) or when any file
 // was rejected (the others are imported; it wraps ErrInvalidInput and
@@ -186,17 +199,23 @@ func splitSpaces(before, after []Space) []Space {
 
 // ImportReader imports one stream (any shape Import reads, gzip
 // included) in one transaction. name is used in messages and as the
-// source id of responses that name none.
+// source id of responses that name none. r is read to its end, and
+// checked, before the transaction begins (see Import), so a slow stream
+// never holds the database's write lock.
 func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, error) {
-	res, _ := db.importReader(ctx, name, r, opts)
+	p := newPipeline(ctx, db.store)
+	f := p.importStream(name, r, -1, nil, true, 0, 1, opts)
+	p.wait()
+	res := f.result(ctx)
 	return res, res.Err
 }
 
-// importReader is ImportReader also returning the spaces its segments
-// went to.
+// importReader is ImportReader for a body already in memory (nothing to
+// wait for: it is written as it is decoded), also returning the spaces
+// its segments went to.
 func (db *DB) importReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, map[spaceKey]bool) {
 	p := newPipeline(ctx, db.store)
-	f := p.importStream(name, r, -1, nil, 0, 1, opts)
+	f := p.importStream(name, r, -1, nil, false, 0, 1, opts)
 	p.wait()
 	return f.result(ctx), p.touched
 }
@@ -340,16 +359,22 @@ func (p *pipeline) importFile(name string, index, files int, opts ImportOptions)
 		return &fileState{res: FileResult{Name: name}, decErr: err}
 	}
 	defer r.Close()
-	return p.importStream(name, r, r.Size, r.Raw, index, files, opts)
+	return p.importStream(name, r, r.Size, r.Raw, !r.Regular, index, files, opts)
 }
 
 // importStream decodes one input into the pipeline; raw (optional) counts
 // the input's bytes for progress.
-func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, index, files int, opts ImportOptions) *fileState {
+//
+// With stage, the input (one that can stall: stdin, a pipe) is decoded
+// and checked to its end into an ingest.Stage before its transaction
+// begins, so a slow writer upstream never holds the database's write lock
+// (which another import would wait 10 s for, then fail with "database is
+// locked"); a rejected input then never begins one. Without, it is
+// written as it is decoded: a file is all there, and reads at disk speed.
+func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, stage bool, index, files int, opts ImportOptions) *fileState {
 	fctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
 	f := &fileState{res: FileResult{Name: name}, cancel: cancel, beforeCommit: opts.beforeCommit}
-	p.events <- event{kind: evBegin, file: f}
 	var progress func(int)
 	if opts.Progress != nil {
 		progress = func(n int) {
@@ -362,8 +387,7 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 		}
 		progress(0)
 	}
-	h := &importHandler{ctx: fctx, p: p, file: f}
-	st, err := ingest.Decode(fctx, r, ingest.Options{
+	dopts := ingest.Options{
 		Name: name, VideoID: opts.VideoID, Model: opts.Model, Dim: opts.Dim,
 		SkipInvalid: opts.SkipInvalid,
 		Invalid: func(e *ingest.Error) {
@@ -372,15 +396,35 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 			}
 		},
 		Progress: progress,
-	}, h)
-	h.flush()
+	}
+	h := &importHandler{ctx: fctx, p: p, file: f}
+	var st ingest.Stats
+	var err error
+	began := false
+	if stage {
+		var staged ingest.Stage
+		defer staged.Close()
+		if st, err = ingest.Decode(fctx, r, dopts, &staged); err == nil {
+			p.events <- event{kind: evBegin, file: f}
+			began = true
+			err = staged.Replay(h)
+			h.flush()
+		}
+	} else {
+		p.events <- event{kind: evBegin, file: f}
+		began = true
+		st, err = ingest.Decode(fctx, r, dopts, h)
+		h.flush()
+	}
 	f.decErr = err
 	f.res.Skipped, f.res.QueryEmbeddings = st.Skipped, st.QueryEmbeddings
 	if progress != nil {
 		progress(st.Segments)
 	}
 	p.total += st.Segments
-	p.events <- event{kind: evEnd, file: f}
+	if began {
+		p.events <- event{kind: evEnd, file: f}
+	}
 	return f
 }
 

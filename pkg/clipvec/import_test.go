@@ -1,13 +1,16 @@
 package clipvec_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -388,4 +391,71 @@ func TestImportReportsSplitSpaces(t *testing.T) {
 			t.Fatalf("%v %v", res, err)
 		}
 	})
+}
+
+// A slow stream (curl … | clipvec import -) is read to its end before
+// its transaction begins: while it stalls, another import into the same
+// database goes through instead of failing with "database is locked"
+// once the busy timeout runs out.
+func TestSlowStdinDoesNotHoldTheWriteLock(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clipvec.db")
+	open := func() *clipvec.DB {
+		db, err := clipvec.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	slowDB, otherDB := open(), open() // two handles, as two processes would have
+	slow, other := filepath.Join(dir, "slow.jsonl"), filepath.Join(dir, "other.jsonl")
+	synth{seed: 40, model: "m", dim: 4, videos: 3, clips: 1000, options: []string{"visual"}}.write(t, slow)
+	synth{seed: 41, model: "n", dim: 4, videos: 1, clips: 5, options: []string{"visual"}}.write(t, other)
+	body, err := os.ReadFile(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pr, pw := io.Pipe()
+	defer pw.CloseWithError(errors.New("test ended"))
+	decoded := make(chan struct{})
+	var once sync.Once
+	type result struct {
+		sum *clipvec.ImportSummary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := slowDB.Import(ctx, []string{"-"}, clipvec.ImportOptions{Stdin: pr, NoIndex: true,
+			Progress: func(p clipvec.ImportProgress) {
+				if p.Segments >= 2048 {
+					once.Do(func() { close(decoded) })
+				}
+			}})
+		done <- result{sum, err}
+	}()
+	// All but the last line, then the stream stalls.
+	stall := bytes.LastIndexByte(body[:len(body)-1], '\n') + 1
+	go pw.Write(body[:stall])
+	// 2,048 segments decoded is eight batches, more than the pipeline
+	// holds: an import that wrote as it read has begun its transaction.
+	<-decoded
+
+	sum, err := otherDB.Import(ctx, []string{other}, clipvec.ImportOptions{NoIndex: true})
+	if err != nil || sum.Imported != 5 {
+		t.Fatalf("import while a stream stalls: %+v, %v; want 5 imported", sum, err)
+	}
+	if _, err := pw.Write(body[stall:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r := <-done
+	if r.err != nil || r.sum.Imported != 3000 {
+		t.Fatalf("the stream's import: %+v, %v; want 3000 imported", r.sum, r.err)
+	}
+	if st, err := otherDB.Stats(ctx); err != nil || st.Segments != 3005 {
+		t.Fatalf("stats %+v, %v; want both imports' 3005 segments", st, err)
+	}
 }
