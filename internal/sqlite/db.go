@@ -310,9 +310,11 @@ func (db *DB) ID(ctx context.Context) (int64, error) {
 }
 
 // Head returns the stamp of the store's current generation.
-func (db *DB) Head(ctx context.Context) (Stamp, error) {
+func (db *DB) Head(ctx context.Context) (Stamp, error) { return readHead(ctx, db.r) }
+
+func readHead(ctx context.Context, q querier) (Stamp, error) {
 	var s Stamp
-	err := db.r.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'store_id'), g.gen, g.token
+	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key = 'store_id'), g.gen, g.token
 		FROM meta m JOIN generations g ON g.gen = m.value WHERE m.key = 'generation'`).Scan(&s.Store, &s.Generation, &s.Token)
 	if err != nil {
 		return s, fmt.Errorf("read store generation: %w", err)
