@@ -125,7 +125,7 @@ The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 (import rejected a file), 130 interrupted.`,
-		Flags: []cli.Flag{dbFlag()},
+		Flags: []cli.Flag{dbFlag(true)},
 		Commands: []*cli.Command{
 			importCommand(e),
 			searchCommand(e),
@@ -163,10 +163,11 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 
 // withDB gives c and its subcommands --db (accepted before or after a
 // command's name: clipvec --db F index status, clipvec index status --db F)
-// and the app's usage errors.
+// and the app's usage errors. Their copies do not read $CLIPVEC_DB: see
+// [dbFlag].
 func withDB(c *cli.Command, onUsage cli.OnUsageErrorFunc) {
 	c.OnUsageError = onUsage
-	c.Flags = append(c.Flags, dbFlag())
+	c.Flags = append(c.Flags, dbFlag(false))
 	for _, sub := range c.Subcommands {
 		withDB(sub, onUsage)
 	}
@@ -198,20 +199,32 @@ func defaultDBHint() string {
 	return "$XDG_DATA_HOME/clipvec/clipvec.db (~/.local/share/clipvec/clipvec.db)"
 }
 
-func dbFlag() cli.Flag {
-	return &cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)", EnvVars: []string{"CLIPVEC_DB"}}
+// dbFlag returns a --db flag; only the app's, the outermost, falls back
+// to $CLIPVEC_DB (fromEnv). cli gives every command its own flag set and
+// fills each copy of a flag from its EnvVars, so a command's copy that
+// read the environment would hold $CLIPVEC_DB as if it had been given,
+// and [openDB], which takes the innermost --db, would prefer it to a
+// --db before the command: clipvec --db F delete V deleted V from
+// $CLIPVEC_DB's database.
+func dbFlag(fromEnv bool) cli.Flag {
+	f := &cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)"}
+	if fromEnv {
+		f.EnvVars = []string{"CLIPVEC_DB"}
+	} else {
+		f.Usage = "database `FILE` (created if missing; default: the --db before the command, else $CLIPVEC_DB)"
+	}
+	return f
 }
 
-// openDB opens the database the flags name: --db after the command, else
-// before it, else $CLIPVEC_DB, else the default.
+// openDB opens the database the flags name: the --db nearest the end of
+// the command line, else $CLIPVEC_DB (read by the app's --db only, the
+// last in the lineage), else the default.
 func openDB(c *cli.Context) (*clipvec.DB, error) {
 	path := ""
 	for _, ctx := range c.Lineage() {
-		if ctx.Command != nil || ctx.App != nil {
-			if v := ctx.String("db"); v != "" {
-				path = v
-				break
-			}
+		if v := ctx.String("db"); v != "" {
+			path = v
+			break
 		}
 	}
 	if path == "" {
