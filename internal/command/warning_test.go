@@ -1,6 +1,7 @@
 package command_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,25 +16,36 @@ import (
 // item 4: a committed write was reported as a failed command).
 func TestGraphNotSavedIsAWarning(t *testing.T) {
 	db := tempDB(t)
-	// A file where the index directory belongs: no snapshot can be saved.
-	if err := os.WriteFile(db+".index", nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, errs, code := run(t, db, "", "import", filepath.Join(fixtures, "embed_task_retrieve.json"))
-	if code != command.ExitOK || !strings.Contains(out, "imported 7,") || strings.Contains(out, "graphs updated") || !strings.Contains(errs, "warning: import: the data is committed") {
+	fixture := filepath.Join(fixtures, "embed_task_retrieve.json")
+	out, errs, code := run(t, db, "", "import", fixture)
+	if code != command.ExitOK || !strings.Contains(out, "imported 7,") {
 		t.Fatalf("import: code %d\n%s%s", code, out, errs)
 	}
-	// The same segments again under another video: the space keeps
-	// segments after the delete, so its graph must be updated.
-	out, errs, code = run(t, db, "", "import", "--video-id", "other", filepath.Join(fixtures, "embed_task_retrieve.json"))
-	if code != command.ExitOK || !strings.Contains(out, "imported 7,") {
+	// A directory where the snapshot belongs: no snapshot can be saved
+	// over it.
+	out, _, _ = run(t, db, "", "index", "status", "--json")
+	var st struct{ Spaces []struct{ Snapshot string } }
+	if err := json.Unmarshal([]byte(out), &st); err != nil || len(st.Spaces) != 1 {
+		t.Fatalf("index status: %v\n%s", err, out)
+	}
+	snap := st.Spaces[0].Snapshot
+	if err := os.Remove(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(snap, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The same segments again under another video.
+	out, errs, code = run(t, db, "", "import", "--video-id", "other", fixture)
+	if code != command.ExitOK || !strings.Contains(out, "imported 7,") || strings.Contains(out, "graphs updated") ||
+		!strings.Contains(errs, "warning: import: the data is committed") {
 		t.Fatalf("second import: code %d\n%s%s", code, out, errs)
 	}
 	out, errs, code = run(t, db, "", "delete", "other")
 	if code != command.ExitOK || !strings.Contains(out, "deleted 1 videos") || !strings.Contains(errs, "warning: delete: the data is committed") {
 		t.Fatalf("delete: code %d\n%s%s", code, out, errs)
 	}
-	out, errs, code = run(t, db, "", "search", "--like", "663e16ac4d11aff765088b3a@7", "--other-videos", "--json")
+	out, errs, code = run(t, db, "", "search", "--like", "663e16ac4d11aff765088b3a@7", "--json")
 	if code != command.ExitOK || strings.Contains(out, `"other"`) {
 		t.Fatalf("search after the delete: code %d\n%s%s", code, out, errs)
 	}

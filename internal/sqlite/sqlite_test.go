@@ -113,7 +113,7 @@ func TestSpacesCounts(t *testing.T) {
 	if got, err := db.Spaces(ctx); err != nil || !slices.Equal(got, want) {
 		t.Fatalf("spaces = %+v, %v; want %+v", got, err, want)
 	}
-	if _, err := db.DeleteVideos(ctx, []string{"a", "b"}); err != nil {
+	if _, _, err := db.DeleteVideos(ctx, []string{"a", "b"}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := db.Spaces(ctx); err != nil || !slices.Equal(got, want[1:]) {
@@ -172,16 +172,19 @@ func TestDeleteVideos(t *testing.T) {
 	db := openDB(t)
 	write(t, db, seg("a", 0, 1, 0), seg("a", 6, 1, 0), seg("b", 0, 0, 1))
 	t.Run("ErrNotFound", func(t *testing.T) {
-		if _, err := db.DeleteVideos(ctx, []string{"a", "missing"}); !errors.Is(err, sqlite.ErrNotFound) {
+		if _, _, err := db.DeleteVideos(ctx, []string{"a", "missing"}); !errors.Is(err, sqlite.ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 		if got := all(t, db); len(got) != 3 {
 			t.Fatalf("a failed delete removed segments: %d left", len(got))
 		}
 	})
-	n, err := db.DeleteVideos(ctx, []string{"a"})
+	n, spaces, err := db.DeleteVideos(ctx, []string{"a"})
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteVideos = %d, %v; want 2 segments", n, err)
+	}
+	if len(spaces) != 1 || spaces[0].Model != "marengo3.0" || spaces[0].Dim != 2 {
+		t.Errorf("spaces touched: %+v, want marengo3.0/2", spaces)
 	}
 	got := all(t, db)
 	if len(got) != 1 || got[0].VideoID != "b" {
@@ -275,7 +278,7 @@ func TestCatchUpQueries(t *testing.T) {
 	write(t, db, seg("a", 0, 1, 0), seg("a", 6, 0, 1), seg("b", 0, 1, 1))
 	g1, _ := db.Generation(ctx)
 	write(t, db, seg("a", 0, 0.6, 0.8), seg("c", 0, 1, 0)) // one replaced, one new
-	if _, err := db.DeleteVideos(ctx, []string{"b"}); err != nil {
+	if _, _, err := db.DeleteVideos(ctx, []string{"b"}); err != nil {
 		t.Fatal(err)
 	}
 	var changed []string

@@ -69,7 +69,7 @@ func TestRecordFetchCommitsWithTheSegments(t *testing.T) {
 	}
 
 	// Deleting the video forgets its fetch.
-	if _, err := db.DeleteVideos(ctx, []string{"a"}); err != nil {
+	if _, _, err := db.DeleteVideos(ctx, []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
 	if fs, _ := db.Fetches(ctx, "indexed-asset", ""); len(fs) != 0 {

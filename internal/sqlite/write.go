@@ -273,13 +273,15 @@ func nullInt(i int) any {
 }
 
 // DeleteVideos deletes the videos and all their segments in one
-// transaction and returns how many segments went. A video that does not
-// exist fails the whole call with ErrNotFound, deleting nothing.
-func (db *DB) DeleteVideos(ctx context.Context, ids []string) (segments int, err error) {
+// transaction and returns how many segments went and the spaces they were
+// in. A video that does not exist fails the whole call with ErrNotFound,
+// deleting nothing.
+func (db *DB) DeleteVideos(ctx context.Context, ids []string) (segments int, spaces []Space, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		if _, err := bumpGeneration(ctx, tx); err != nil {
 			return err
 		}
+		touched := map[Space]bool{}
 		for _, id := range ids {
 			var n int
 			err := tx.QueryRowContext(ctx, `SELECT count(s.id) FROM videos v LEFT JOIN segments s ON s.video = v.id
@@ -290,15 +292,34 @@ func (db *DB) DeleteVideos(ctx context.Context, ids []string) (segments int, err
 			if err != nil {
 				return err
 			}
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT p.model, p.dim FROM segments s
+				JOIN videos v ON v.id = s.video JOIN spaces p ON p.id = s.space WHERE v.video_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var sp Space
+				if err := rows.Scan(&sp.Model, &sp.Dim); err != nil {
+					rows.Close()
+					return err
+				}
+				touched[sp] = true
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM videos WHERE video_id = ?", id); err != nil {
 				return fmt.Errorf("delete video %s: %w", id, err)
 			}
 			segments += n
 		}
+		for sp := range touched {
+			spaces = append(spaces, sp)
+		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return segments, nil
+	return segments, spaces, nil
 }

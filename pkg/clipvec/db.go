@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -27,19 +28,16 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
-	// mu guards indexes.
+	// mu guards the indexes map, and is never held while a graph is read,
+	// built or saved (see index.go for the whole lock protocol).
 	mu      sync.Mutex
-	indexes map[spaceKey]*spaceIndex
+	indexes map[spaceKey]*indexSlot
 
 	// What every search needs from the store, read once per generation
 	// (every write, settings included, moves the generation on).
 	spaces genCached[[]Space]
 	names  genCached[map[string]string] // video id → file name
 	params genCached[IndexParams]
-
-	// catchUpMu serialises changes to the graphs: catch-ups, rebuilds,
-	// compactions and saves.
-	catchUpMu sync.Mutex
 }
 
 type spaceKey struct {
@@ -82,18 +80,16 @@ func newDB(ctx context.Context, store *sqlite.DB, readOnly bool) (*DB, error) {
 		store.Close()
 		return nil, fmt.Errorf("open %s: %w", store.Path(), err)
 	}
-	return &DB{store: store, storeID: id, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*spaceIndex{}}, nil
+	return &DB{store: store, storeID: id, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*indexSlot{}}, nil
 }
 
 // Close saves the snapshots of graphs that changed since they were
 // loaded (a search that caught up with an import, say) and closes the
 // database; calling it again does nothing.
 func (db *DB) Close() error {
-	db.catchUpMu.Lock()
-	err := db.saveIndexes()
-	db.catchUpMu.Unlock()
+	err := db.saveIndexes(db.openedIndexes())
 	db.mu.Lock()
-	db.indexes = map[spaceKey]*spaceIndex{}
+	db.indexes = map[spaceKey]*indexSlot{}
 	db.mu.Unlock()
 	return errors.Join(err, db.store.Close())
 }
@@ -209,22 +205,47 @@ func (db *DB) Delete(ctx context.Context, videoIDs ...string) (segments int, err
 	if len(videoIDs) == 0 {
 		return 0, fmt.Errorf("delete: %w: no video ids", ErrInvalidQuery)
 	}
-	n, err := db.store.DeleteVideos(ctx, videoIDs)
+	n, touched, err := db.store.DeleteVideos(ctx, videoIDs)
 	if err != nil {
 		return 0, fmt.Errorf("delete: %w", err)
 	}
-	// Tombstone the deleted segments in the graphs that have snapshots.
-	var synced []Space
-	st, err := db.IndexStatus(ctx)
-	if err == nil {
-		for _, s := range st {
-			if s.State != "missing" {
-				synced = append(synced, s.Space)
-			}
-		}
-		err = db.SyncIndexes(ctx, synced, nil)
+	return n, afterCommit("delete", db.tombstone(ctx, touched))
+}
+
+// tombstone brings up to date the graphs of the spaces a delete touched
+// that have one, in memory or on disk. A space without a graph gets none:
+// building it is the next search's business, not a delete's.
+func (db *DB) tombstone(ctx context.Context, touched []sqlite.Space) error {
+	if len(touched) == 0 {
+		return nil
 	}
-	return n, afterCommit("delete", err)
+	spaces, err := db.Spaces(ctx)
+	if err != nil {
+		return err
+	}
+	var sync []Space
+	for _, sp := range spaces {
+		key := spaceKey{sp.Model, sp.Dim}
+		if !slices.ContainsFunc(touched, func(t sqlite.Space) bool { return t.Model == sp.Model && t.Dim == sp.Dim }) {
+			continue
+		}
+		has := db.openedIndex(key) != nil
+		if !has {
+			id, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
+			if err != nil {
+				return err
+			}
+			_, err = os.Lstat(snapshotPath(db.Path(), id, sp))
+			has = err == nil
+		}
+		if has {
+			sync = append(sync, sp)
+		}
+	}
+	if len(sync) == 0 {
+		return nil
+	}
+	return db.SyncIndexes(ctx, sync, nil)
 }
 
 // afterCommit is the error of a write whose data committed and whose

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -113,13 +115,31 @@ const catchUpFraction = 0.5
 // spaceIndex is one embedding space's graph and columns, kept in step
 // with the store and saved beside it as a snapshot.
 //
-// It is safe for concurrent use: searches hold mu shared, catch-ups hold
-// it exclusively while they change the columns (the graph has its own
-// locks).
+// It is safe for concurrent use. The locks, outermost first:
+//
+//   - DB.mu guards the DB.indexes map alone, and is never held while a
+//     graph is read, built, caught up or saved: a space's first graph can
+//     take minutes at a million segments, and other spaces' searches and
+//     IndexStatus must go on meanwhile.
+//   - an indexSlot opens each space's index once (its first caller loads
+//     or builds it, outside DB.mu; later callers wait for that caller,
+//     not for DB.mu).
+//   - changeMu serialises the changes to one space's index: catch-ups,
+//     rebuilds, compactions, builds and saves. It is held across store
+//     reads and graph inserts, never while DB.mu is, and spaces do not
+//     wait for each other.
+//   - mu guards the fields below it: searches hold it shared; a change
+//     holds it exclusively only while it edits the columns or swaps in a
+//     rebuilt graph (brief), so searches run during a catch-up.
+//   - the graph (hnsw.Graph) has its own locks: inserts run concurrently
+//     with searches, which cannot reach a node before it is linked, by
+//     when its columns are there.
 type spaceIndex struct {
 	space   Space
 	spaceID int64 // the space's row id in the store
 	path    string
+
+	changeMu sync.Mutex
 
 	mu  sync.RWMutex
 	gen int64 // store generation the graph reflects
@@ -205,25 +225,90 @@ func (db *DB) indexFor(ctx context.Context, sp Space) (*spaceIndex, error) {
 
 // indexWith is indexFor reporting the progress of a build or rebuild.
 func (db *DB) indexWith(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
-	key := spaceKey{sp.Model, sp.Dim}
-	db.mu.Lock()
-	idx := db.indexes[key]
-	if idx == nil {
-		// Opening (possibly building) holds the engine's lock: two
-		// searches must not build the same graph twice.
-		var err error
-		idx, err = db.openIndex(ctx, sp, progress)
-		if err != nil {
-			db.mu.Unlock()
-			return nil, err
-		}
-		db.indexes[key] = idx
+	idx, _, err := db.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
+		return db.openIndex(ctx, sp, progress)
+	})
+	if err != nil {
+		return nil, err
 	}
-	db.mu.Unlock()
 	if err := db.catchUp(ctx, idx, progress); err != nil {
 		return nil, err
 	}
 	return idx, nil
+}
+
+// indexSlot is one space's place in DB.indexes: its index once opened.
+type indexSlot struct {
+	ready chan struct{} // closed once idx or err is set
+	idx   *spaceIndex
+	err   error
+}
+
+// slotIndex returns the space's index, opening it with open when it has
+// none: one opening per space at a time (two searches never build the
+// same graph twice), outside DB.mu (other spaces go on). opened says
+// whether this call opened it. A failed opening is forgotten, and a
+// caller that waited for it tries again itself.
+func (db *DB) slotIndex(ctx context.Context, key spaceKey, open func() (*spaceIndex, error)) (idx *spaceIndex, opened bool, err error) {
+	for {
+		db.mu.Lock()
+		s := db.indexes[key]
+		if s == nil {
+			s = &indexSlot{ready: make(chan struct{})}
+			db.indexes[key] = s
+			db.mu.Unlock()
+			s.idx, s.err = open()
+			if s.err != nil {
+				db.mu.Lock()
+				if db.indexes[key] == s {
+					delete(db.indexes, key)
+				}
+				db.mu.Unlock()
+			}
+			close(s.ready)
+			return s.idx, true, s.err
+		}
+		db.mu.Unlock()
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if s.err == nil {
+			return s.idx, false, nil
+		}
+	}
+}
+
+// openedIndex returns the space's index if one is open (nil if none is,
+// or it is still opening).
+func (db *DB) openedIndex(key spaceKey) *spaceIndex {
+	db.mu.Lock()
+	s := db.indexes[key]
+	db.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	select {
+	case <-s.ready:
+		return s.idx
+	default:
+		return nil
+	}
+}
+
+// openedIndexes returns every open index.
+func (db *DB) openedIndexes() []*spaceIndex {
+	db.mu.Lock()
+	keys := slices.Collect(maps.Keys(db.indexes))
+	db.mu.Unlock()
+	var out []*spaceIndex
+	for _, k := range keys {
+		if idx := db.openedIndex(k); idx != nil {
+			out = append(out, idx)
+		}
+	}
+	return out
 }
 
 func (db *DB) openIndex(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
@@ -447,8 +532,8 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 	if !behind {
 		return nil
 	}
-	db.catchUpMu.Lock() // one catch-up at a time per engine
-	defer db.catchUpMu.Unlock()
+	idx.changeMu.Lock() // one change at a time per space
+	defer idx.changeMu.Unlock()
 	head, err := db.store.Head(ctx)
 	if err != nil {
 		return err
@@ -520,9 +605,15 @@ func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, 
 	return nil
 }
 
-// rebuild replaces idx's graph with one built from the store; origin
-// says why, for IndexStatus.
+// rebuild replaces idx's graph with one built from the store with the
+// database's parameters; origin says why, for IndexStatus. changeMu is
+// held.
 func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, total int), origin string) error {
+	return db.rebuildWith(ctx, idx, nil, progress, origin)
+}
+
+// rebuildWith is rebuild with the given parameters (nil: the database's).
+func (db *DB) rebuildWith(ctx context.Context, idx *spaceIndex, params *IndexParams, progress func(done, total int), origin string) error {
 	spaces, err := db.Spaces(ctx)
 	if err != nil {
 		return err
@@ -533,7 +624,7 @@ func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, 
 			sp = s
 		}
 	}
-	fresh, err := db.buildIndex(ctx, sp, nil, progress)
+	fresh, err := db.buildIndex(ctx, sp, params, progress)
 	if err != nil {
 		return err
 	}
@@ -545,7 +636,8 @@ func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, 
 	return nil
 }
 
-// compact rebuilds idx's graph from its live nodes (no store reads).
+// compact rebuilds idx's graph from its live nodes (no store reads);
+// changeMu is held.
 func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, total int)) error {
 	params, err := db.IndexParams(ctx)
 	if err != nil {
@@ -591,7 +683,7 @@ func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, 
 }
 
 // save writes idx's snapshot if it changed since it was loaded or saved.
-// A read-only DB keeps its graphs in memory only.
+// A read-only DB keeps its graphs in memory only. changeMu is held.
 func (db *DB) save(idx *spaceIndex) error {
 	if db.readOnly {
 		return nil
@@ -623,17 +715,13 @@ func (db *DB) save(idx *spaceIndex) error {
 	return nil
 }
 
-// saveIndexes writes every changed snapshot.
-func (db *DB) saveIndexes() error {
-	db.mu.Lock()
-	var all []*spaceIndex
-	for _, idx := range db.indexes {
-		all = append(all, idx)
-	}
-	db.mu.Unlock()
+// saveIndexes writes the changed snapshots of idxs.
+func (db *DB) saveIndexes(idxs []*spaceIndex) error {
 	var errs []error
-	for _, idx := range all {
+	for _, idx := range idxs {
+		idx.changeMu.Lock()
 		errs = append(errs, db.save(idx))
+		idx.changeMu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -682,13 +770,11 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 			return nil, err
 		}
 		st := IndexStatus{Space: sp, StoreGeneration: gen, Snapshot: snapshotPath(db.Path(), spaceID, sp)}
-		db.mu.Lock()
-		if idx := db.indexes[spaceKey{sp.Model, sp.Dim}]; idx != nil {
+		if idx := db.openedIndex(spaceKey{sp.Model, sp.Dim}); idx != nil {
 			idx.mu.RLock()
 			st.Opened = idx.origin
 			idx.mu.RUnlock()
 		}
-		db.mu.Unlock()
 		if err := db.snapshotState(ctx, &st, spaceID); err != nil {
 			return nil, err
 		}
@@ -787,24 +873,35 @@ func (db *DB) buildIndexes(ctx context.Context, model string, params *IndexParam
 	if err != nil {
 		return err
 	}
-	db.catchUpMu.Lock()
-	defer db.catchUpMu.Unlock()
 	for _, sp := range spaces {
 		var p func(done, total int)
 		if progress != nil {
 			p = func(done, total int) { progress(sp, done, total) }
 		}
-		idx, err := db.buildIndex(ctx, sp, params, p)
+		// A space with no open index gets a new one; an open one is
+		// rebuilt in place (its searches go on on the old graph until the
+		// new one is swapped in).
+		idx, opened, err := db.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
+			idx, err := db.buildIndex(ctx, sp, params, p)
+			if err == nil {
+				idx.origin = "built"
+			}
+			return idx, err
+		})
 		if err != nil {
 			return err
 		}
-		idx.origin = "built"
-		if err := db.save(idx); err != nil {
+		idx.changeMu.Lock()
+		if !opened {
+			err = db.rebuildWith(ctx, idx, params, p, "built")
+		}
+		if err == nil {
+			err = db.save(idx)
+		}
+		idx.changeMu.Unlock()
+		if err != nil {
 			return err
 		}
-		db.mu.Lock()
-		db.indexes[spaceKey{sp.Model, sp.Dim}] = idx
-		db.mu.Unlock()
 	}
 	return nil
 }
@@ -826,12 +923,12 @@ func (db *DB) CompactIndex(ctx context.Context, model string, progress IndexProg
 		if progress != nil {
 			p = func(done, total int) { progress(sp, done, total) }
 		}
-		db.catchUpMu.Lock()
+		idx.changeMu.Lock()
 		err = db.compact(ctx, idx, p)
 		if err == nil {
 			err = db.save(idx)
 		}
-		db.catchUpMu.Unlock()
+		idx.changeMu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -849,6 +946,7 @@ func (db *DB) SyncIndexes(ctx context.Context, spaces []Space, progress IndexPro
 			return err
 		}
 	}
+	var synced []*spaceIndex
 	for _, sp := range spaces {
 		if sp.Segments == 0 {
 			continue
@@ -857,14 +955,14 @@ func (db *DB) SyncIndexes(ctx context.Context, spaces []Space, progress IndexPro
 		if progress != nil {
 			p = func(done, total int) { progress(sp, done, total) }
 		}
-		if _, err := db.indexWith(ctx, sp, p); err != nil {
+		idx, err := db.indexWith(ctx, sp, p)
+		if err != nil {
 			return err
 		}
+		synced = append(synced, idx)
 		if progress != nil {
 			progress(sp, sp.Segments, sp.Segments)
 		}
 	}
-	db.catchUpMu.Lock()
-	defer db.catchUpMu.Unlock()
-	return db.saveIndexes()
+	return db.saveIndexes(synced)
 }
