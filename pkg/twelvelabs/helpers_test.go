@@ -54,10 +54,50 @@ func (s *sleeper) Waits() []time.Duration {
 	return append([]time.Duration(nil), s.waits...)
 }
 
-// readFixture reads a file under testdata.
+// Fixture directories: the API bodies this package shares with the
+// importer's tests, kept once at the repository root, and the few only
+// this package reads. A fixture's name is its path below either.
+var fixtureDirs = []string{"../../testdata/twelvelabs", "testdata"}
+
+// fixtureFiles maps the name of every .json fixture (such as
+// "legacy/v1.2_search_response.json") to the paths that hold it.
+func fixtureFiles(tb testing.TB) map[string][]string {
+	tb.Helper()
+	files := map[string][]string{}
+	for _, dir := range fixtureDirs {
+		for _, pattern := range []string{"*.json", "legacy/*.json"} {
+			m, err := filepath.Glob(filepath.Join(dir, pattern))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			for _, p := range m {
+				rel, err := filepath.Rel(dir, p)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				name := filepath.ToSlash(rel)
+				files[name] = append(files[name], p)
+			}
+		}
+	}
+	return files
+}
+
+// readFixture reads the fixture name from whichever of fixtureDirs holds
+// it; it fails tb unless exactly one does.
 func readFixture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	var found []string
+	for _, dir := range fixtureDirs {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if _, err := os.Stat(p); err == nil {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		tb.Fatalf("fixture %s: found %d copies %q, want 1", name, len(found), found)
+	}
+	b, err := os.ReadFile(found[0])
 	if err != nil {
 		tb.Fatal(err)
 	}
