@@ -25,9 +25,25 @@ type ExportStats struct {
 // JSONL format: a header line, then each video's metadata line followed
 // by its segments. Import reads it back exactly: vectors bit for bit,
 // times, provenance and metadata unchanged.
+//
+// Everything written comes from one snapshot of the database, the one
+// committed when Export began: imports and deletes that commit meanwhile
+// go on unblocked and are left out. Until Export returns the database's
+// WAL cannot be checkpointed past that snapshot, so a slow w lets it grow.
 func (db *DB) Export(ctx context.Context, w io.Writer, opts ExportOptions) (ExportStats, error) {
 	var st ExportStats
-	videos, err := db.store.Videos(ctx)
+	err := db.store.View(ctx, func(tx *sqlite.ReadTx) error {
+		var err error
+		st, err = export(ctx, tx, w, opts)
+		return err
+	})
+	return st, err
+}
+
+// export is Export in the read transaction tx.
+func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOptions) (ExportStats, error) {
+	var st ExportStats
+	videos, err := tx.Videos(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -44,7 +60,7 @@ func (db *DB) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Expo
 	if opts.Model != "" {
 		model = ingest.CanonicalModel(opts.Model)
 	}
-	spaces, err := db.store.Spaces(ctx)
+	spaces, err := tx.Spaces(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -66,7 +82,7 @@ func (db *DB) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Expo
 	}
 	exportVideo := func(video string) error {
 		last := ""
-		err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
+		err := tx.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
 			if s.VideoID != last {
 				last = s.VideoID
 				if err := writeVideo(s.VideoID); err != nil {
