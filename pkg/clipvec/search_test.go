@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/clipvec/clipvec/internal/ingest"
+	"github.com/clipvec/clipvec/internal/sqlite"
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
@@ -354,19 +355,68 @@ func TestConcurrentSearchAndImport(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	// Once quiet, the graph agrees with the store: no deleted video
-	// comes back, whatever the interleaving was.
+	// Once quiet, the graph agrees with the store, whatever the
+	// interleaving was: every hit is the segment the store holds under
+	// the hit's id, with its video, option, scope and times, and scored
+	// against its stored vector (not a deleted or replaced one's).
+	held := storeByID(t, db.Path())
 	for i := 0; i < 20; i++ {
-		res, err := db.Search(ctx, clipvec.Query{Vector: randQuery(uint64(500+i), 32), K: 50})
+		q := randQuery(uint64(500+i), 32)
+		res, err := db.Search(ctx, clipvec.Query{Vector: q, K: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(res.Hits) != 50 {
+			t.Fatalf("query %d: %d hits, want 50", i, len(res.Hits))
+		}
 		for _, h := range res.Hits {
-			if _, err := db.Video(ctx, h.VideoID); err != nil {
-				t.Fatalf("hit of a video the store no longer has: %+v (%v)", h, err)
+			s, ok := held[h.ID]
+			if !ok {
+				t.Fatalf("query %d: hit %d (%s %s %g–%g) is not in the store", i, h.ID, h.VideoID, h.Option, h.Start, h.End)
+			}
+			if h.VideoID != s.VideoID || h.Model != s.Model || h.Option != s.Option || h.Scope != s.Scope || h.Start != s.Start || h.End != s.End {
+				t.Fatalf("query %d: hit %d is %s/%s/%s/%s %g–%g, the store's segment %d is %s/%s/%s/%s %g–%g", i,
+					h.ID, h.VideoID, h.Model, h.Option, h.Scope, h.Start, h.End, s.ID, s.VideoID, s.Model, s.Option, s.Scope, s.Start, s.End)
+			}
+			if got, want := float64(h.Score), cosine(q, s.Vector); math.Abs(got-want) > 1e-4 {
+				t.Fatalf("query %d: hit %d scored %.5f, its stored vector scores %.5f", i, h.ID, got, want)
 			}
 		}
 	}
+}
+
+// storeByID reads every segment of the database at path from SQLite
+// itself, by segment id.
+func storeByID(t testing.TB, path string) map[int64]sqlite.Segment {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	held := map[int64]sqlite.Segment{}
+	err = st.Segments(ctx, sqlite.SegmentQuery{}, func(s *sqlite.Segment) error {
+		c := *s
+		c.Vector = slices.Clone(s.Vector)
+		held[s.ID] = c
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return held
+}
+
+// cosine is the cosine similarity of a and b, in float64.
+func cosine(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	return dot / math.Sqrt(na*nb)
 }
 
 func compare(a, b float32) int {
