@@ -295,6 +295,9 @@ func TestKilledSave(t *testing.T) {
 		killedSaveChild(dir)
 		return
 	}
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.hnsw")
 	small := build(t, clustered(37, 100, 8, 3), 8, 1, hnsw.Config{Seed: 1})
