@@ -17,6 +17,9 @@ type Space struct {
 	Videos   int
 }
 
+// String names the space as "model/dim", e.g. "marengo3.0/512".
+func (s Space) String() string { return fmt.Sprintf("%s/%d", s.Model, s.Dim) }
+
 // Spaces lists the spaces that hold segments, by model and dimension.
 func (db *DB) Spaces(ctx context.Context) ([]Space, error) { return readSpaces(ctx, db.r) }
 

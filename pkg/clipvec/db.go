@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
-	"sync"
 
-	"github.com/clipvec/clipvec/internal/atomicfile"
+	"github.com/clipvec/clipvec/internal/engine"
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
@@ -18,8 +16,8 @@ import (
 // goroutines.
 type DB struct {
 	store *sqlite.DB
-	// storeID is the store's random id, stamped into every snapshot.
-	storeID int64
+	// eng keeps the search graphs (internal/engine).
+	eng *engine.Engine
 	// readOnly: opened with OpenReadOnly; graphs live in memory only.
 	readOnly bool
 
@@ -28,16 +26,10 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
-	// mu guards the indexes map, and is never held while a graph is read,
-	// built or saved (see index.go for the whole lock protocol).
-	mu      sync.Mutex
-	indexes map[spaceKey]*indexSlot
-
 	// What every search needs from the store, read once per generation
 	// (every write, settings included, moves the generation on).
-	spaces genCached[[]Space]
-	names  genCached[map[string]string] // video id → file name
-	params genCached[IndexParams]
+	spaces sqlite.GenCache[[]Space]
+	names  sqlite.GenCache[map[string]string] // video id → file name
 }
 
 type spaceKey struct {
@@ -52,11 +44,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only what writers that died left behind: a snapshot another
-	// process is writing is locked, and stays. Housekeeping: a leftover
-	// that cannot be removed now (the directory is not writable, or not
-	// a directory) is harmless, and a later Open removes it.
-	_ = atomicfile.CleanTemp(snapshotDir(path))
 	return newDB(ctx, store, false)
 }
 
@@ -75,22 +62,21 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 }
 
 func newDB(ctx context.Context, store *sqlite.DB, readOnly bool) (*DB, error) {
-	id, err := store.ID(ctx)
+	db := &DB{store: store, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0)}
+	eng, err := engine.New(ctx, store, engine.Options{ReadOnly: readOnly, Threads: func() int { return db.Threads }})
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("open %s: %w", store.Path(), err)
+		return nil, err
 	}
-	return &DB{store: store, storeID: id, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0), indexes: map[spaceKey]*indexSlot{}}, nil
+	db.eng = eng
+	return db, nil
 }
 
 // Close saves the snapshots of graphs that changed since they were
 // loaded (a search that caught up with an import, say) and closes the
 // database; calling it again does nothing.
 func (db *DB) Close() error {
-	err := db.saveIndexes(db.openedIndexes())
-	db.mu.Lock()
-	db.indexes = map[spaceKey]*indexSlot{}
-	db.mu.Unlock()
+	err := db.eng.Close()
 	return errors.Join(err, db.store.Close())
 }
 
@@ -110,7 +96,7 @@ func (db *DB) Spaces(ctx context.Context) ([]Space, error) {
 
 // spacesAt is Spaces for a generation the caller has just read.
 func (db *DB) spacesAt(ctx context.Context, gen int64) ([]Space, error) {
-	spaces, err := db.spaces.get(gen, func() ([]Space, error) {
+	spaces, err := db.spaces.Get(gen, func() ([]Space, error) {
 		rows, err := db.store.Spaces(ctx)
 		if err != nil {
 			return nil, err
@@ -122,38 +108,6 @@ func (db *DB) spacesAt(ctx context.Context, gen int64) ([]Space, error) {
 		return out, nil
 	})
 	return slices.Clone(spaces), err
-}
-
-// genCached is a value read from the store, kept while the store's
-// generation stays where it was read.
-type genCached[T any] struct {
-	mu  sync.Mutex
-	gen int64
-	ok  bool
-	v   T
-}
-
-// get returns the value for generation gen, reading it with load when the
-// kept one is from another generation. A write may commit between reading
-// gen and load; the value is then newer than gen, and keeping it under
-// gen is still safe: the next caller sees the newer generation and loads
-// again.
-func (c *genCached[T]) get(gen int64, load func() (T, error)) (T, error) {
-	c.mu.Lock()
-	if c.ok && c.gen == gen {
-		v := c.v
-		c.mu.Unlock()
-		return v, nil
-	}
-	c.mu.Unlock()
-	v, err := load()
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	c.v, c.gen, c.ok = v, gen, true
-	c.mu.Unlock()
-	return v, nil
 }
 
 func videoFromRow(r *sqlite.Video) Video {
@@ -225,18 +179,12 @@ func (db *DB) tombstone(ctx context.Context, touched []sqlite.Space) error {
 	}
 	var sync []Space
 	for _, sp := range spaces {
-		key := spaceKey{sp.Model, sp.Dim}
 		if !slices.ContainsFunc(touched, func(t sqlite.Space) bool { return t.Model == sp.Model && t.Dim == sp.Dim }) {
 			continue
 		}
-		has := db.openedIndex(key) != nil
-		if !has {
-			id, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
-			if err != nil {
-				return err
-			}
-			_, err = os.Lstat(snapshotPath(db.Path(), id, sp))
-			has = err == nil
+		has, err := db.eng.HasGraph(ctx, sp.row())
+		if err != nil {
+			return err
 		}
 		if has {
 			sync = append(sync, sp)

@@ -3,6 +3,7 @@ package clipvec
 import (
 	"errors"
 
+	"github.com/clipvec/clipvec/internal/engine"
 	"github.com/clipvec/clipvec/internal/ingest"
 	"github.com/clipvec/clipvec/internal/sqlite"
 	"github.com/clipvec/clipvec/internal/vecmath"
@@ -19,7 +20,7 @@ var (
 	// ErrInvalidQuery: a search that cannot be answered as asked (no
 	// query, several, a vector of a dimension no space has, a video with
 	// vectors in several spaces and no model chosen, ...).
-	ErrInvalidQuery = errors.New("invalid query")
+	ErrInvalidQuery = engine.ErrInvalidQuery
 
 	// ErrReadOnly: a write to a database opened with OpenReadOnly.
 	ErrReadOnly = sqlite.ErrReadOnly

@@ -2,740 +2,54 @@ package clipvec
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"path/filepath"
-	"regexp"
-	"slices"
-	"sync"
-	"sync/atomic"
 
-	"github.com/clipvec/clipvec/internal/hnsw"
+	"github.com/clipvec/clipvec/internal/engine"
 	"github.com/clipvec/clipvec/internal/ingest"
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
 // IndexParams are a database's graph parameters, stored in the database
-// (SetIndexParams) and used by every graph built after.
-type IndexParams struct {
-	// M is the neighbours per node (2·M on the bottom layer). Default 16:
-	// recall rises with M, and so do memory and build time.
-	M int `json:"m"`
-	// EfConstruction is the candidate list of an insert. Default 200.
-	EfConstruction int `json:"ef_construction"`
-	// EfSearch is the candidate list of a search when the query sets
-	// none. Default 128: on the benchmark set (text-like queries, the
-	// hardest case) recall@10 is about 0.99 at 100k segments (0.2 ms a
-	// query) and 0.86 at 1M (0.45 ms); raise it for large spaces.
-	EfSearch int `json:"ef_search"`
-	// Quantize walks the graph on int8 copies of the vectors and
-	// re-ranks in float32. Default true: 1.2–1.3× the queries per second
-	// at recall 0.95 on the benchmark set (100k and 1M) and 15% faster
-	// builds, for 25% more memory.
-	Quantize bool `json:"quantize"`
-}
+// (SetIndexParams) and used by every graph built after: M, EfConstruction,
+// EfSearch and Quantize, each field's comment giving its default and what
+// it trades.
+type IndexParams = engine.Params
 
 // DefaultIndexParams are the parameters of a database that set none.
-var DefaultIndexParams = IndexParams{M: 16, EfConstruction: 200, EfSearch: 128, Quantize: true}
-
-func (p IndexParams) validate() error {
-	switch {
-	case p.M < 2 || p.M > 128:
-		return fmt.Errorf("%w: M = %d, want 2 to 128", ErrInvalidQuery, p.M)
-	case p.EfConstruction < p.M || p.EfConstruction > 4096:
-		return fmt.Errorf("%w: efConstruction = %d, want M to 4096", ErrInvalidQuery, p.EfConstruction)
-	case p.EfSearch < 1 || p.EfSearch > 65536:
-		return fmt.Errorf("%w: ef = %d, want 1 to 65536", ErrInvalidQuery, p.EfSearch)
-	}
-	return nil
-}
-
-func (p IndexParams) config() hnsw.Config {
-	return hnsw.Config{M: p.M, EfConstruction: p.EfConstruction, EfSearch: p.EfSearch, Quantize: p.Quantize, Seed: 1}
-}
+var DefaultIndexParams = engine.DefaultParams
 
 // IndexParams returns the database's graph parameters.
-func (db *DB) IndexParams(ctx context.Context) (IndexParams, error) {
-	gen, err := db.store.Generation(ctx)
-	if err != nil {
-		return IndexParams{}, err
-	}
-	return db.indexParamsAt(ctx, gen)
-}
-
-// indexParamsAt is IndexParams for a generation the caller has just read.
-func (db *DB) indexParamsAt(ctx context.Context, gen int64) (IndexParams, error) {
-	return db.params.get(gen, func() (IndexParams, error) {
-		p := DefaultIndexParams
-		set, err := db.store.Settings(ctx)
-		if err != nil {
-			return p, err
-		}
-		for key, dst := range map[string]*int{"hnsw.m": &p.M, "hnsw.ef_construction": &p.EfConstruction, "hnsw.ef_search": &p.EfSearch} {
-			if v, ok := set[key]; ok {
-				*dst = int(v)
-			}
-		}
-		if v, ok := set["hnsw.quantize"]; ok {
-			p.Quantize = v != 0
-		}
-		return p, nil
-	})
-}
+func (db *DB) IndexParams(ctx context.Context) (IndexParams, error) { return db.eng.Params(ctx) }
 
 // SetIndexParams stores the graph parameters. M, EfConstruction and
-// Quantize apply to graphs built from then on (BuildIndex rebuilds);
-// EfSearch applies at once.
+// Quantize apply to graphs built from then on (BuildIndex rebuilds;
+// BuildIndexWith builds and stores at once); EfSearch applies at once.
 func (db *DB) SetIndexParams(ctx context.Context, p IndexParams) error {
-	if err := p.validate(); err != nil {
-		return fmt.Errorf("set index parameters: %w", err)
-	}
-	q := int64(0)
-	if p.Quantize {
-		q = 1
-	}
-	return db.store.SetSettings(ctx, map[string]int64{"hnsw.m": int64(p.M), "hnsw.ef_construction": int64(p.EfConstruction),
-		"hnsw.ef_search": int64(p.EfSearch), "hnsw.quantize": q})
+	return db.eng.SetParams(ctx, p)
 }
 
-// compactFraction is the share of tombstoned nodes past which a graph is
-// rebuilt from its live nodes: every search still walks the dead ones,
-// so at 20% a fifth of its distance computations are wasted. (Qdrant's
-// optimizer vacuums at the same ratio by default.)
-const compactFraction = 0.2
-
-// catchUpFraction: a graph behind the store by more changes than this
-// share of its nodes is rebuilt rather than caught up one change at a
-// time (inserting a vector costs more than reading it).
-const catchUpFraction = 0.5
-
-// spaceIndex is one embedding space's graph and columns, kept in step
-// with the store and saved beside it as a snapshot.
-//
-// It is safe for concurrent use. The locks, outermost first:
-//
-//   - DB.mu guards the DB.indexes map alone, and is never held while a
-//     graph is read, built, caught up or saved: a space's first graph can
-//     take minutes at a million segments, and other spaces' searches and
-//     IndexStatus must go on meanwhile.
-//   - an indexSlot opens each space's index once (its first caller loads
-//     or builds it, outside DB.mu; later callers wait for that caller,
-//     not for DB.mu).
-//   - changeMu serialises the changes to one space's index: catch-ups,
-//     rebuilds, compactions, builds and saves. It is held across store
-//     reads and graph inserts, never while DB.mu is, and spaces do not
-//     wait for each other.
-//   - mu guards the fields below it: searches hold it shared; a change
-//     holds it exclusively only while it edits the columns or swaps in a
-//     rebuilt graph (brief), so searches run during a catch-up.
-//   - the graph (hnsw.Graph) has its own locks: inserts run concurrently
-//     with searches, which cannot reach a node before it is linked, by
-//     when its columns are there.
-type spaceIndex struct {
-	space   Space
-	spaceID int64 // the space's row id in the store
-	path    string
-
-	changeMu sync.Mutex
-
-	mu  sync.RWMutex
-	gen int64 // store generation the graph reflects
-	// token is the store's token for gen: with the store's id, it proves
-	// the graph was built on this store's history (sqlite.DB.Lineage).
-	token int64
-	g     *hnsw.Graph
-	cols  *columns
-	// bySeg maps live segment ids to nodes, for tombstoning deleted and
-	// replaced segments. Built on the first catch-up that needs it (nil
-	// until then), under mu held exclusively.
-	bySeg map[int64]uint32
-	dirty atomic.Bool // changed since loaded or saved
-	// how it was opened, for IndexStatus: "loaded", "built", or why a
-	// snapshot could not be used.
-	origin string
-}
-
-// snapshotDir is where a database's graph snapshots live: beside it.
-func snapshotDir(dbPath string) string { return dbPath + ".index" }
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]`)
-
-// maxLabel bounds the model's part of a snapshot's file name (a file name
-// has at most 255 bytes on most file systems).
-const maxLabel = 64
-
-// snapshotPath names a space's snapshot "s<ID>-<model>-<dim>.hnsw": the
-// store's row id makes the name unique (models that differ only in
-// characters a file name cannot hold would collide without it); the
-// model's name, made safe and cut short, is for people.
-func snapshotPath(dbPath string, spaceID int64, sp Space) string {
-	label := unsafeChars.ReplaceAllString(sp.Model, "_")
-	if len(label) > maxLabel {
-		label = label[:maxLabel]
-	}
-	return filepath.Join(snapshotDir(dbPath), fmt.Sprintf("s%d-%s-%d.hnsw", spaceID, label, sp.Dim))
-}
-
-// legacySnapshotPath is where clipvec kept a space's snapshot before
-// snapshots named their space: not unique, so never loaded; save removes
-// it once the new one is written.
-func legacySnapshotPath(dbPath string, sp Space) string {
-	return filepath.Join(snapshotDir(dbPath), fmt.Sprintf("%s-%d.hnsw", unsafeChars.ReplaceAllString(sp.Model, "_"), sp.Dim))
-}
-
-// owner is the stamp a snapshot's header carries (hnsw.Meta.Owner): the
-// database, the state of it (the generation is the Meta's) and the space
-// the graph was built from.
-type owner struct {
-	Store int64  `json:"store"`
-	Token int64  `json:"token"`
-	Space int64  `json:"space"`
-	Model string `json:"model"`
-	Dim   int    `json:"dim"`
-}
-
-// checkOwner says why a snapshot stamped with raw cannot be the graph of
-// space sp (row id spaceID) of this database, or returns the stamp.
-func (db *DB) checkOwner(raw []byte, spaceID int64, sp Space) (owner, error) {
-	var o owner
-	switch {
-	case len(raw) == 0:
-		return o, errors.New("it names no database (an older clipvec wrote it)")
-	case json.Unmarshal(raw, &o) != nil:
-		return o, errors.New("its owner stamp is unreadable")
-	case o.Store != db.storeID:
-		return o, errors.New("it was built from another database")
-	case o.Space != spaceID || o.Model != sp.Model || o.Dim != sp.Dim:
-		return o, fmt.Errorf("it holds space %s/%d (id %d), not %s (id %d)", o.Model, o.Dim, o.Space, sp, spaceID)
-	}
-	return o, nil
-}
-
-const columnsSection = 1000
-
-// indexFor returns the space's index, current with the store: loaded from
-// its snapshot (or built from the store when there is none or it cannot
-// be used) on first use, then caught up with every write since.
-func (db *DB) indexFor(ctx context.Context, sp Space) (*spaceIndex, error) {
-	return db.indexWith(ctx, sp, nil)
-}
-
-// indexWith is indexFor reporting the progress of a build or rebuild.
-func (db *DB) indexWith(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
-	idx, _, err := db.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
-		return db.openIndex(ctx, sp, progress)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := db.catchUp(ctx, idx, progress); err != nil {
-		return nil, err
-	}
-	return idx, nil
-}
-
-// indexSlot is one space's place in DB.indexes: its index once opened.
-type indexSlot struct {
-	ready chan struct{} // closed once idx or err is set
-	idx   *spaceIndex
-	err   error
-}
-
-// slotIndex returns the space's index, opening it with open when it has
-// none: one opening per space at a time (two searches never build the
-// same graph twice), outside DB.mu (other spaces go on). opened says
-// whether this call opened it. A failed opening is forgotten, and a
-// caller that waited for it tries again itself.
-func (db *DB) slotIndex(ctx context.Context, key spaceKey, open func() (*spaceIndex, error)) (idx *spaceIndex, opened bool, err error) {
-	for {
-		db.mu.Lock()
-		s := db.indexes[key]
-		if s == nil {
-			s = &indexSlot{ready: make(chan struct{})}
-			db.indexes[key] = s
-			db.mu.Unlock()
-			s.idx, s.err = open()
-			if s.err != nil {
-				db.mu.Lock()
-				if db.indexes[key] == s {
-					delete(db.indexes, key)
-				}
-				db.mu.Unlock()
-			}
-			close(s.ready)
-			return s.idx, true, s.err
-		}
-		db.mu.Unlock()
-		select {
-		case <-s.ready:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		if s.err == nil {
-			return s.idx, false, nil
-		}
-	}
-}
-
-// openedIndex returns the space's index if one is open (nil if none is,
-// or it is still opening).
-func (db *DB) openedIndex(key spaceKey) *spaceIndex {
-	db.mu.Lock()
-	s := db.indexes[key]
-	db.mu.Unlock()
-	if s == nil {
-		return nil
-	}
-	select {
-	case <-s.ready:
-		return s.idx
-	default:
-		return nil
-	}
-}
-
-// openedIndexes returns every open index.
-func (db *DB) openedIndexes() []*spaceIndex {
-	db.mu.Lock()
-	keys := slices.Collect(maps.Keys(db.indexes))
-	db.mu.Unlock()
-	var out []*spaceIndex
-	for _, k := range keys {
-		if idx := db.openedIndex(k); idx != nil {
-			out = append(out, idx)
-		}
-	}
-	return out
-}
-
-func (db *DB) openIndex(ctx context.Context, sp Space, progress func(done, total int)) (*spaceIndex, error) {
-	spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
-	if err != nil {
-		return nil, err
-	}
-	path := snapshotPath(db.Path(), spaceID, sp)
-	idx, err := db.loadIndex(ctx, path, spaceID, sp)
-	if err == nil {
-		idx.origin = "loaded"
-		return idx, nil
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	origin := "built (no snapshot)"
-	if !errors.Is(err, os.ErrNotExist) {
-		origin = "rebuilt: " + err.Error()
-	}
-	idx, err = db.buildIndex(ctx, sp, nil, progress)
-	if err != nil {
-		return nil, err
-	}
-	idx.origin = origin
-	return idx, nil
-}
-
-// loadIndex reads a snapshot and checks that it is the graph of this
-// space of this database, built on its history; any problem (missing,
-// corrupt, another database, another space, a state the store never had)
-// is an error and the caller rebuilds.
-func (db *DB) loadIndex(ctx context.Context, path string, spaceID int64, sp Space) (*spaceIndex, error) {
-	g, meta, extra, err := hnsw.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if g.Dim() != sp.Dim {
-		return nil, fmt.Errorf("snapshot %s has dimension %d, want %d", path, g.Dim(), sp.Dim)
-	}
-	o, err := db.checkOwner(meta.Owner, spaceID, sp)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot %s: %w", path, err)
-	}
-	ok, why, err := db.store.Lineage(ctx, sqlite.Stamp{Store: o.Store, Generation: meta.Generation, Token: o.Token})
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("snapshot %s: %s", path, why)
-	}
-	var cols *columns
-	for _, s := range extra {
-		if s.ID == columnsSection {
-			if cols, err = decodeColumns(s.Data, g.Len()); err != nil {
-				return nil, fmt.Errorf("snapshot %s: %w", path, err)
-			}
-		}
-	}
-	if cols == nil {
-		return nil, fmt.Errorf("snapshot %s: no columns section", path)
-	}
-	return &spaceIndex{space: sp, spaceID: spaceID, path: path, gen: meta.Generation, token: o.Token, g: g, cols: cols}, nil
-}
-
-// buildChunk is how many segments a build reads before inserting them:
-// it bounds the build's extra memory to 64k vectors.
-const buildChunk = 1 << 16
-
-// buildIndex builds a space's graph from the store with the database's
-// parameters, or with params when it is not nil.
-func (db *DB) buildIndex(ctx context.Context, sp Space, params *IndexParams, progress func(done, total int)) (*spaceIndex, error) {
-	if params == nil {
-		p, err := db.IndexParams(ctx)
-		if err != nil {
-			return nil, err
-		}
-		params = &p
-	}
-	g, err := hnsw.New(sp.Dim, params.config())
-	if err != nil {
-		return nil, err
-	}
-	spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
-	if err != nil {
-		return nil, err
-	}
-	// Read before the segments: a write that commits meanwhile is read
-	// too, and inserted again (as a replacement) by the next catch-up.
-	head, err := db.store.Head(ctx)
-	if err != nil {
-		return nil, err
-	}
-	idx := &spaceIndex{space: sp, spaceID: spaceID, path: snapshotPath(db.Path(), spaceID, sp), gen: head.Generation, token: head.Token,
-		g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
-	idx.dirty.Store(true)
-	total := sp.Segments
-	g.Reserve(total)
-	bt := &batcher{idx: idx, threads: db.Threads, total: total, progress: progress}
-	err = db.store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim, Order: sqlite.OrderGeneration}, func(s *sqlite.Segment) error {
-		bt.b.add(s)
-		if len(bt.b.labels) == buildChunk {
-			return bt.flush(ctx)
-		}
-		return nil
-	})
-	if err == nil {
-		err = bt.flush(ctx)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("build index %s: %w", sp, err)
-	}
-	return idx, nil
-}
-
-// segmentNodes returns bySeg, building it on first use; mu is held
-// exclusively.
-func (idx *spaceIndex) segmentNodes() map[int64]uint32 {
-	if idx.bySeg == nil {
-		idx.bySeg = make(map[int64]uint32, idx.cols.len())
-		for node, seg := range idx.cols.seg {
-			if !idx.g.IsDeleted(uint32(node)) {
-				idx.bySeg[seg] = uint32(node)
-			}
-		}
-	}
-	return idx.bySeg
-}
-
-// insertBuffer collects segments to insert in one batch.
-type insertBuffer struct {
-	vecs   []float32
-	labels []int64
-	segs   []Segment
-}
-
-func (b *insertBuffer) add(s *sqlite.Segment) {
-	b.put(s.Vector, Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
-		Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm})
-}
-
-// put buffers a segment (its Vector unused) with its unit vector.
-func (b *insertBuffer) put(vec []float32, seg Segment) {
-	b.vecs = append(b.vecs, vec...)
-	b.labels = append(b.labels, seg.ID)
-	b.segs = append(b.segs, seg)
-}
-
-func (b *insertBuffer) reset() {
-	b.vecs, b.labels, b.segs = b.vecs[:0], b.labels[:0], b.segs[:0]
-}
-
-// batcher fills a new graph a batch at a time, reporting done of total
-// after each.
-type batcher struct {
-	idx      *spaceIndex
-	threads  int
-	total    int
-	progress func(done, total int)
-	b        insertBuffer
-}
-
-// flush inserts what is buffered.
-func (bt *batcher) flush(ctx context.Context) error {
-	if err := bt.idx.insert(ctx, &bt.b, bt.threads); err != nil {
-		return err
-	}
-	if bt.progress != nil {
-		bt.progress(bt.idx.cols.len(), max(bt.total, bt.idx.cols.len()))
-	}
-	return nil
-}
-
-// insert adds the buffered segments: columns first (exclusively), then
-// the graph (concurrently with searches, which cannot reach a node before
-// it is linked, by when its columns are there).
-func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int) error {
-	if len(b.labels) == 0 {
-		return nil
-	}
-	idx.mu.Lock()
-	base := idx.g.Len()
-	if idx.cols.len() != base {
-		idx.mu.Unlock()
-		return fmt.Errorf("index %s: %d column rows for %d nodes", idx.space, idx.cols.len(), base)
-	}
-	bySeg := idx.segmentNodes()
-	for i := range b.segs {
-		if old, ok := bySeg[b.segs[i].ID]; ok {
-			idx.g.Delete(old) // replaced: the old vector goes
-		}
-		if err := idx.cols.add(&b.segs[i]); err != nil {
-			idx.mu.Unlock()
-			return err
-		}
-		bySeg[b.segs[i].ID] = uint32(base + i)
-	}
-	idx.dirty.Store(true)
-	idx.mu.Unlock()
-	first, err := idx.g.InsertBatch(ctx, b.vecs, b.labels, threads, nil)
-	if err == nil && int(first) != base {
-		err = fmt.Errorf("index %s: batch placed at node %d, want %d", idx.space, first, base)
-	}
-	b.reset()
-	return err
-}
-
-// catchUp applies to the graph every write since its generation:
-// segments written since are inserted (the older copy of a replaced one
-// tombstoned), deleted ones tombstoned. Far behind, it rebuilds instead;
-// past compactFraction tombstones, it compacts.
-func (db *DB) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, total int)) error {
-	gen, err := db.store.Generation(ctx)
-	if err != nil {
-		return err
-	}
-	idx.mu.RLock()
-	behind := gen != idx.gen
-	since := idx.gen + 1
-	idx.mu.RUnlock()
-	if !behind {
-		return nil
-	}
-	idx.changeMu.Lock() // one change at a time per space
-	defer idx.changeMu.Unlock()
-	head, err := db.store.Head(ctx)
-	if err != nil {
-		return err
-	}
-	gen = head.Generation
-	idx.mu.RLock()
-	since = idx.gen + 1
-	behind = gen != idx.gen
-	stamp := sqlite.Stamp{Store: db.storeID, Generation: idx.gen, Token: idx.token}
-	idx.mu.RUnlock()
-	if !behind {
-		return nil
-	}
-	// Only a state of the store's own history can be caught up: a graph
-	// ahead of the store, or built on a history the store no longer has
-	// (the file was restored from a copy), is rebuilt.
-	ok, why, err := db.store.Lineage(ctx, stamp)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return db.rebuild(ctx, idx, progress, "rebuilt: the graph in memory no longer matches the database: "+why)
-	}
-	deleted, err := db.store.DeletedSince(ctx, idx.space.Model, idx.space.Dim, since)
-	if err != nil {
-		return err
-	}
-	// Too many changes to apply one by one: rebuild, and stop reading
-	// them as soon as that is clear.
-	live := idx.g.Len() - idx.g.Deleted()
-	tooFar := func(changes int) bool { return live > 0 && float64(changes) > catchUpFraction*float64(live) }
-	errTooFar := errors.New("too far behind")
-	b := &insertBuffer{}
-	err = db.store.Segments(ctx, sqlite.SegmentQuery{Model: idx.space.Model, Dim: idx.space.Dim, MinGen: since, Order: sqlite.OrderGeneration},
-		func(s *sqlite.Segment) error {
-			b.add(s)
-			if tooFar(len(b.labels) + len(deleted)) {
-				return errTooFar
-			}
-			return nil
-		})
-	if errors.Is(err, errTooFar) || (err == nil && tooFar(len(deleted))) {
-		return db.rebuild(ctx, idx, progress, "rebuilt")
-	}
-	if err != nil {
-		return err
-	}
-	idx.mu.Lock()
-	if len(deleted) > 0 {
-		bySeg := idx.segmentNodes()
-		for _, id := range deleted {
-			if node, ok := bySeg[id]; ok {
-				idx.g.Delete(node)
-				delete(bySeg, id)
-				idx.dirty.Store(true)
-			}
-		}
-	}
-	idx.mu.Unlock()
-	if err := idx.insert(ctx, b, db.Threads); err != nil {
-		return err
-	}
-	idx.mu.Lock()
-	idx.gen, idx.token = gen, head.Token
-	idx.mu.Unlock()
-	if n := idx.g.Len(); n > 0 && float64(idx.g.Deleted()) > compactFraction*float64(n) {
-		return db.compact(ctx, idx, progress)
-	}
-	return nil
-}
-
-// rebuild replaces idx's graph with one built from the store with the
-// database's parameters; origin says why, for IndexStatus. changeMu is
-// held.
-func (db *DB) rebuild(ctx context.Context, idx *spaceIndex, progress func(done, total int), origin string) error {
-	return db.rebuildWith(ctx, idx, nil, progress, origin)
-}
-
-// rebuildWith is rebuild with the given parameters (nil: the database's).
-func (db *DB) rebuildWith(ctx context.Context, idx *spaceIndex, params *IndexParams, progress func(done, total int), origin string) error {
-	spaces, err := db.Spaces(ctx)
-	if err != nil {
-		return err
-	}
-	sp := idx.space
-	for _, s := range spaces {
-		if s.Model == sp.Model && s.Dim == sp.Dim {
-			sp = s
-		}
-	}
-	fresh, err := db.buildIndex(ctx, sp, params, progress)
-	if err != nil {
-		return err
-	}
-	idx.mu.Lock()
-	idx.gen, idx.token, idx.g, idx.cols, idx.bySeg = fresh.gen, fresh.token, fresh.g, fresh.cols, fresh.bySeg
-	idx.dirty.Store(true)
-	idx.origin = origin
-	idx.mu.Unlock()
-	return nil
-}
-
-// compact rebuilds idx's graph from its live nodes (no store reads);
-// changeMu is held.
-func (db *DB) compact(ctx context.Context, idx *spaceIndex, progress func(done, total int)) error {
-	params, err := db.IndexParams(ctx)
-	if err != nil {
-		return err
-	}
-	g, err := hnsw.New(idx.space.Dim, params.config())
-	if err != nil {
-		return err
-	}
-	idx.mu.RLock()
-	old, oldCols := idx.g, idx.cols
-	n := old.Len()
-	idx.mu.RUnlock()
-	fresh := &spaceIndex{space: idx.space, path: idx.path, g: g, cols: newColumns(), bySeg: map[int64]uint32{}}
-	live := n - old.Deleted()
-	g.Reserve(live)
-	bt := &batcher{idx: fresh, threads: db.Threads, total: live, progress: progress}
-	dim := idx.space.Dim
-	for lo := 0; lo < n; lo += buildChunk {
-		// A chunk's live vectors are copied out of the old arena (held
-		// for that long only), then inserted.
-		old.View(func(vecs []float32, _ int, dead func(uint32) bool) {
-			for node := lo; node < min(lo+buildChunk, n); node++ {
-				if !dead(uint32(node)) {
-					bt.b.put(vecs[node*dim:(node+1)*dim], oldCols.segment(node, idx.space.Model))
-				}
-			}
-		})
-		if err := bt.flush(ctx); err != nil {
-			return err
-		}
-	}
-	idx.mu.Lock()
-	if idx.g != old { // changed meanwhile: keep the newer one
-		idx.mu.Unlock()
-		return nil
-	}
-	idx.g, idx.cols, idx.bySeg = fresh.g, fresh.cols, fresh.bySeg
-	idx.dirty.Store(true)
-	idx.origin = "compacted"
-	idx.mu.Unlock()
-	return nil
-}
-
-// save writes idx's snapshot if it changed since it was loaded or saved.
-// A read-only DB keeps its graphs in memory only. changeMu is held.
-func (db *DB) save(idx *spaceIndex) error {
-	if db.readOnly {
-		return nil
-	}
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	if !idx.dirty.Load() {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(idx.path), 0o755); err != nil {
-		return fmt.Errorf("save index %s: %w", idx.space, err)
-	}
-	stamp, err := json.Marshal(owner{Store: db.storeID, Token: idx.token, Space: idx.spaceID, Model: idx.space.Model, Dim: idx.space.Dim})
-	if err != nil {
-		return fmt.Errorf("save index %s: %w", idx.space, err)
-	}
-	meta := hnsw.Meta{Generation: idx.gen, Owner: stamp}
-	if err := idx.g.Save(idx.path, meta, hnsw.Section{ID: columnsSection, Data: idx.cols.encode()}); err != nil {
-		return fmt.Errorf("save index %s: %w", idx.space, err)
-	}
-	idx.dirty.Store(false)
-	// The snapshot an older clipvec kept under a name shared by other
-	// spaces goes, once this one is safe: only a file that names no
-	// owner (so is certainly not a current snapshot) is removed.
-	legacy := legacySnapshotPath(db.Path(), idx.space)
-	if info, err := hnsw.ReadInfo(legacy); legacy != idx.path && err == nil && len(info.Owner) == 0 {
-		os.Remove(legacy)
-	}
-	return nil
-}
-
-// saveIndexes writes the changed snapshots of idxs.
-func (db *DB) saveIndexes(idxs []*spaceIndex) error {
-	var errs []error
-	for _, idx := range idxs {
-		idx.changeMu.Lock()
-		errs = append(errs, db.save(idx))
-		idx.changeMu.Unlock()
-	}
-	return errors.Join(errs...)
-}
+// Index states (IndexStatus.State).
+const (
+	// IndexCurrent: the snapshot is of this database's history and no
+	// segment of its space was written or deleted since.
+	IndexCurrent = "current"
+	// IndexBehind: writes since; the next search or sync catches up.
+	IndexBehind = "behind"
+	// IndexMissing: no snapshot; the next search or sync builds one.
+	IndexMissing = "missing"
+	// IndexStale: the snapshot is not of this database's history
+	// (another database's, or from before the file was restored) or not
+	// of this space; the next search or sync rebuilds it.
+	IndexStale = "stale"
+	// IndexUnreadable: the snapshot cannot be read; it is rebuilt too.
+	IndexUnreadable = "unreadable"
+)
 
 // IndexStatus describes one space's graph.
 type IndexStatus struct {
 	Space Space `json:"space"`
-	// State is "current" (the snapshot is of this database's history
-	// and no segment of its space was written or deleted since), "behind"
-	// (writes since: the next search or sync catches up), "missing" (no
-	// snapshot: the next search or sync builds one), "stale" (the
-	// snapshot is not of this database's history — another database's,
-	// or from before the file was restored — or not of this space: the
-	// next search or sync rebuilds it) or "unreadable".
+	// State is IndexCurrent, IndexBehind, IndexMissing, IndexStale or
+	// IndexUnreadable.
 	State string `json:"state"`
 	// Problem says why a snapshot is stale or unreadable.
 	Problem         string      `json:"problem,omitempty"`
@@ -759,72 +73,37 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	gen, err := db.store.Generation(ctx)
+	st, err := db.eng.Status(ctx, rows(spaces))
 	if err != nil {
 		return nil, err
 	}
-	var out []IndexStatus
-	for _, sp := range spaces {
-		spaceID, err := db.store.SpaceID(ctx, sp.Model, sp.Dim)
-		if err != nil {
-			return nil, err
-		}
-		st := IndexStatus{Space: sp, StoreGeneration: gen, Snapshot: snapshotPath(db.Path(), spaceID, sp)}
-		if idx := db.openedIndex(spaceKey{sp.Model, sp.Dim}); idx != nil {
-			idx.mu.RLock()
-			st.Opened = idx.origin
-			idx.mu.RUnlock()
-		}
-		if err := db.snapshotState(ctx, &st, spaceID); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
+	out := make([]IndexStatus, len(st))
+	for i, s := range st {
+		out[i] = IndexStatus{Space: spaces[i], State: s.State, Problem: s.Problem, Nodes: s.Nodes, Deleted: s.Deleted,
+			Generation: s.Generation, StoreGeneration: s.StoreGeneration, Snapshot: s.Snapshot,
+			SnapshotBytes: s.SnapshotBytes, Params: s.Params, Opened: s.Opened}
 	}
 	return out, nil
-}
-
-// snapshotState fills in st's snapshot fields and state from the
-// snapshot's header.
-func (db *DB) snapshotState(ctx context.Context, st *IndexStatus, spaceID int64) error {
-	info, err := hnsw.ReadInfo(st.Snapshot)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		st.State = "missing"
-		return nil
-	case err != nil:
-		st.State, st.Problem = "unreadable", err.Error()
-		return nil
-	}
-	st.Nodes, st.Deleted, st.Generation, st.SnapshotBytes = info.Nodes, info.Deleted, info.Generation, info.Bytes
-	c := info.Config
-	st.Params = IndexParams{M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch, Quantize: c.Quantize}
-	o, err := db.checkOwner(info.Owner, spaceID, st.Space)
-	if err != nil {
-		st.State, st.Problem = "stale", err.Error()
-		return nil
-	}
-	ok, why, err := db.store.Lineage(ctx, sqlite.Stamp{Store: o.Store, Generation: info.Generation, Token: o.Token})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		st.State, st.Problem = "stale", why
-		return nil
-	}
-	changed, err := db.store.ChangedSince(ctx, st.Space.Model, st.Space.Dim, info.Generation)
-	if err != nil {
-		return err
-	}
-	st.State = "current"
-	if changed {
-		st.State = "behind"
-	}
-	return nil
 }
 
 // IndexProgress reports a long index operation: done of total segments
 // of one space.
 type IndexProgress func(space Space, done, total int)
+
+func (p IndexProgress) engine() engine.Progress {
+	if p == nil {
+		return nil
+	}
+	return func(sp sqlite.Space, done, total int) { p(spaceOf(sp), done, total) }
+}
+
+func rows(spaces []Space) []sqlite.Space {
+	out := make([]sqlite.Space, len(spaces))
+	for i, sp := range spaces {
+		out[i] = sp.row()
+	}
+	return out
+}
 
 // spacesOf returns the spaces matching model ("" for all).
 func (db *DB) spacesOf(ctx context.Context, model string) ([]Space, error) {
@@ -848,7 +127,11 @@ func (db *DB) spacesOf(ctx context.Context, model string) ([]Space, error) {
 // from the store with the database's current IndexParams, and saves
 // their snapshots.
 func (db *DB) BuildIndex(ctx context.Context, model string, progress IndexProgress) error {
-	return db.buildIndexes(ctx, model, nil, progress)
+	spaces, err := db.spacesOf(ctx, model)
+	if err != nil {
+		return err
+	}
+	return db.eng.Build(ctx, rows(spaces), nil, progress.engine())
 }
 
 // BuildIndexWith is BuildIndex with new parameters, which it stores
@@ -856,84 +139,28 @@ func (db *DB) BuildIndex(ctx context.Context, model string, progress IndexProgre
 // that fails or is killed leaves the stored parameters those of the
 // graphs on disk.
 func (db *DB) BuildIndexWith(ctx context.Context, model string, params IndexParams, progress IndexProgress) error {
-	if err := params.validate(); err != nil {
+	if err := params.Validate(); err != nil {
 		return fmt.Errorf("build index: %w", err)
 	}
-	if err := db.buildIndexes(ctx, model, &params, progress); err != nil {
+	spaces, err := db.spacesOf(ctx, model)
+	if err != nil {
+		return err
+	}
+	if err := db.eng.Build(ctx, rows(spaces), &params, progress.engine()); err != nil {
 		return err
 	}
 	return db.SetIndexParams(ctx, params)
 }
 
-func (db *DB) buildIndexes(ctx context.Context, model string, params *IndexParams, progress IndexProgress) error {
-	if db.readOnly {
-		return fmt.Errorf("build index: %w", ErrReadOnly)
-	}
-	spaces, err := db.spacesOf(ctx, model)
-	if err != nil {
-		return err
-	}
-	for _, sp := range spaces {
-		var p func(done, total int)
-		if progress != nil {
-			p = func(done, total int) { progress(sp, done, total) }
-		}
-		// A space with no open index gets a new one; an open one is
-		// rebuilt in place (its searches go on on the old graph until the
-		// new one is swapped in).
-		idx, opened, err := db.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
-			idx, err := db.buildIndex(ctx, sp, params, p)
-			if err == nil {
-				idx.origin = "built"
-			}
-			return idx, err
-		})
-		if err != nil {
-			return err
-		}
-		idx.changeMu.Lock()
-		if !opened {
-			err = db.rebuildWith(ctx, idx, params, p, "built")
-		}
-		if err == nil {
-			err = db.save(idx)
-		}
-		idx.changeMu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // CompactIndex rebuilds the graphs of model's spaces ("" for all) from
 // their live nodes, dropping tombstones, and saves them. It is what a
-// catch-up does by itself past compactFraction tombstones.
+// catch-up does by itself once a fifth of a graph is tombstones.
 func (db *DB) CompactIndex(ctx context.Context, model string, progress IndexProgress) error {
 	spaces, err := db.spacesOf(ctx, model)
 	if err != nil {
 		return err
 	}
-	for _, sp := range spaces {
-		idx, err := db.indexFor(ctx, sp)
-		if err != nil {
-			return err
-		}
-		var p func(done, total int)
-		if progress != nil {
-			p = func(done, total int) { progress(sp, done, total) }
-		}
-		idx.changeMu.Lock()
-		err = db.compact(ctx, idx, p)
-		if err == nil {
-			err = db.save(idx)
-		}
-		idx.changeMu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.eng.Compact(ctx, rows(spaces), progress.engine())
 }
 
 // SyncIndexes brings the graphs of the given spaces (every space when
@@ -946,23 +173,5 @@ func (db *DB) SyncIndexes(ctx context.Context, spaces []Space, progress IndexPro
 			return err
 		}
 	}
-	var synced []*spaceIndex
-	for _, sp := range spaces {
-		if sp.Segments == 0 {
-			continue
-		}
-		var p func(done, total int)
-		if progress != nil {
-			p = func(done, total int) { progress(sp, done, total) }
-		}
-		idx, err := db.indexWith(ctx, sp, p)
-		if err != nil {
-			return err
-		}
-		synced = append(synced, idx)
-		if progress != nil {
-			progress(sp, sp.Segments, sp.Segments)
-		}
-	}
-	return db.saveIndexes(synced)
+	return db.eng.Sync(ctx, rows(spaces), progress.engine())
 }

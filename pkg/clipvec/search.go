@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clipvec/clipvec/internal/engine"
 	"github.com/clipvec/clipvec/internal/ingest"
 	"github.com/clipvec/clipvec/internal/sqlite"
 	"github.com/clipvec/clipvec/internal/vecmath"
@@ -147,18 +148,6 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := db.indexFor(ctx, sp)
-	if err != nil {
-		return nil, err
-	}
-	if q.Ef == 0 {
-		params, err := db.indexParamsAt(ctx, gen)
-		if err != nil {
-			return nil, err
-		}
-		q.Ef = params.EfSearch
-	}
-	q.Ef = max(q.Ef, q.K)
 	flt := q.Filter
 	switch {
 	case q.LikeVideo != "" && !q.IncludeSelf:
@@ -169,148 +158,26 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Like != nil && q.IncludeSelf {
 		exclude = nil
 	}
-
-	idx.mu.RLock()
-	defer idx.mu.RUnlock()
-	cols := idx.cols
-	rf := compileFilter(cols, &flt, exclude)
-	res := &Result{Space: sp, Query: desc, Searched: idx.g.Len() - idx.g.Deleted()}
-	rows, counts := db.searchIndex(idx, vec, &q, rf, res)
+	req := engine.Request{Vector: vec, K: q.K, Ef: q.Ef, Exact: q.Exact,
+		ByVideo: q.GroupBy == GroupByVideo, Mean: q.GroupBy == GroupByVideo && q.Aggregate == AggMean,
+		Filter: engine.Filter{Options: flt.Options, Scopes: flt.Scopes, Videos: flt.Videos, ExcludeVideos: flt.ExcludeVideos,
+			ExcludeSegments: exclude}}
+	if tr := flt.TimeRange; tr != nil {
+		req.Filter.Timed, req.Filter.From, req.Filter.To = true, tr.From, tr.To
+	}
+	ans, err := db.eng.Search(ctx, sp.row(), gen, req)
+	if err != nil {
+		return nil, err
+	}
 	names, err := db.filenamesAt(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
-	res.Hits = make([]Hit, len(rows))
-	for i, r := range rows {
-		h := Hit{Segment: cols.segment(int(r.row), sp.Model), Score: r.score}
-		h.Filename = names[h.VideoID]
-		if counts != nil {
-			h.Matches = counts[i]
-		}
-		res.Hits[i] = h
+	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: string(ans.Method), Ef: ans.Ef, Hits: make([]Hit, len(ans.Hits))}
+	for i, h := range ans.Hits {
+		res.Hits[i] = Hit{Segment: segmentOf(&h.Segment), Score: h.Score, Filename: names[h.Segment.VideoID], Matches: h.Matches}
 	}
 	return res, nil
-}
-
-// smallFilter is how many allowed segments of a space of n a filtered
-// search compares exactly rather than walking the graph: sqrt(1500·n),
-// about 12,000 at 100k and 39,000 at 1M. A graph walk with a filter
-// slows as the filter tightens (it must wander until ef matches turn
-// up), while comparing m listed segments costs m distance computations.
-// Measured on the 100k × 512 benchmark set, ef 128, k 10, allowed
-// segments in whole videos (µs per query, graph / exact over the list):
-//
-//	allowed   0.2%  0.5%   1%    2%    5%    10%   20%
-//	graph    41500 20200  8400  4700  3200  2100  1600
-//	exact       10    23    90   200   520  1090  2140
-//
-// The walk costs about 80 µs/s at selectivity s and the scan about
-// s·n·0.1 µs: they cross at s ≈ sqrt(800/n), m ≈ sqrt(800·n). The
-// constant is rounded up because the scan is also exact.
-func smallFilter(n int) int { return int(math.Sqrt(1500 * float64(n))) }
-
-// searchIndex runs the search; idx.mu is held shared.
-func (db *DB) searchIndex(idx *spaceIndex, vec []float32, q *Query, rf *rowFilter, res *Result) ([]scored, []int) {
-	cols := idx.cols
-	threads := max(db.Threads, 1)
-	// exactOver compares the query with the listed nodes (nil: all).
-	exactOver := func(method string, nodes []uint32) ([]scored, []int) {
-		res.Method, res.Ef = method, 0
-		var rows []scored
-		var counts []int
-		idx.g.View(func(vecs []float32, n int, dead func(uint32) bool) {
-			n = min(n, cols.len())
-			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols, rows: nodes}
-			if q.GroupBy == GroupByVideo {
-				rows, counts = s.searchVideos(vec, q.K, rf, q.Aggregate, threads)
-			} else {
-				rows = s.searchClips(vec, q.K, rf, threads)
-			}
-		})
-		return rows, counts
-	}
-	exact := func(method string) ([]scored, []int) { return exactOver(method, nil) }
-	if q.Exact || (q.GroupBy == GroupByVideo && q.Aggregate == AggMean) {
-		return exact("exact")
-	}
-	n := cols.len()
-	small := smallFilter(n)
-	if !rf.any {
-		// A few allowed videos: compare their segments.
-		if rf.videoOK != nil && len(q.Filter.Videos) > 0 {
-			var nodes []uint32
-			for v, ok := range rf.videoOK {
-				if ok {
-					nodes = append(nodes, cols.nodesOf(v)...)
-				}
-			}
-			if len(nodes) <= small {
-				return exactOver("exact-filtered", nodes)
-			}
-		}
-		// Rare modalities or scopes: scan, checking the filter first.
-		if cols.countUpTo(rf) <= small {
-			return exact("exact-filtered")
-		}
-	}
-	res.Method, res.Ef = "graph", q.Ef
-	// Every node has its columns (they are added before the node is
-	// linked), so an unfiltered search needs no check at all.
-	var allow func(uint32) bool
-	budget := 0
-	if !rf.any {
-		allow = func(id uint32) bool { return rf.pass(cols, int(id)) }
-		// Past an eighth of the graph a scan is cheaper than the walk
-		// (it reads in order; the walk jumps): see smallFilter.
-		budget = n / 8
-	}
-	k := q.K
-	if q.GroupBy == GroupByVideo {
-		// Several clips of a video crowd the nearest segments: ask for
-		// more, then keep each video's best.
-		k = max(q.K*10, q.Ef)
-	}
-	found, complete := idx.g.SearchBudget(vec, k, max(q.Ef, k), allow, budget, nil)
-	if !complete {
-		return exact("exact-filtered") // the filter starved the walk
-	}
-	rows := make([]scored, len(found))
-	for i, r := range found {
-		rows[i] = scored{int32(r.ID), r.Score}
-	}
-	if q.GroupBy == GroupByVideo {
-		rows, counts := groupBest(cols, rows, q.K)
-		if len(rows) < q.K && len(rows) < len(cols.videos) {
-			return exact("exact") // too few videos among the nearest segments
-		}
-		return rows, counts
-	}
-	if len(rows) < q.K && !rf.any {
-		return exact("exact-filtered")
-	}
-	return rows, nil
-}
-
-// groupBest keeps each video's best row (rows best first), up to k
-// videos, and counts each video's rows among those given.
-func groupBest(cols *columns, rows []scored, k int) ([]scored, []int) {
-	seen := map[int32]int{}
-	var out []scored
-	var counts []int
-	for _, r := range rows {
-		v := cols.video[r.row]
-		if i, ok := seen[v]; ok {
-			counts[i]++
-			continue
-		}
-		if len(out) == k {
-			continue
-		}
-		seen[v] = len(out)
-		out = append(out, r)
-		counts = append(counts, 1)
-	}
-	return out, counts
 }
 
 func validateQuery(q *Query) error {
@@ -419,8 +286,9 @@ func (db *DB) videoSegments(ctx context.Context, video, model string, at *float6
 	}
 	var out []Segment
 	err := db.store.Segments(ctx, q, func(s *sqlite.Segment) error {
-		out = append(out, Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
-			Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm, Vector: slices.Clone(s.Vector)})
+		seg := segmentOf(s)
+		seg.Vector = slices.Clone(s.Vector)
+		out = append(out, seg)
 		return nil
 	})
 	if err != nil {
@@ -630,5 +498,5 @@ func ReadQueryVector(r io.Reader, pick string) (vec []float32, model string, err
 
 // filenamesAt maps video ids to file names, read once per generation.
 func (db *DB) filenamesAt(ctx context.Context, gen int64) (map[string]string, error) {
-	return db.names.get(gen, func() (map[string]string, error) { return db.store.Filenames(ctx) })
+	return db.names.Get(gen, func() (map[string]string, error) { return db.store.Filenames(ctx) })
 }

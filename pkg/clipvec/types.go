@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/clipvec/clipvec/internal/ingest"
+	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
 // Scopes: what span of a video a segment's vector covers. Embed API v1 and
@@ -69,6 +70,22 @@ type Space struct {
 
 // String names the space as "model/dim", e.g. "marengo3.0/512".
 func (s Space) String() string { return fmt.Sprintf("%s/%d", s.Model, s.Dim) }
+
+// row is the space as the store and the engine name it.
+func (s Space) row() sqlite.Space {
+	return sqlite.Space{Model: s.Model, Dim: s.Dim, Segments: s.Segments, Videos: s.Videos}
+}
+
+// segmentOf is a stored segment as the library shows it, without its
+// vector.
+func segmentOf(s *sqlite.Segment) Segment {
+	return Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
+		Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm}
+}
+
+func spaceOf(r sqlite.Space) Space {
+	return Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
+}
 
 // Video is what the store knows of a video. Zero fields are unknown.
 type Video struct {

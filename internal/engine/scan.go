@@ -1,4 +1,4 @@
-package clipvec
+package engine
 
 import (
 	"math"
@@ -22,7 +22,7 @@ type rowFilter struct {
 	excludeSegs []int64 // segment ids left out: the query clip's own, if any
 }
 
-func compileFilter(f *columns, flt *Filter, excludeIDs []int64) *rowFilter {
+func compileFilter(f *columns, flt *Filter) *rowFilter {
 	rf := &rowFilter{}
 	set := func(names []string, want []string) []bool {
 		if len(want) == 0 {
@@ -58,10 +58,8 @@ func compileFilter(f *columns, flt *Filter, excludeIDs []int64) *rowFilter {
 			}
 		}
 	}
-	if flt.TimeRange != nil {
-		rf.timed, rf.from, rf.to = true, flt.TimeRange.From, flt.TimeRange.To
-	}
-	rf.excludeSegs = excludeIDs
+	rf.timed, rf.from, rf.to = flt.Timed, flt.From, flt.To
+	rf.excludeSegs = flt.ExcludeSegments
 	rf.any = rf.optionOK == nil && rf.scopeOK == nil && rf.videoOK == nil && !rf.timed && len(rf.excludeSegs) == 0
 	return rf
 }
@@ -254,10 +252,10 @@ type videoScore struct {
 }
 
 // searchVideos scores every matching row and groups by video: the
-// result's score is the best row's (AggMax) or the mean over the video's
-// matching rows (AggMean). Returns the k best videos, best first, each as
+// result's score is the best row's, or with mean the mean over the
+// video's matching rows. Returns the k best videos, best first, each as
 // its best row with the aggregate score, and the rows counted per video.
-func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, agg string, threads int) ([]scored, []int) {
+func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, threads int) ([]scored, []int) {
 	nv := len(f.cols.videos)
 	parts := make([][]videoScore, max(threads, 1))
 	chunks(f.size(), threads, func(p, lo, hi int) {
@@ -301,7 +299,7 @@ func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, agg string, threa
 			continue
 		}
 		s := t.best
-		if agg == AggMean {
+		if mean {
 			s.score = float32(t.sum / float64(t.count))
 		}
 		top.push(s)

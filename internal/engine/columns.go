@@ -1,4 +1,4 @@
-package clipvec
+package engine
 
 import (
 	"encoding/binary"
@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/clipvec/clipvec/internal/rawview"
+	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
 // columns holds, for every node of a space's graph (indexed by node id),
@@ -139,7 +140,7 @@ func id8(m map[string]uint8, names *[]string, s string) (uint8, error) {
 }
 
 // add appends a row for the next node.
-func (c *columns) add(s *Segment) error {
+func (c *columns) add(s *sqlite.Segment) error {
 	v, ok := c.videoIdx[s.VideoID]
 	if !ok {
 		v = int32(len(c.videos))
@@ -157,15 +158,15 @@ func (c *columns) add(s *Segment) error {
 	if err != nil {
 		return err
 	}
-	k, err := id8(c.kindIdx, &c.kinds, s.Source.Kind)
+	k, err := id8(c.kindIdx, &c.kinds, s.SourceKind)
 	if err != nil {
 		return err
 	}
-	src, ok := c.sourceIdx[s.Source.ID]
+	src, ok := c.sourceIdx[s.SourceID]
 	if !ok {
 		src = uint32(len(c.sources))
-		c.sourceIdx[s.Source.ID] = src
-		c.sources = append(c.sources, s.Source.ID)
+		c.sourceIdx[s.SourceID] = src
+		c.sources = append(c.sources, s.SourceID)
 	}
 	if c.videoNodes != nil {
 		c.videoNodes[v] = append(c.videoNodes[v], uint32(len(c.seg)))
@@ -184,11 +185,11 @@ func (c *columns) add(s *Segment) error {
 	return nil
 }
 
-// segment returns node i's row as a Segment without its vector.
-func (c *columns) segment(i int, model string) Segment {
-	return Segment{ID: c.seg[i], VideoID: c.videos[c.video[i]],
-		Source: Source{Kind: c.kinds[c.kind[i]], ID: c.sources[c.source[i]]},
-		Model:  model, Option: c.options[c.option[i]], Scope: c.scopes[c.scope[i]],
+// segment returns node i's row as a segment without its vector.
+func (c *columns) segment(i int, model string) sqlite.Segment {
+	return sqlite.Segment{ID: c.seg[i], VideoID: c.videos[c.video[i]],
+		SourceKind: c.kinds[c.kind[i]], SourceID: c.sources[c.source[i]],
+		Model: model, Option: c.options[c.option[i]], Scope: c.scopes[c.scope[i]],
 		Start: c.start[i], End: c.end[i], Norm: c.norm[i]}
 }
 
