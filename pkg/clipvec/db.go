@@ -138,18 +138,33 @@ func (db *DB) Video(ctx context.Context, id string) (*Video, error) {
 	return &v, nil
 }
 
-// Stats reports counts, spaces and size on disk.
+// Stats reports counts, spaces and size on disk. The counts and the
+// spaces come from one snapshot, so the spaces' segments add up to
+// Segments. It reads the spaces itself rather than through the cache
+// Spaces keeps, which may hold a list newer than its generation.
 func (db *DB) Stats(ctx context.Context) (*Stats, error) {
-	c, err := db.store.Stats(ctx)
+	var st *Stats
+	err := db.store.View(ctx, func(tx *sqlite.ReadTx) error {
+		c, err := tx.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Spaces(ctx)
+		if err != nil {
+			return err
+		}
+		spaces := make([]Space, len(rows))
+		for i, r := range rows {
+			spaces[i] = Space{Model: r.Model, Dim: r.Dim, Segments: r.Segments, Videos: r.Videos}
+		}
+		st = &Stats{Path: db.Path(), Bytes: c.Bytes, Videos: c.Videos, Segments: c.Segments,
+			Generation: c.Generation, Spaces: spaces}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	spaces, err := db.Spaces(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Stats{Path: db.Path(), Bytes: c.Bytes, Videos: c.Videos, Segments: c.Segments,
-		Generation: c.Generation, Spaces: spaces}, nil
+	return st, nil
 }
 
 // Delete removes videos and all their segments in one transaction and

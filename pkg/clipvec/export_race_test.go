@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/clipvec/clipvec/internal/ingest"
@@ -24,16 +23,64 @@ func TestExportDuringImports(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	db := openDB(t)
 	dir := t.TempDir()
-	const rounds = 240
-	var wg sync.WaitGroup
+	done := startImports(ctx, t, db, 240)
 	defer func() {
 		cancel()
-		wg.Wait()
+		<-done
 	}()
+	for n, importing := 0, true; importing; n++ {
+		select {
+		case <-done:
+			importing = false // one more export, of the final state
+		default:
+		}
+		var out bytes.Buffer
+		st, err := db.Export(ctx, &out, clipvec.ExportOptions{})
+		if err != nil {
+			t.Fatalf("export %d: %v", n, err)
+		}
+		checkReimport(t, filepath.Join(dir, fmt.Sprintf("export-%d.db", n)), out.String(), st)
+	}
+}
+
+// TestStatsDuringImports reads Stats again and again while files are
+// imported: its spaces must add up to its segment count.
+func TestStatsDuringImports(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db := openDB(t)
+	done := startImports(ctx, t, db, 240)
+	defer func() {
+		cancel()
+		<-done
+	}()
+	for importing := true; importing; {
+		select {
+		case <-done:
+			importing = false
+		default:
+		}
+		st, err := db.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, sp := range st.Spaces {
+			sum += sp.Segments
+		}
+		if sum != st.Segments {
+			t.Fatalf("Stats at generation %d: %d segments, its spaces hold %d (%v)", st.Generation, st.Segments, sum, st.Spaces)
+		}
+	}
+}
+
+// startImports imports small files into db, one after another on a
+// goroutine, until it has imported rounds of them or ctx ends; it closes
+// the channel it returns then. Each file adds a video, or adds a new
+// space (a new dimension or a new model) to a video already stored, or
+// replaces a video's segments.
+func startImports(ctx context.Context, t *testing.T, db *clipvec.DB, rounds int) <-chan struct{} {
 	done := make(chan struct{})
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		defer close(done)
 		r := rand.New(rand.NewPCG(9, 2))
 		videos := 0
@@ -68,20 +115,7 @@ func TestExportDuringImports(t *testing.T) {
 			}
 		}
 	}()
-
-	for n, importing := 0, true; importing; n++ {
-		select {
-		case <-done:
-			importing = false // one more export, of the final state
-		default:
-		}
-		var out bytes.Buffer
-		st, err := db.Export(ctx, &out, clipvec.ExportOptions{})
-		if err != nil {
-			t.Fatalf("export %d: %v", n, err)
-		}
-		checkReimport(t, filepath.Join(dir, fmt.Sprintf("export-%d.db", n)), out.String(), st)
-	}
+	return done
 }
 
 // importFile is a small clipvec JSONL file.
