@@ -5,7 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 )
 
 func embedCommand(e *env) *cli.Command {
@@ -66,7 +66,7 @@ Examples:
 			}
 			defer db.Close()
 			pb := e.progressBar(c)
-			res, err := db.EmbedVideo(c.Context, cl, clipvec.EmbedOptions{
+			res, err := upstream.EmbedVideo(c.Context, db, cl, upstream.EmbedOptions{
 				URL: c.String("url"), File: c.String("file"), Model: c.String("model"),
 				Options: c.StringSlice("modality"), Scopes: scopes, ClipLength: c.Float64("clip-length"),
 				Dimension: c.Int("dimension"), VideoID: c.String("video-id"), PollInterval: c.Duration("poll-interval"),

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
 )
 
@@ -83,8 +84,8 @@ Examples:
 			}
 			opts.Wait, opts.PollInterval = c.Bool("wait"), c.Duration("poll-interval")
 			opts.VideoID, opts.Model = c.String("video-id"), c.String("model")
-			return fetchEach(c, e, opts, func(db *clipvec.DB, cl *twelvelabs.Client, id string, opts clipvec.FetchOptions) (*clipvec.FetchResult, error) {
-				return db.FetchTask(c.Context, cl, id, opts)
+			return fetchEach(c, e, opts, func(db *clipvec.DB, cl *twelvelabs.Client, id string, opts upstream.FetchOptions) (*upstream.FetchResult, error) {
+				return upstream.FetchTask(c.Context, db, cl, id, opts)
 			})
 		},
 	}
@@ -122,8 +123,8 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return fetchEach(c, e, opts, func(db *clipvec.DB, cl *twelvelabs.Client, id string, opts clipvec.FetchOptions) (*clipvec.FetchResult, error) {
-				return db.FetchAsset(c.Context, cl, index, id, opts)
+			return fetchEach(c, e, opts, func(db *clipvec.DB, cl *twelvelabs.Client, id string, opts upstream.FetchOptions) (*upstream.FetchResult, error) {
+				return upstream.FetchAsset(c.Context, db, cl, index, id, opts)
 			})
 		},
 	}
@@ -147,7 +148,7 @@ Examples:
    clipvec fetch index --concurrency 8 --modality visual IDX
    clipvec fetch index --refetch --json IDX`,
 		Flags: subcommandFlags(
-			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: clipvec.DefaultFetchConcurrency, Usage: "retrieve `N` assets at a time"},
+			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: upstream.DefaultFetchConcurrency, Usage: "retrieve `N` assets at a time"},
 			&cli.BoolFlag{Name: "refetch", Usage: "fetch assets fetched before too (their segments are replaced, never duplicated)"},
 		),
 		OnUsageError: subUsageError,
@@ -174,7 +175,7 @@ Examples:
 			opts.Concurrency, opts.Refetch = c.Int("concurrency"), c.Bool("refetch")
 			opts.IndexProgress = indexProgress(pb)
 			index := c.Args().First()
-			opts.Progress = func(p clipvec.FetchProgress) {
+			opts.Progress = func(p upstream.FetchProgress) {
 				todo := max(p.Total, p.Listed) - p.NotReady - p.AlreadyFetched
 				frac := 1.0
 				if todo > 0 {
@@ -183,12 +184,12 @@ Examples:
 				pb.update("fetching index %s %s %d/%d assets (%d skipped), %s segments", index, bar(frac, 20),
 					p.Fetched+p.Failed, max(todo, 0), p.AlreadyFetched+p.NotReady, count(int64(p.Segments)))
 			}
-			sum, err := db.FetchIndex(c.Context, cl, index, opts)
+			sum, err := upstream.FetchIndex(c.Context, db, cl, index, opts)
 			pb.done()
 			switch {
 			case c.Bool("json"):
 				out := struct {
-					*clipvec.FetchSummary
+					*upstream.FetchSummary
 					Fetched []resultJSON `json:"fetched"`
 					Failed  []resultJSON `json:"failed,omitempty"`
 					Seconds float64      `json:"seconds"`
@@ -211,7 +212,7 @@ Examples:
 	}
 }
 
-func printFetchSummary(e *env, sum *clipvec.FetchSummary) {
+func printFetchSummary(e *env, sum *upstream.FetchSummary) {
 	for _, f := range sum.Failed {
 		fmt.Fprintf(e.stdout, "failed: asset %s: %v\n", f.ID, f.Err)
 	}
@@ -235,17 +236,17 @@ func printFetchSummary(e *env, sum *clipvec.FetchSummary) {
 }
 
 // fetchOptions reads the flags fetchFlags defines.
-func fetchOptions(c *cli.Context) (clipvec.FetchOptions, error) {
+func fetchOptions(c *cli.Context) (upstream.FetchOptions, error) {
 	scopes, err := scopesFlag(c)
 	if err != nil {
-		return clipvec.FetchOptions{}, err
+		return upstream.FetchOptions{}, err
 	}
-	return clipvec.FetchOptions{Options: c.StringSlice("modality"), Scopes: scopes, NoIndex: c.Bool("no-index")}, nil
+	return upstream.FetchOptions{Options: c.StringSlice("modality"), Scopes: scopes, NoIndex: c.Bool("no-index")}, nil
 }
 
 // fetchEach fetches objects one by one (each its own transaction), going
 // on past failures, then brings the search graphs in step once.
-func fetchEach(c *cli.Context, e *env, opts clipvec.FetchOptions, fetch func(*clipvec.DB, *twelvelabs.Client, string, clipvec.FetchOptions) (*clipvec.FetchResult, error)) error {
+func fetchEach(c *cli.Context, e *env, opts upstream.FetchOptions, fetch func(*clipvec.DB, *twelvelabs.Client, string, upstream.FetchOptions) (*upstream.FetchResult, error)) error {
 	cl, db, err := openUpstream(c)
 	if err != nil {
 		return err
@@ -255,7 +256,7 @@ func fetchEach(c *cli.Context, e *env, opts clipvec.FetchOptions, fetch func(*cl
 	opts.OnStatus = statusLine(pb)
 	sync := !opts.NoIndex
 	opts.NoIndex = true // once, below
-	var results []*clipvec.FetchResult
+	var results []*upstream.FetchResult
 	var errs []error
 	for _, id := range c.Args().Slice() {
 		res, err := fetch(db, cl, id, opts)
@@ -273,13 +274,13 @@ func fetchEach(c *cli.Context, e *env, opts clipvec.FetchOptions, fetch func(*cl
 		}
 	}
 	if sync && c.Context.Err() == nil {
-		if err := db.SyncFetched(c.Context, results, indexProgress(pb)); err != nil {
+		if err := upstream.SyncFetched(c.Context, db, results, indexProgress(pb)); err != nil {
 			errs = append(errs, err)
 		}
 		pb.done()
 	}
 	if c.Bool("json") {
-		rs := make([]clipvec.FetchResult, len(results))
+		rs := make([]upstream.FetchResult, len(results))
 		for i, r := range results {
 			rs[i] = *r
 		}

@@ -88,16 +88,12 @@ Examples:
 			if n := c.Int("threads"); n > 0 {
 				db.Threads = n
 			}
-			desc, err := upstreamQuery(c, db, &q)
-			if err != nil {
+			if err := queryEmbedder(c, db); err != nil {
 				return err
 			}
 			res, err := db.Search(c.Context, q)
 			if err != nil {
-				return err
-			}
-			if desc != "" {
-				res.Query = desc
+				return upstreamHint(err)
 			}
 			if c.Bool("json") {
 				return writeJSON(e.stdout, res)
@@ -110,6 +106,7 @@ Examples:
 func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	q := clipvec.Query{
 		LikeVideo: c.String("like-video"), Option: c.String("option"), Model: c.String("model"),
+		Text: c.String("text"), Image: c.String("image"),
 		K: c.Int("k"), GroupBy: c.String("group-by"), Aggregate: c.String("agg"),
 		IncludeSelf: c.Bool("include-self"), ExcludeQueryVideo: c.Bool("other-videos"),
 		Exact: c.Bool("exact"), Ef: c.Int("ef"),
@@ -139,7 +136,7 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 		}
 	}
 	n := 0
-	for _, set := range []bool{q.Like != nil, q.LikeVideo != "", q.Vector != nil, c.String("text") != "", c.String("image") != ""} {
+	for _, set := range []bool{q.Like != nil, q.LikeVideo != "", q.Vector != nil, q.Text != "", q.Image != ""} {
 		if set {
 			n++
 		}
@@ -249,12 +246,19 @@ func readVector(arg string, stdin io.Reader) ([]float32, string, error) {
 func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	how := "every vector compared (exact)"
 	switch res.Method {
-	case "graph":
+	case clipvec.MethodGraph:
 		how = fmt.Sprintf("HNSW graph, ef %d", res.Ef)
-	case "exact-filtered":
+	case clipvec.MethodExactFiltered:
 		how = "the filter's segments compared exactly"
 	}
-	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(res.Query), visible(res.Space.String()), count(int64(res.Searched)), how)
+	query := res.Query
+	switch res.QuerySource {
+	case clipvec.QueryFromCache:
+		query += " (from the query cache)"
+	case clipvec.QueryFromEmbedder:
+		query += " (embedded upstream by " + res.Space.String() + ", now cached)"
+	}
+	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(query), visible(res.Space.String()), count(int64(res.Searched)), how)
 	if len(res.Hits) == 0 {
 		fmt.Fprintln(w, "no matching segments")
 		return nil

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
 )
 
@@ -78,6 +78,10 @@ func upstreamHint(err error) error {
 		return fmt.Errorf("%w\n(the API refused the key: check TWELVELABS_API_KEY or --api-key)", err)
 	case errors.Is(err, twelvelabs.ErrRateLimited):
 		return fmt.Errorf("%w\n(rate limited: wait, then run the command again)", err)
+	case errors.Is(err, clipvec.ErrNoCredentials):
+		return fmt.Errorf("%w\n(set TWELVELABS_API_KEY or pass --api-key)", err)
+	case errors.Is(err, clipvec.ErrNotReady) && strings.Contains(err.Error(), "or wait for it"):
+		return fmt.Errorf("%w\n(clipvec fetch task --wait ID waits for it)", err)
 	}
 	return err
 }
@@ -126,11 +130,11 @@ func statusLine(pb *progressBar) func(taskID, status string) {
 
 // resultJSON is a FetchResult with its error as text.
 type resultJSON struct {
-	clipvec.FetchResult
+	upstream.FetchResult
 	Error string `json:"error,omitempty"`
 }
 
-func resultsJSON(rs []clipvec.FetchResult) []resultJSON {
+func resultsJSON(rs []upstream.FetchResult) []resultJSON {
 	out := make([]resultJSON, len(rs))
 	for i, r := range rs {
 		out[i] = resultJSON{FetchResult: r}
@@ -142,7 +146,7 @@ func resultsJSON(rs []clipvec.FetchResult) []resultJSON {
 }
 
 // describeResult is one line about a fetched object.
-func describeResult(r *clipvec.FetchResult) string {
+func describeResult(r *upstream.FetchResult) string {
 	what := "task " + r.ID
 	if r.Kind == clipvec.SourceIndexedAsset {
 		what = "asset " + r.ID + " of index " + r.IndexID
@@ -155,35 +159,17 @@ func describeResult(r *clipvec.FetchResult) string {
 	return s
 }
 
-// upstreamQuery resolves search --text or --image: it picks the space
-// (--model, "MODEL" or "MODEL/DIM"), takes the query vector from the
-// database's query cache or else embeds it upstream (which needs a key),
-// and sets q.Vector and q.Model. It returns how to describe the query, ""
-// when neither flag was given.
-func upstreamQuery(c *cli.Context, db *clipvec.DB, q *clipvec.Query) (string, error) {
-	in := clipvec.QueryInput{Text: c.String("text"), Image: c.String("image")}
-	if in.Text == "" && in.Image == "" {
-		return "", nil
-	}
-	sp, err := db.QuerySpace(c.Context, c.String("model"))
-	if err != nil {
-		return "", err
+// queryEmbedder sets db's embedder for --text and --image: upstream,
+// with the API key when there is one; without, only cached queries
+// answer.
+func queryEmbedder(c *cli.Context, db *clipvec.DB) error {
+	if c.String("text") == "" && c.String("image") == "" {
+		return nil
 	}
 	cl, err := upstreamClient(c, true)
 	if err != nil {
-		return "", err
+		return err
 	}
-	vec, cached, err := db.EmbedQuery(c.Context, cl, sp, in)
-	if err != nil {
-		return "", upstreamHint(err)
-	}
-	q.Vector, q.Model = vec, sp.Model
-	desc := "image " + in.Image
-	if in.Text != "" {
-		desc = "text " + strconv.Quote(in.Text)
-	}
-	if cached {
-		return desc + " (from the query cache)", nil
-	}
-	return desc + " (embedded upstream by " + sp.String() + ", now cached)", nil
+	db.Embedder = upstream.Embedder(cl)
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clipvec/clipvec/internal/command"
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
 	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
 )
@@ -163,11 +164,15 @@ func searchJSON(t *testing.T, db string, args ...string) (query string, hits []h
 		t.Fatalf("search %v: exit %d: %s", args, code, errs)
 	}
 	var res struct {
-		Query string
-		Hits  []hitJSON
+		Query       string
+		QuerySource string `json:"query_source"`
+		Hits        []hitJSON
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("search --json: %v\n%s", err, out)
+	}
+	if res.QuerySource != "" {
+		return res.Query + " (" + res.QuerySource + ")", res.Hits
 	}
 	return res.Query, res.Hits
 }
@@ -268,7 +273,7 @@ func TestFetchIndexKilledResumedSearchedOffline(t *testing.T) {
 	if len(hits) == 0 || srv.Catalogue.Video(hits[0].VideoID).Topic.Name != topic.Name {
 		t.Fatalf("search --text %q: %+v", topic.Description, hits)
 	}
-	if !strings.Contains(query, "embedded upstream by marengo3.0/512") || srv.Count(twelvelabstest.EndpointEmbedV2) != 1 {
+	if !strings.HasSuffix(query, "(embedder)") || srv.Count(twelvelabstest.EndpointEmbedV2) != 1 {
 		t.Errorf("query %q; requests %v", query, srv.Counts())
 	}
 	t.Logf("search --text %q: best video %s (%s), score %.4f", topic.Description, hits[0].VideoID,
@@ -277,7 +282,7 @@ func TestFetchIndexKilledResumedSearchedOffline(t *testing.T) {
 	// Offline: the server is gone, the answer is the same, from the cache.
 	srv.Close()
 	query2, hits2 := searchJSON(t, db, "--text", topic.Description, "--group-by", "video", "-k", "5")
-	if !strings.Contains(query2, "from the query cache") || len(hits2) != len(hits) {
+	if !strings.HasSuffix(query2, "(cache)") || len(hits2) != len(hits) {
 		t.Fatalf("offline: %q %+v", query2, hits2)
 	}
 	for i := range hits {
@@ -358,7 +363,7 @@ func TestUpstreamCommands(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "snowboard.mp4")
 		os.WriteFile(path, []byte("bytes of a video"), 0o644)
 		out, errs, code := run(t, db, "", "embed", "--file", path, "--poll-interval", "1ms", "--json")
-		var res clipvec.FetchResult
+		var res upstream.FetchResult
 		if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res.Kind != "embed-task-v1" || res.Imported == 0 {
 			t.Errorf("exit %d, %v\n%s%s", code, err, out, errs)
 		}
@@ -382,7 +387,7 @@ func TestUpstreamCommands(t *testing.T) {
 	})
 	t.Run("SearchImage", func(t *testing.T) {
 		q, hits := searchJSON(t, db, "--image", "https://example.com/surfing.jpg", "--model", "marengo3.0/512")
-		if !strings.Contains(q, "image https://example.com/surfing.jpg (embedded upstream") || len(hits) == 0 {
+		if q != "image https://example.com/surfing.jpg (embedder)" || len(hits) == 0 {
 			t.Errorf("%q %+v", q, hits)
 		}
 	})

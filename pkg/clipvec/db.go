@@ -26,6 +26,13 @@ type DB struct {
 	// callers that run many searches in parallel themselves).
 	Threads int
 
+	// Embedder turns the text and image queries the query cache does not
+	// hold into vectors (Query.Text, Query.Image, EmbedQuery):
+	// upstream.Embedder(client) (pkg/clipvec/upstream) embeds them with
+	// TwelveLabs. Nil: only cached queries are answered. Set it before
+	// the DB is used.
+	Embedder QueryEmbedder
+
 	// What every search needs from the store, read once per generation
 	// (every write, settings included, moves the generation on).
 	spaces sqlite.GenCache[[]Space]

@@ -38,14 +38,15 @@
 // OpenReadOnly opens a database this process may not write: graphs are
 // then kept in memory only.
 //
-// Upstream: given a *twelvelabs.Client, FetchTask, FetchAsset and
-// FetchIndex download embeddings from the TwelveLabs API and EmbedVideo
-// creates them; each object goes through the same importer as a saved
-// response, in one transaction that also records the fetch, so FetchIndex
-// resumes after a kill without refetching or duplicating anything.
-// EmbedQuery turns a text or an image into a query vector of a space,
-// embedded upstream once and then served from the database's query cache
-// (no client needed); Search itself never touches the network.
+// Upstream: package upstream (pkg/clipvec/upstream) downloads embeddings
+// from the TwelveLabs API (FetchTask, FetchAsset, FetchIndex) and creates
+// them (EmbedVideo); each object goes through the same importer as a
+// saved response, in one transaction that also records the fetch
+// (ImportOptions.BeforeCommit), so FetchIndex resumes after a kill without
+// refetching or duplicating anything. Query{Text} and Query{Image} are
+// turned into vectors by the DB's Embedder (upstream.Embedder) once, then
+// served from the database's query cache (no client needed); Search itself
+// touches the network only through the Embedder.
 //
 // Concurrency: a DB is safe for concurrent use; searches run in parallel
 // with each other and with imports (which see a consistent snapshot).

@@ -1,6 +1,7 @@
 package clipvec
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,11 +43,26 @@ type ImportOptions struct {
 	// IndexProgress, when set, reports that last step.
 	IndexProgress IndexProgress
 
-	// beforeCommit, when set, runs in each file's transaction after its
-	// segments are written and before it commits (a fetch records the
-	// upstream object there); an error rolls the file back.
-	beforeCommit func(*sqlite.Tx) error
+	// BeforeCommit, when set, runs in each file's transaction after its
+	// segments are written and before it commits: a fetch
+	// (pkg/clipvec/upstream) records the upstream object there, so the
+	// record exists exactly when its segments do. An error rolls the file
+	// back.
+	BeforeCommit func(*ImportTx) error
 }
+
+// ImportTx is a file's import transaction, as BeforeCommit sees it.
+type ImportTx struct{ tx *sqlite.Tx }
+
+// Inserted and Replaced count the segments the transaction wrote.
+func (t *ImportTx) Inserted() int { return t.tx.Inserted }
+
+// Replaced counts the segments that replaced stored ones.
+func (t *ImportTx) Replaced() int { return t.tx.Replaced }
+
+// RecordFetch records, in the transaction, that an upstream object was
+// fetched (see FetchedObjects).
+func (t *ImportTx) RecordFetch(f Fetched) error { return t.tx.RecordFetch(f.row()) }
 
 // ImportProgress is a snapshot of a running import.
 type ImportProgress struct {
@@ -68,6 +84,9 @@ type FileResult struct {
 	QueryEmbeddings int `json:"query_embeddings,omitempty"`
 	// Invalid holds the messages of skipped records (the first 100).
 	Invalid []string `json:"invalid,omitempty"`
+	// Spaces are the embedding spaces its segments went to (set by
+	// ImportReader).
+	Spaces []Space `json:"-"`
 	// Err is why the file was rejected; nothing of it was stored.
 	Err error `json:"-"`
 }
@@ -199,25 +218,33 @@ func splitSpaces(before, after []Space) []Space {
 
 // ImportReader imports one stream (any shape Import reads, gzip
 // included) in one transaction. name is used in messages and as the
-// source id of responses that name none. r is read to its end, and
-// checked, before the transaction begins (see Import), so a slow stream
-// never holds the database's write lock.
+// source id of responses that name none. A stream that can stall is read
+// to its end, and checked, before the transaction begins (see Import),
+// so it never holds the database's write lock waiting; a body already in
+// memory (a *bytes.Reader or *strings.Reader) is written as it is
+// decoded. The result names the spaces its segments went to.
 func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, error) {
+	stage := true
+	switch r.(type) {
+	case *bytes.Reader, *strings.Reader:
+		stage = false
+	}
 	p := newPipeline(ctx, db.store)
-	f := p.importStream(name, r, -1, nil, true, 0, 1, opts)
+	f := p.importStream(name, r, -1, nil, stage, 0, 1, opts)
 	p.wait()
 	res := f.result(ctx)
+	if res.Err == nil {
+		spaces, err := db.Spaces(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, sp := range spaces {
+			if p.touched[spaceKey{sp.Model, sp.Dim}] {
+				res.Spaces = append(res.Spaces, sp)
+			}
+		}
+	}
 	return res, res.Err
-}
-
-// importReader is ImportReader for a body already in memory (nothing to
-// wait for: it is written as it is decoded), also returning the spaces
-// its segments went to.
-func (db *DB) importReader(ctx context.Context, name string, r io.Reader, opts ImportOptions) (FileResult, map[spaceKey]bool) {
-	p := newPipeline(ctx, db.store)
-	f := p.importStream(name, r, -1, nil, false, 0, 1, opts)
-	p.wait()
-	return f.result(ctx), p.touched
 }
 
 // pipeline imports files with decoding and writing on two goroutines:
@@ -259,8 +286,8 @@ type fileState struct {
 	res          FileResult
 	decErr       error
 	writeErr     error
-	cancel       context.CancelFunc     // stops the decoder when a write fails
-	beforeCommit func(*sqlite.Tx) error // ImportOptions.beforeCommit
+	cancel       context.CancelFunc    // stops the decoder when a write fails
+	beforeCommit func(*ImportTx) error // ImportOptions.BeforeCommit
 }
 
 // result turns the file's errors into FileResult.Err.
@@ -325,7 +352,7 @@ func (p *pipeline) write(store *sqlite.DB) {
 				continue
 			}
 			if f.writeErr == nil && f.decErr == nil && f.beforeCommit != nil {
-				f.writeErr = f.beforeCommit(tx)
+				f.writeErr = f.beforeCommit(&ImportTx{tx})
 			}
 			if f.writeErr == nil && f.decErr == nil {
 				if err := tx.Commit(); err != nil {
@@ -374,7 +401,7 @@ func (p *pipeline) importFile(name string, index, files int, opts ImportOptions)
 func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, stage bool, index, files int, opts ImportOptions) *fileState {
 	fctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	f := &fileState{res: FileResult{Name: name}, cancel: cancel, beforeCommit: opts.beforeCommit}
+	f := &fileState{res: FileResult{Name: name}, cancel: cancel, beforeCommit: opts.BeforeCommit}
 	var progress func(int)
 	if opts.Progress != nil {
 		progress = func(n int) {

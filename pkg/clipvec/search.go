@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/clipvec/clipvec/internal/engine"
@@ -58,8 +59,8 @@ type SegmentRef struct {
 	Option  string  `json:"option,omitempty"`
 }
 
-// Query is a nearest-neighbour question. Exactly one of Vector, Like and
-// LikeVideo says what to search for.
+// Query is a nearest-neighbour question. Exactly one of Vector, Like,
+// LikeVideo, Text and Image says what to search for.
 type Query struct {
 	// Vector searches for segments similar to this vector (any length;
 	// it is normalised). Its dimension picks the space; Model is needed
@@ -71,6 +72,13 @@ type Query struct {
 	// video-scope vector of the chosen option if it has one, otherwise
 	// the mean of its clip vectors of that option.
 	LikeVideo string `json:"like_video,omitempty"`
+	// Text searches for segments that match a text, and Image for
+	// segments like an image (an http(s) URL or a local file's path):
+	// each is turned into a vector of the space with its model, from the
+	// database's query cache or by DB.Embedder (see EmbedQuery). Model
+	// ("model" or "model/dim") picks the space when there are several.
+	Text  string `json:"text,omitempty"`
+	Image string `json:"image,omitempty"`
 	// Option picks the modality of a LikeVideo query (default: visual if
 	// the video has it, else its only option).
 	Option string `json:"option,omitempty"`
@@ -124,8 +132,24 @@ type Result struct {
 	// few enough segments to compare them all).
 	Method string `json:"method"`
 	Ef     int    `json:"ef,omitempty"`
-	Hits   []Hit  `json:"hits"`
+	// QuerySource says where a text or image query's vector came from:
+	// QueryFromCache or QueryFromEmbedder ("" for other queries).
+	QuerySource string `json:"query_source,omitempty"`
+	Hits        []Hit  `json:"hits"`
 }
+
+// How a search was answered (Result.Method).
+const (
+	MethodGraph         = string(engine.MethodGraph)         // the HNSW graph, with Ef
+	MethodExact         = string(engine.MethodExact)         // every vector compared
+	MethodExactFiltered = string(engine.MethodExactFiltered) // a filter left few enough segments to compare them all
+)
+
+// Where a text or image query's vector came from (Result.QuerySource).
+const (
+	QueryFromCache    = "cache"
+	QueryFromEmbedder = "embedder"
+)
 
 // Search answers q in the query's embedding space: by default through
 // the space's HNSW graph (approximate: Ef trades speed for recall), or by
@@ -144,7 +168,15 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	vec, sp, desc, exclude, err := db.resolve(ctx, gen, &q)
+	var vec []float32
+	var sp Space
+	var desc, source string
+	var exclude []int64
+	if q.Text != "" || q.Image != "" {
+		vec, sp, desc, source, err = db.resolveInput(ctx, &q)
+	} else {
+		vec, sp, desc, exclude, err = db.resolve(ctx, gen, &q)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +205,8 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: string(ans.Method), Ef: ans.Ef, Hits: make([]Hit, len(ans.Hits))}
+	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: string(ans.Method), Ef: ans.Ef,
+		QuerySource: source, Hits: make([]Hit, len(ans.Hits))}
 	for i, h := range ans.Hits {
 		res.Hits[i] = Hit{Segment: segmentOf(&h.Segment), Score: h.Score, Filename: names[h.Segment.VideoID], Matches: h.Matches}
 	}
@@ -191,8 +224,14 @@ func validateQuery(q *Query) error {
 	if q.LikeVideo != "" {
 		n++
 	}
+	if q.Text != "" {
+		n++
+	}
+	if q.Image != "" {
+		n++
+	}
 	if n != 1 {
-		return fmt.Errorf("search: %w: give exactly one of a vector, a segment (like) or a video (like-video)", ErrInvalidQuery)
+		return fmt.Errorf("search: %w: give exactly one of a vector, a segment (like), a video (like-video), a text or an image", ErrInvalidQuery)
 	}
 	if q.K == 0 {
 		q.K = DefaultK
@@ -215,7 +254,7 @@ func validateQuery(q *Query) error {
 	if tr := q.Filter.TimeRange; tr != nil && !(tr.From < tr.To) {
 		return fmt.Errorf("search: %w: time range %g–%g is empty", ErrInvalidQuery, tr.From, tr.To)
 	}
-	if q.Model != "" {
+	if q.Model != "" && !strings.Contains(q.Model, "/") { // "model/dim" is a text or image query's
 		q.Model = ingest.CanonicalModel(q.Model)
 	}
 	if q.Ef < 0 {
@@ -244,6 +283,32 @@ func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, 
 	default:
 		return db.resolveLikeVideo(ctx, q, spaces)
 	}
+}
+
+// resolveInput turns a text or image query into a unit vector of the
+// space it names, a description, and where the vector came from.
+func (db *DB) resolveInput(ctx context.Context, q *Query) (vec []float32, sp Space, desc, source string, err error) {
+	if sp, err = db.QuerySpace(ctx, q.Model); err != nil {
+		return nil, sp, "", "", err
+	}
+	in := QueryInput{Text: q.Text, Image: q.Image}
+	vec, cached, err := db.EmbedQuery(ctx, sp, in)
+	if err != nil {
+		return nil, sp, "", "", fmt.Errorf("search: %w", err)
+	}
+	vec = slices.Clone(vec)
+	if _, err := vecmath.Normalize(vec); err != nil {
+		return nil, sp, "", "", fmt.Errorf("search: query vector: %w", err)
+	}
+	desc = "image " + in.Image
+	if in.Text != "" {
+		desc = "text " + strconv.Quote(in.Text)
+	}
+	source = QueryFromEmbedder
+	if cached {
+		source = QueryFromCache
+	}
+	return vec, sp, desc, source, nil
 }
 
 // pickSpace chooses the space for a query of dimension dim (0: any).

@@ -1,4 +1,4 @@
-package clipvec_test
+package upstream_test
 
 import (
 	"bytes"
@@ -15,9 +15,28 @@ import (
 	"testing"
 
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
 	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
 )
+
+// openDB opens a database in a temporary directory, closed when the
+// test ends.
+func openDB(t testing.TB) *clipvec.DB {
+	t.Helper()
+	db, err := clipvec.Open(context.Background(), filepath.Join(t.TempDir(), "clipvec.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// embedQuery is db.EmbedQuery with c's embedder (a nil c: no key).
+func embedQuery(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, sp clipvec.Space, in clipvec.QueryInput) ([]float32, bool, error) {
+	db.Embedder = upstream.Embedder(c)
+	return db.EmbedQuery(ctx, sp, in)
+}
 
 func fakeServer(t testing.TB, opts ...twelvelabstest.Option) *twelvelabstest.Server {
 	t.Helper()
@@ -137,10 +156,10 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 	// page 1's assets and says why it stopped.
 	fault := srv.Inject(twelvelabstest.Fault{Endpoint: twelvelabstest.EndpointListIndexedAssets,
 		Match: twelvelabstest.QueryEquals("page", "2"), Status: 500})
-	var last clipvec.FetchProgress
+	var last upstream.FetchProgress
 	var calls int
-	sum, err := db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{PageSize: 10, Concurrency: 3,
-		Progress: func(p clipvec.FetchProgress) { last, calls = p, calls+1 }})
+	sum, err := upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{PageSize: 10, Concurrency: 3,
+		Progress: func(p upstream.FetchProgress) { last, calls = p, calls+1 }})
 	if err == nil || !errors.Is(err, twelvelabs.ErrServer) || !strings.Contains(err.Error(), "stopped after 10 of 30 assets") {
 		t.Fatalf("first run: err = %v, want the page 2 failure", err)
 	}
@@ -155,7 +174,7 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 
 	// The rerun fetches only what is missing.
 	srv.ResetRequests()
-	sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{PageSize: 10, Concurrency: 3})
+	sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{PageSize: 10, Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,14 +192,14 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 
 	// A third run has nothing to do; --refetch replaces, never duplicates.
 	srv.ResetRequests()
-	if sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{}); err != nil || len(sum.Fetched) != 0 || sum.AlreadyFetched != 28 {
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 0 || sum.AlreadyFetched != 28 {
 		t.Fatalf("third run: %v %+v", err, sum)
 	}
 	if n := srv.Count(twelvelabstest.EndpointRetrieveIndexedAsset); n != 0 {
 		t.Errorf("third run retrieved %d assets", n)
 	}
 	st, _ := db.Stats(ctx)
-	sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{Refetch: true})
+	sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Refetch: true})
 	if err != nil || len(sum.Fetched) != 28 || sum.Imported != 0 || sum.Replaced != st.Segments {
 		t.Fatalf("refetch: %v: fetched %d, imported %d, replaced %d of %d", err, len(sum.Fetched), sum.Imported, sum.Replaced, st.Segments)
 	}
@@ -198,7 +217,7 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.ResetRequests()
-	if sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{}); err != nil || len(sum.Fetched) != 1 || sum.Fetched[0].ID != gone {
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 1 || sum.Fetched[0].ID != gone {
 		t.Fatalf("after delete: %v %+v", err, sum.Fetched)
 	}
 	checkIndexStored(t, db, ix)
@@ -212,7 +231,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 
 	// visual only: a later fetch of everything is not covered by it.
 	ix := srv.Catalogue.Indexes[0]
-	sum, err := db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{Options: []string{"visual"}})
+	sum, err := upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Options: []string{"visual"}})
 	if err != nil || len(sum.Fetched) != 5 {
 		t.Fatalf("visual: %v %+v", err, sum)
 	}
@@ -221,10 +240,10 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 			t.Errorf("asked for %v", r.Query["embedding_option"])
 		}
 	}
-	if sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{Options: []string{"visual"}}); err != nil || sum.AlreadyFetched != 5 {
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Options: []string{"visual"}}); err != nil || sum.AlreadyFetched != 5 {
 		t.Errorf("visual again: %v %+v", err, sum)
 	}
-	if sum, err = db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{}); err != nil || len(sum.Fetched) != 5 || sum.Replaced != sum.Imported/2 {
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 5 || sum.Replaced != sum.Imported/2 {
 		t.Errorf("all options after visual: %v fetched %d, imported %d, replaced %d", err, len(sum.Fetched), sum.Imported, sum.Replaced)
 	}
 	checkIndexStored(t, db, ix)
@@ -232,7 +251,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 	// A Marengo 2.7 index: the default options are found by probing once.
 	ix27 := srv.Catalogue.Indexes[1]
 	srv.ResetRequests()
-	sum, err = db.FetchIndex(ctx, c, ix27.ID, clipvec.FetchOptions{Concurrency: 2})
+	sum, err = upstream.FetchIndex(ctx, db, c, ix27.ID, upstream.FetchOptions{Concurrency: 2})
 	if err != nil || len(sum.Fetched) != 5 || !slices.Equal(sum.Options, []string{"visual-text", "audio"}) {
 		t.Fatalf("2.7 index: %v %+v", err, sum)
 	}
@@ -246,7 +265,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 
 	// A scope the assets do not have: recorded as fetched, nothing stored.
 	db2 := openDB(t)
-	sum, err = db2.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{Scopes: []string{"video"}})
+	sum, err = upstream.FetchIndex(ctx, db2, c, ix.ID, upstream.FetchOptions{Scopes: []string{"video"}})
 	if err != nil || len(sum.Fetched) != 5 || sum.Imported != 0 || sum.Dropped == 0 {
 		t.Fatalf("scope video: %v %+v", err, sum)
 	}
@@ -266,7 +285,7 @@ func TestFetchIndexErrors(t *testing.T) {
 	db := openDB(t)
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := db.FetchIndex(ctx, srv.Client(), "nope", clipvec.FetchOptions{})
+		_, err := upstream.FetchIndex(ctx, db, srv.Client(), "nope", upstream.FetchOptions{})
 		if !errors.Is(err, clipvec.ErrNotFound) || !twelvelabs.IsNotFound(err) {
 			t.Errorf("err = %v", err)
 		}
@@ -274,7 +293,7 @@ func TestFetchIndexErrors(t *testing.T) {
 	t.Run("ErrUnauthorizedStops", func(t *testing.T) {
 		wrong := twelvelabs.NewClient("wrong", twelvelabs.WithBaseURL(srv.URL))
 		srv.ResetRequests()
-		sum, err := db.FetchIndex(ctx, wrong, ix.ID, clipvec.FetchOptions{})
+		sum, err := upstream.FetchIndex(ctx, db, wrong, ix.ID, upstream.FetchOptions{})
 		if !errors.Is(err, twelvelabs.ErrUnauthorized) || len(sum.Fetched) != 0 {
 			t.Errorf("err = %v, %+v", err, sum)
 		}
@@ -284,19 +303,19 @@ func TestFetchIndexErrors(t *testing.T) {
 		for _, v := range ix.Videos[:2] {
 			srv.Inject(twelvelabstest.Fault{Path: "/indexes/" + ix.ID + "/indexed-assets/" + v.ID, Status: 404})
 		}
-		sum, err := db.FetchIndex(ctx, srv.Client(), ix.ID, clipvec.FetchOptions{})
+		sum, err := upstream.FetchIndex(ctx, db, srv.Client(), ix.ID, upstream.FetchOptions{})
 		if !errors.Is(err, clipvec.ErrNotFound) || len(sum.Failed) != 2 || len(sum.Fetched) != 5 ||
 			!strings.Contains(err.Error(), "2 of 7 assets failed") {
 			t.Fatalf("err = %v; fetched %d, failed %d", err, len(sum.Fetched), len(sum.Failed))
 		}
 		srv.ClearFaults()
-		if sum, err = db.FetchIndex(ctx, srv.Client(), ix.ID, clipvec.FetchOptions{}); err != nil || len(sum.Fetched) != 2 {
+		if sum, err = upstream.FetchIndex(ctx, db, srv.Client(), ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 2 {
 			t.Fatalf("retry: %v %+v", err, sum)
 		}
 		checkIndexStored(t, db, ix)
 	})
 	t.Run("ErrNoCredentials", func(t *testing.T) {
-		if _, err := db.FetchIndex(ctx, nil, ix.ID, clipvec.FetchOptions{}); !errors.Is(err, clipvec.ErrNoCredentials) {
+		if _, err := upstream.FetchIndex(ctx, db, nil, ix.ID, upstream.FetchOptions{}); !errors.Is(err, clipvec.ErrNoCredentials) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -325,14 +344,14 @@ func TestFetchTask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.FetchTask(ctx, c, id, clipvec.FetchOptions{})
+		_, err = upstream.FetchTask(ctx, db, c, id, upstream.FetchOptions{})
 		if !errors.Is(err, clipvec.ErrNotReady) || !errors.Is(err, clipvec.ErrInvalidInput) || !strings.Contains(err.Error(), "is processing") {
 			t.Errorf("err = %v", err)
 		}
 	})
 	t.Run("V1WaitScopes", func(t *testing.T) {
 		var statuses []string
-		res, err := db.FetchTask(ctx, c, v1, clipvec.FetchOptions{Wait: true, Scopes: []string{"video"},
+		res, err := upstream.FetchTask(ctx, db, c, v1, upstream.FetchOptions{Wait: true, Scopes: []string{"video"},
 			OnStatus: func(id, s string) { statuses = append(statuses, s) }})
 		if err != nil {
 			t.Fatal(err)
@@ -348,7 +367,7 @@ func TestFetchTask(t *testing.T) {
 		}
 	})
 	t.Run("V2Detected", func(t *testing.T) {
-		res, err := db.FetchTask(ctx, c, v2, clipvec.FetchOptions{Wait: true, VideoID: "cooking", Options: []string{"visual"}})
+		res, err := upstream.FetchTask(ctx, db, c, v2, upstream.FetchOptions{Wait: true, VideoID: "cooking", Options: []string{"visual"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +385,7 @@ func TestFetchTask(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := db.FetchTask(ctx, c, "000000000000000000000000", clipvec.FetchOptions{})
+		_, err := upstream.FetchTask(ctx, db, c, "000000000000000000000000", upstream.FetchOptions{})
 		if !errors.Is(err, clipvec.ErrNotFound) || !strings.Contains(err.Error(), "no embed task (v1) or embed-v2 task has this id") {
 			t.Errorf("err = %v", err)
 		}
@@ -376,7 +395,7 @@ func TestFetchTask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.FetchTask(ctx, c, id, clipvec.FetchOptions{Wait: true})
+		_, err = upstream.FetchTask(ctx, db, c, id, upstream.FetchOptions{Wait: true})
 		if !errors.Is(err, clipvec.ErrNotReady) || !errors.Is(err, twelvelabs.ErrTaskFailed) {
 			t.Errorf("err = %v", err)
 		}
@@ -388,7 +407,7 @@ func TestFetchAsset(t *testing.T) {
 	srv := fakeServer(t, twelvelabstest.WithVideos(3), twelvelabstest.WithIndexingVideos(1))
 	ix := srv.Catalogue.Indexes[0]
 	db := openDB(t)
-	res, err := db.FetchAsset(ctx, srv.Client(), ix.ID, ix.Videos[0].ID, clipvec.FetchOptions{})
+	res, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, ix.Videos[0].ID, upstream.FetchOptions{})
 	if err != nil || res.Imported != len(ix.Videos[0].Segments) {
 		t.Fatalf("%v %+v", err, res)
 	}
@@ -396,10 +415,10 @@ func TestFetchAsset(t *testing.T) {
 	if err != nil || v.Filename != ix.Videos[0].Filename || v.Duration != ix.Videos[0].Duration || len(v.UserMetadata) == 0 {
 		t.Errorf("video metadata: %v %+v", err, v)
 	}
-	if _, err := db.FetchAsset(ctx, srv.Client(), ix.ID, ix.Videos[2].ID, clipvec.FetchOptions{}); !errors.Is(err, clipvec.ErrNotReady) {
+	if _, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, ix.Videos[2].ID, upstream.FetchOptions{}); !errors.Is(err, clipvec.ErrNotReady) {
 		t.Errorf("indexing asset: %v", err)
 	}
-	if _, err := db.FetchAsset(ctx, srv.Client(), ix.ID, "nope", clipvec.FetchOptions{}); !errors.Is(err, clipvec.ErrNotFound) {
+	if _, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, "nope", upstream.FetchOptions{}); !errors.Is(err, clipvec.ErrNotFound) {
 		t.Errorf("unknown asset: %v", err)
 	}
 }
@@ -411,7 +430,7 @@ func TestEmbedVideo(t *testing.T) {
 	db := openDB(t)
 
 	t.Run("URLMakesAV2Task", func(t *testing.T) {
-		res, err := db.EmbedVideo(ctx, c, clipvec.EmbedOptions{URL: "https://example.com/soccer.mp4", Scopes: []string{"clip", "video"}})
+		res, err := upstream.EmbedVideo(ctx, db, c, upstream.EmbedOptions{URL: "https://example.com/soccer.mp4", Scopes: []string{"clip", "video"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,7 +458,7 @@ func TestEmbedVideo(t *testing.T) {
 		if err := os.WriteFile(path, []byte("not really a video"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res, err := db.EmbedVideo(ctx, c, clipvec.EmbedOptions{File: path, VideoID: "birds", ClipLength: 4})
+		res, err := upstream.EmbedVideo(ctx, db, c, upstream.EmbedOptions{File: path, VideoID: "birds", ClipLength: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -453,8 +472,8 @@ func TestEmbedVideo(t *testing.T) {
 		}
 	})
 	t.Run("ErrInvalidQuery", func(t *testing.T) {
-		for _, o := range []clipvec.EmbedOptions{{}, {URL: "u", File: "f"}, {File: "f", Model: "marengo3.5"}, {URL: "u", Model: "marengo9"}} {
-			if _, err := db.EmbedVideo(ctx, c, o); !errors.Is(err, clipvec.ErrInvalidQuery) {
+		for _, o := range []upstream.EmbedOptions{{}, {URL: "u", File: "f"}, {File: "f", Model: "marengo3.5"}, {URL: "u", Model: "marengo9"}} {
+			if _, err := upstream.EmbedVideo(ctx, db, c, o); !errors.Is(err, clipvec.ErrInvalidQuery) {
 				t.Errorf("%+v: err = %v", o, err)
 			}
 		}
@@ -467,7 +486,7 @@ func TestEmbedQueryCaches(t *testing.T) {
 	c := srv.Client()
 	db := openDB(t)
 	for _, ix := range srv.Catalogue.Indexes {
-		if _, err := db.FetchIndex(ctx, c, ix.ID, clipvec.FetchOptions{}); err != nil {
+		if _, err := upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -482,7 +501,7 @@ func TestEmbedQueryCaches(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv.ResetRequests()
-			vec, cached, err := db.EmbedQuery(ctx, c, sp, clipvec.QueryInput{Text: topic.Description})
+			vec, cached, err := embedQuery(ctx, db, c, sp, clipvec.QueryInput{Text: topic.Description})
 			if err != nil || cached {
 				t.Fatalf("%v cached=%v", err, cached)
 			}
@@ -498,7 +517,7 @@ func TestEmbedQueryCaches(t *testing.T) {
 				t.Errorf("requests: %v", srv.Counts())
 			}
 			// Cached: no client needed.
-			again, cached, err := db.EmbedQuery(ctx, nil, sp, clipvec.QueryInput{Text: topic.Description})
+			again, cached, err := embedQuery(ctx, db, nil, sp, clipvec.QueryInput{Text: topic.Description})
 			if err != nil || !cached || !slices.Equal(again, vec) {
 				t.Fatalf("cached: %v %v", err, cached)
 			}
@@ -512,7 +531,7 @@ func TestEmbedQueryCaches(t *testing.T) {
 		})
 	}
 	sp, _ := db.QuerySpace(ctx, "marengo3.0/512")
-	if _, _, err := db.EmbedQuery(ctx, nil, sp, clipvec.QueryInput{Text: "never asked"}); !errors.Is(err, clipvec.ErrNoCredentials) ||
+	if _, _, err := embedQuery(ctx, db, nil, sp, clipvec.QueryInput{Text: "never asked"}); !errors.Is(err, clipvec.ErrNoCredentials) ||
 		!strings.Contains(err.Error(), "cached queries work offline") {
 		t.Errorf("uncached without a client: %v", err)
 	}
@@ -520,11 +539,11 @@ func TestEmbedQueryCaches(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "q.jpg")
 		os.WriteFile(path, []byte("jpeg bytes"), 0o644)
 		for _, img := range []string{"https://example.com/surfing.jpg", path} {
-			_, cached, err := db.EmbedQuery(ctx, c, sp, clipvec.QueryInput{Image: img})
+			_, cached, err := embedQuery(ctx, db, c, sp, clipvec.QueryInput{Image: img})
 			if err != nil || cached {
 				t.Fatalf("%s: %v", img, err)
 			}
-			if _, cached, err = db.EmbedQuery(ctx, nil, sp, clipvec.QueryInput{Image: img}); err != nil || !cached {
+			if _, cached, err = embedQuery(ctx, db, nil, sp, clipvec.QueryInput{Image: img}); err != nil || !cached {
 				t.Fatalf("%s again: %v", img, err)
 			}
 		}
@@ -548,7 +567,7 @@ func TestEmbedQueryCaches(t *testing.T) {
 	}
 	// The cache is no write to the store's data: the generation stays.
 	st1, _ := db.Stats(ctx)
-	db.EmbedQuery(ctx, c, sp, clipvec.QueryInput{Text: "another query"})
+	embedQuery(ctx, db, c, sp, clipvec.QueryInput{Text: "another query"})
 	if st2, _ := db.Stats(ctx); st2.Generation != st1.Generation {
 		t.Errorf("caching a query bumped the generation %d → %d", st1.Generation, st2.Generation)
 	}
@@ -564,7 +583,7 @@ func TestFetchConcurrentCallers(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, v := range ix.Videos {
 		wg.Go(func() {
-			if _, err := db.FetchAsset(ctx, srv.Client(), ix.ID, v.ID, clipvec.FetchOptions{NoIndex: true}); err != nil {
+			if _, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, v.ID, upstream.FetchOptions{NoIndex: true}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -586,7 +605,7 @@ func TestFetchRejectedRecordsNothing(t *testing.T) {
 			{"start_offset_sec":0,"end_offset_sec":6,"embedding_option":"visual","embedding_scope":"clip","float":[1,2,3]},
 			{"start_offset_sec":6,"end_offset_sec":12,"embedding_option":"visual","embedding_scope":"clip","float":[0,0,0]}]}}}`)})
 	db := openDB(t)
-	_, err := db.FetchAsset(ctx, srv.Client(), ix.ID, id, clipvec.FetchOptions{})
+	_, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, id, upstream.FetchOptions{})
 	if !errors.Is(err, clipvec.ErrInvalidInput) || !errors.Is(err, clipvec.ErrZeroVector) || !strings.Contains(err.Error(), "index:"+ix.ID+"/asset:"+id) {
 		t.Fatalf("err = %v", err)
 	}
@@ -604,7 +623,7 @@ func TestFetchIndexCancelled(t *testing.T) {
 	db := openDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sum, err := db.FetchIndex(ctx, srv.Client(), ix.ID, clipvec.FetchOptions{Concurrency: 4, Progress: func(p clipvec.FetchProgress) {
+	sum, err := upstream.FetchIndex(ctx, db, srv.Client(), ix.ID, upstream.FetchOptions{Concurrency: 4, Progress: func(p upstream.FetchProgress) {
 		if p.Fetched == 5 {
 			cancel()
 		}
@@ -617,7 +636,7 @@ func TestFetchIndexCancelled(t *testing.T) {
 		t.Errorf("%d fetches recorded, %d reported", len(objs), len(sum.Fetched))
 	}
 	srv.ResetRequests()
-	sum2, err := db.FetchIndex(context.Background(), srv.Client(), ix.ID, clipvec.FetchOptions{})
+	sum2, err := upstream.FetchIndex(context.Background(), db, srv.Client(), ix.ID, upstream.FetchOptions{})
 	if err != nil || len(sum2.Fetched) != 20-len(sum.Fetched) {
 		t.Fatalf("rerun: %v, fetched %d", err, len(sum2.Fetched))
 	}
@@ -640,13 +659,13 @@ func TestSyncFetched(t *testing.T) {
 	srv := fakeServer(t)
 	c := srv.Client()
 	db := openDB(t)
-	var results []*clipvec.FetchResult
+	var results []*upstream.FetchResult
 	for _, url := range []string{"https://example.com/surfing.mp4", "https://example.com/cooking.mp4"} {
 		id, err := c.CreateEmbedTask(ctx, twelvelabs.EmbedTaskRequest{ModelName: "marengo3.0", VideoURL: url})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := db.FetchTask(ctx, c, id, clipvec.FetchOptions{Wait: true, NoIndex: true})
+		res, err := upstream.FetchTask(ctx, db, c, id, upstream.FetchOptions{Wait: true, NoIndex: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -662,11 +681,50 @@ func TestSyncFetched(t *testing.T) {
 	if got := state(); got != "marengo3.0/512:missing:0" {
 		t.Fatalf("after fetching with NoIndex: %s", got)
 	}
-	if err := db.SyncFetched(ctx, results, nil); err != nil {
+	if err := upstream.SyncFetched(ctx, db, results, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := db.Stats(ctx)
 	if got, want := state(), fmt.Sprintf("marengo3.0/512:current:%d", st.Segments); got != want {
 		t.Fatalf("after SyncFetched: %s, want %s", got, want)
+	}
+}
+
+// TestSearchText: a text query goes straight through Search, embedded by
+// the DB's Embedder against the fake server the first time and from the
+// query cache after, with no embedder at all (issue 9: the CLI's
+// three-call sequence is one call).
+func TestSearchText(t *testing.T) {
+	ctx := context.Background()
+	srv := fakeServer(t, twelvelabstest.WithVideos(16))
+	db := openDB(t)
+	ix := srv.Catalogue.Indexes[0]
+	if _, err := upstream.FetchIndex(ctx, db, srv.Client(), ix.ID, upstream.FetchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	topic := ix.Videos[2].Topic
+	q := clipvec.Query{Text: topic.Description, GroupBy: clipvec.GroupByVideo, K: 3}
+	if _, err := db.Search(ctx, q); !errors.Is(err, clipvec.ErrNoCredentials) {
+		t.Fatalf("no embedder, not cached: %v", err)
+	}
+	db.Embedder = upstream.Embedder(srv.Client())
+	for i, want := range []string{clipvec.QueryFromEmbedder, clipvec.QueryFromCache} {
+		res, err := db.Search(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.QuerySource != want || res.Query != fmt.Sprintf("text %q", topic.Description) || len(res.Hits) == 0 {
+			t.Fatalf("search %d: source %q, query %q, %d hits", i, res.QuerySource, res.Query, len(res.Hits))
+		}
+		if v := srv.Catalogue.Video(res.Hits[0].VideoID); v == nil || v.Topic.Name != topic.Name {
+			t.Errorf("search %d: best video %+v, want one of topic %s", i, res.Hits[0], topic.Name)
+		}
+	}
+	if n := srv.Count(twelvelabstest.EndpointEmbedV2); n != 1 {
+		t.Errorf("%d embed requests, want 1 (the second search is cached)", n)
+	}
+	db.Embedder = nil
+	if res, err := db.Search(ctx, q); err != nil || res.QuerySource != clipvec.QueryFromCache {
+		t.Fatalf("cached, no embedder: %+v %v", res, err)
 	}
 }

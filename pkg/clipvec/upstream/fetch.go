@@ -1,4 +1,4 @@
-package clipvec
+package upstream
 
 import (
 	"bytes"
@@ -7,28 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/clipvec/clipvec/internal/ingest"
-	"github.com/clipvec/clipvec/internal/sqlite"
+	"github.com/clipvec/clipvec/pkg/clipvec"
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
-)
-
-// Upstream conditions callers can test with errors.Is. An upstream 404
-// (an unknown task, index or asset) also matches ErrNotFound.
-var (
-	// ErrNotReady: an upstream task or asset is still processing, or
-	// failed. It also matches ErrInvalidInput, like a saved response that
-	// is not ready.
-	ErrNotReady = ingest.ErrNotReady
-	// ErrNoCredentials: the TwelveLabs API is needed (a query that is not
-	// cached, a fetch) and no client was given.
-	ErrNoCredentials = errors.New("no TwelveLabs API key")
 )
 
 // FetchOptions tune FetchTask, FetchAsset and FetchIndex. The zero value
@@ -80,7 +66,7 @@ type FetchOptions struct {
 	// step (once, after all of FetchIndex's assets) and saved.
 	NoIndex bool
 	// IndexProgress, when set, reports that last step.
-	IndexProgress IndexProgress
+	IndexProgress clipvec.IndexProgress
 }
 
 // FetchResult is what happened to one upstream object.
@@ -104,7 +90,7 @@ type FetchResult struct {
 	Err error `json:"-"`
 	// spaces are the embedding spaces its segments went to, whose graphs
 	// a sync brings in step.
-	spaces map[spaceKey]bool
+	spaces []clipvec.Space
 }
 
 // FetchProgress is a snapshot of a running FetchIndex.
@@ -148,14 +134,25 @@ type FetchSummary struct {
 
 // upstream makes an upstream 404 match ErrNotFound too.
 func upstream(err error) error {
-	if err != nil && twelvelabs.IsNotFound(err) && !errors.Is(err, ErrNotFound) {
-		return &alsoError{err, ErrNotFound}
+	if err != nil && twelvelabs.IsNotFound(err) && !errors.Is(err, clipvec.ErrNotFound) {
+		return &alsoError{err, clipvec.ErrNotFound}
 	}
 	return err
 }
 
+// alsoError gives err a second identity: errors.Is matches also as well
+// as err's own chain, and the message stays err's.
+type alsoError struct{ err, also error }
+
+func (e *alsoError) Error() string   { return e.err.Error() }
+func (e *alsoError) Unwrap() []error { return []error{e.err, e.also} }
+
+// asInput marks an error (a task not ready) as ErrInvalidInput too, like
+// a saved response that is not ready.
+func asInput(err error) error { return &alsoError{err, clipvec.ErrInvalidInput} }
+
 func noClient(what string) error {
-	return fmt.Errorf("%s: %w: set TWELVELABS_API_KEY or pass --api-key", what, ErrNoCredentials)
+	return fmt.Errorf("%s: %w", what, clipvec.ErrNoCredentials)
 }
 
 // FetchTask fetches an embed task's segments (GET /embed/tasks/{id}, or
@@ -163,26 +160,26 @@ func noClient(what string) error {
 // asking v1 first and v2 when v1 does not know the id) and imports them
 // in one transaction that also records the fetch. A task still processing
 // fails with ErrNotReady unless opts.Wait.
-func (db *DB) FetchTask(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
-	res, err := db.fetchTask(ctx, c, taskID, opts)
+func FetchTask(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
+	res, err := fetchTask(ctx, db, c, taskID, opts)
 	if err != nil {
 		return res, err
 	}
-	return res, db.syncAfterFetch(ctx, res.spaces, opts)
+	return res, syncAfterFetch(ctx, db, res.spaces, opts)
 }
 
-func (db *DB) fetchTask(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
+func fetchTask(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: "task", ID: taskID}
 	if c == nil {
 		return res, noClient("fetch task " + taskID)
 	}
 	st, err := c.EmbedTaskStatus(ctx, taskID)
 	if err == nil {
-		if err := db.waitV1(ctx, c, taskID, st.Status, opts); err != nil {
-			res.Kind = SourceEmbedTaskV1
+		if err := waitV1(ctx, db, c, taskID, st.Status, opts); err != nil {
+			res.Kind = clipvec.SourceEmbedTaskV1
 			return res, err
 		}
-		return db.importTaskV1(ctx, c, taskID, opts)
+		return importTaskV1(ctx, db, c, taskID, opts)
 	}
 	if !twelvelabs.IsNotFound(err) && !errors.Is(err, twelvelabs.ErrBadRequest) {
 		return res, fmt.Errorf("fetch: %w", err)
@@ -199,11 +196,11 @@ func (db *DB) fetchTask(ctx context.Context, c *twelvelabs.Client, taskID string
 		}
 		return res, fmt.Errorf("fetch: %w", err2)
 	}
-	res.Kind = SourceEmbedTaskV2
-	if t, err = db.waitV2(ctx, c, t, opts); err != nil {
+	res.Kind = clipvec.SourceEmbedTaskV2
+	if t, err = waitV2(ctx, db, c, t, opts); err != nil {
 		return res, err
 	}
-	return db.importTaskV2(ctx, t, opts)
+	return importTaskV2(ctx, db, t, opts)
 }
 
 func waitOptions(taskID string, opts FetchOptions) []twelvelabs.WaitOption {
@@ -226,19 +223,19 @@ func notReady(what, status string, cause error) error {
 func notReadyWait(what, status string, cause error, canWait bool) error {
 	if status == twelvelabs.StatusFailed || errors.Is(cause, twelvelabs.ErrTaskFailed) {
 		if cause != nil {
-			return asInput(fmt.Errorf("fetch %s: %w: it failed upstream: %w", what, ErrNotReady, cause))
+			return asInput(fmt.Errorf("fetch %s: %w: it failed upstream: %w", what, clipvec.ErrNotReady, cause))
 		}
-		return asInput(fmt.Errorf("fetch %s: %w: it failed upstream", what, ErrNotReady))
+		return asInput(fmt.Errorf("fetch %s: %w: it failed upstream", what, clipvec.ErrNotReady))
 	}
 	if !canWait {
-		return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready", what, ErrNotReady, status))
+		return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready", what, clipvec.ErrNotReady, status))
 	}
-	return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it (--wait)", what, ErrNotReady, status))
+	return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it", what, clipvec.ErrNotReady, status))
 }
 
 // waitV1 returns nil once a v1 task is ready: at once, or after waiting
 // when opts.Wait.
-func (db *DB) waitV1(ctx context.Context, c *twelvelabs.Client, taskID, status string, opts FetchOptions) error {
+func waitV1(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID, status string, opts FetchOptions) error {
 	switch {
 	case status == twelvelabs.StatusReady:
 		return nil
@@ -257,7 +254,7 @@ func (db *DB) waitV1(ctx context.Context, c *twelvelabs.Client, taskID, status s
 
 // waitV2 returns t once it is ready: at once, or after waiting when
 // opts.Wait.
-func (db *DB) waitV2(ctx context.Context, c *twelvelabs.Client, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*twelvelabs.EmbedV2Task, error) {
+func waitV2(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*twelvelabs.EmbedV2Task, error) {
 	switch {
 	case t.Status == twelvelabs.StatusReady:
 		return t, nil
@@ -281,8 +278,8 @@ func (db *DB) waitV2(ctx context.Context, c *twelvelabs.Client, t *twelvelabs.Em
 }
 
 // importTaskV1 retrieves a ready v1 task and imports it.
-func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: cmp.Or(opts.VideoID, taskID)}
+func importTaskV1(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
+	res := &FetchResult{Kind: clipvec.SourceEmbedTaskV1, ID: taskID, VideoID: cmp.Or(opts.VideoID, taskID)}
 	t, err := c.RetrieveEmbedTask(ctx, taskID, opts.Options...)
 	if err != nil {
 		return res, fmt.Errorf("fetch: %w", upstream(err))
@@ -304,16 +301,16 @@ func (db *DB) importTaskV1(ctx context.Context, c *twelvelabs.Client, taskID str
 		ve.Segments = kept
 		t.VideoEmbedding = &ve
 	}
-	rec := &sqlite.Fetch{Kind: SourceEmbedTaskV1, ID: taskID, VideoID: res.VideoID,
-		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
-	err = db.importFetched(ctx, "task:"+taskID, t, len(kept) == 0 && res.Dropped > 0, rec,
-		ImportOptions{VideoID: opts.VideoID, Model: opts.Model}, res)
+	rec := clipvec.Fetched{Kind: clipvec.SourceEmbedTaskV1, ID: taskID, VideoID: res.VideoID,
+		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+	err = importFetched(ctx, db, "task:"+taskID, t, len(kept) == 0 && res.Dropped > 0, rec,
+		clipvec.ImportOptions{VideoID: opts.VideoID, Model: opts.Model}, res)
 	return res, err
 }
 
 // importTaskV2 imports a ready embed-v2 task (its data came with it).
-func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: cmp.Or(opts.VideoID, t.ID)}
+func importTaskV2(ctx context.Context, db *clipvec.DB, t *twelvelabs.EmbedV2Task, opts FetchOptions) (*FetchResult, error) {
+	res := &FetchResult{Kind: clipvec.SourceEmbedTaskV2, ID: t.ID, VideoID: cmp.Or(opts.VideoID, t.ID)}
 	dim := 0
 	if t.Metadata != nil {
 		dim = t.Metadata.EmbeddingDimension
@@ -329,21 +326,21 @@ func (db *DB) importTaskV2(ctx context.Context, t *twelvelabs.EmbedV2Task, opts 
 	res.Dropped = len(t.Data) - len(kept)
 	tt := *t
 	tt.Data = kept
-	rec := &sqlite.Fetch{Kind: SourceEmbedTaskV2, ID: t.ID, VideoID: res.VideoID,
-		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
-	err := db.importFetched(ctx, "task:"+t.ID, &tt, len(kept) == 0 && res.Dropped > 0, rec,
-		ImportOptions{VideoID: opts.VideoID, Model: res.Model}, res)
+	rec := clipvec.Fetched{Kind: clipvec.SourceEmbedTaskV2, ID: t.ID, VideoID: res.VideoID,
+		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+	err := importFetched(ctx, db, "task:"+t.ID, &tt, len(kept) == 0 && res.Dropped > 0, rec,
+		clipvec.ImportOptions{VideoID: opts.VideoID, Model: res.Model}, res)
 	return res, err
 }
 
 // importFetched imports one fetched object, re-encoded as the JSON the
 // API sent, through the importer every saved response goes through (one
 // validation path, one provenance rule), and records the fetch in the
-// same transaction. When the scope filter left nothing (empty), only the
-// fetch is recorded.
-func (db *DB) importFetched(ctx context.Context, name string, body any, empty bool, rec *sqlite.Fetch, opts ImportOptions, res *FetchResult) error {
+// same transaction (ImportOptions.BeforeCommit). When the scope filter
+// left nothing (empty), only the fetch is recorded.
+func importFetched(ctx context.Context, db *clipvec.DB, name string, body any, empty bool, rec clipvec.Fetched, opts clipvec.ImportOptions, res *FetchResult) error {
 	if empty {
-		if err := db.store.RecordFetch(ctx, rec); err != nil {
+		if err := db.RecordFetch(ctx, rec); err != nil {
 			return fmt.Errorf("import %s: %w", name, err)
 		}
 		return nil
@@ -352,32 +349,32 @@ func (db *DB) importFetched(ctx context.Context, name string, body any, empty bo
 	if err != nil {
 		return fmt.Errorf("import %s: encode: %w", name, err)
 	}
-	opts.beforeCommit = func(tx *sqlite.Tx) error {
-		rec.Segments = tx.Inserted + tx.Replaced
+	opts.BeforeCommit = func(tx *clipvec.ImportTx) error {
+		rec.Segments = tx.Inserted() + tx.Replaced()
 		return tx.RecordFetch(rec)
 	}
-	fr, spaces := db.importReader(ctx, name, bytes.NewReader(data), opts)
+	fr, err := db.ImportReader(ctx, name, bytes.NewReader(data), opts)
 	res.Imported, res.Replaced = fr.Imported, fr.Replaced
-	if fr.Err == nil {
-		res.spaces = spaces
+	if err == nil {
+		res.spaces = fr.Spaces
 	}
-	return fr.Err
+	return err
 }
 
 // FetchAsset fetches an indexed asset's segments
 // (GET /indexes/{index}/indexed-assets/{asset} with embedding_option) and
 // imports them, filed under the asset id, in one transaction that also
 // records the fetch. An asset that is not ready fails with ErrNotReady.
-func (db *DB) FetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions) (*FetchResult, error) {
-	res, err := db.fetchAsset(ctx, c, indexID, assetID, opts, &optionPicker{})
+func FetchAsset(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions) (*FetchResult, error) {
+	res, err := fetchAsset(ctx, db, c, indexID, assetID, opts, &optionPicker{})
 	if err != nil {
 		return res, err
 	}
-	return res, db.syncAfterFetch(ctx, res.spaces, opts)
+	return res, syncAfterFetch(ctx, db, res.spaces, opts)
 }
 
-func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions, picker *optionPicker) (*FetchResult, error) {
-	res := &FetchResult{Kind: SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID}
+func fetchAsset(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, indexID, assetID string, opts FetchOptions, picker *optionPicker) (*FetchResult, error) {
+	res := &FetchResult{Kind: clipvec.SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID}
 	if c == nil {
 		return res, noClient("fetch asset " + assetID)
 	}
@@ -407,10 +404,10 @@ func (db *DB) fetchAsset(ctx context.Context, c *twelvelabs.Client, indexID, ass
 			a.Embedding = &emb
 		}
 	}
-	rec := &sqlite.Fetch{Kind: SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID,
-		Options: joinSorted(opts.Options), Scopes: joinSorted(canonicalScopes(opts.Scopes))}
-	err = db.importFetched(ctx, "index:"+indexID+"/asset:"+assetID, a, len(kept) == 0 && res.Dropped > 0, rec,
-		ImportOptions{Model: opts.Model}, res)
+	rec := clipvec.Fetched{Kind: clipvec.SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID,
+		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+	err = importFetched(ctx, db, "index:"+indexID+"/asset:"+assetID, a, len(kept) == 0 && res.Dropped > 0, rec,
+		clipvec.ImportOptions{Model: opts.Model}, res)
 	return res, err
 }
 
@@ -492,27 +489,29 @@ const DefaultFetchConcurrency = 4
 // every request would meet (credentials, rate limit, the list itself)
 // stops the walk. The error then says what stopped it; the summary is
 // always returned.
-func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID string, opts FetchOptions) (*FetchSummary, error) {
+func FetchIndex(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, indexID string, opts FetchOptions) (*FetchSummary, error) {
 	start := time.Now()
 	sum := &FetchSummary{IndexID: indexID, Fetched: []FetchResult{}}
 	if c == nil {
 		return sum, noClient("fetch index " + indexID)
 	}
 	if indexID == "" {
-		return sum, fmt.Errorf("fetch index: %w: no index id", ErrInvalidQuery)
+		return sum, fmt.Errorf("fetch index: %w: no index id", clipvec.ErrInvalidQuery)
 	}
-	done := map[string]sqlite.Fetch{}
+	done := map[string]clipvec.Fetched{}
 	if !opts.Refetch {
-		recs, err := db.store.Fetches(ctx, SourceIndexedAsset, indexID)
+		recs, err := db.FetchedObjects(ctx, indexID)
 		if err != nil {
 			return sum, err
 		}
 		for _, r := range recs {
-			done[r.ID] = r
+			if r.Kind == clipvec.SourceIndexedAsset {
+				done[r.ID] = r
+			}
 		}
 	}
-	wantOptions := joinSorted(opts.Options)
-	wantScopes := joinSorted(canonicalScopes(opts.Scopes))
+	wantOptions := opts.Options
+	wantScopes := canonicalScopes(opts.Scopes)
 	conc := opts.Concurrency
 	if conc <= 0 {
 		conc = DefaultFetchConcurrency
@@ -525,7 +524,7 @@ func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID stri
 	wctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	picker := &optionPicker{}
-	touched := map[spaceKey]bool{}
+	var touched []clipvec.Space
 	// mu guards sum, touched and progress, and serialises Progress calls.
 	var mu sync.Mutex
 	progress := FetchProgress{IndexID: indexID}
@@ -543,7 +542,7 @@ func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID stri
 	for range conc {
 		wg.Go(func() {
 			for id := range jobs {
-				res, err := db.fetchAsset(wctx, c, indexID, id, perAsset, picker)
+				res, err := fetchAsset(wctx, db, c, indexID, id, perAsset, picker)
 				mu.Lock()
 				switch {
 				case err != nil && wctx.Err() != nil && errors.Is(err, context.Canceled):
@@ -560,7 +559,7 @@ func (db *DB) FetchIndex(ctx context.Context, c *twelvelabs.Client, indexID stri
 					sum.Dropped += res.Dropped
 					progress.Fetched++
 					progress.Segments += res.Imported + res.Replaced
-					maps.Copy(touched, res.spaces)
+					touched = append(touched, res.spaces...)
 				}
 				report(id)
 				mu.Unlock()
@@ -649,7 +648,7 @@ list:
 	}
 	if ctx.Err() == nil && sum.Imported+sum.Replaced > 0 {
 		t := time.Now()
-		if err := db.syncAfterFetch(ctx, touched, opts); err != nil {
+		if err := syncAfterFetch(ctx, db, touched, opts); err != nil {
 			errs = append(errs, err)
 		}
 		sum.IndexElapsed = time.Since(t)
@@ -666,76 +665,56 @@ func assetFailure(err error) bool {
 		errors.Is(err, twelvelabs.ErrUnauthorized), errors.Is(err, twelvelabs.ErrRateLimited):
 		return false
 	}
-	return twelvelabs.IsNotFound(err) || errors.Is(err, ErrInvalidInput) ||
+	return twelvelabs.IsNotFound(err) || errors.Is(err, clipvec.ErrInvalidInput) ||
 		errors.Is(err, twelvelabs.ErrBadRequest) || errors.Is(err, twelvelabs.ErrServer)
 }
 
 // syncAfterFetch brings the graphs of the touched spaces in step, unless
 // opts.NoIndex.
-func (db *DB) syncAfterFetch(ctx context.Context, touched map[spaceKey]bool, opts FetchOptions) error {
+func syncAfterFetch(ctx context.Context, db *clipvec.DB, touched []clipvec.Space, opts FetchOptions) error {
 	if opts.NoIndex || len(touched) == 0 {
 		return nil
 	}
-	return db.syncSpaces(ctx, touched, opts.IndexProgress)
+	return syncSpaces(ctx, db, touched, opts.IndexProgress)
 }
 
-// syncSpaces brings the graphs of the given spaces in step.
-func (db *DB) syncSpaces(ctx context.Context, touched map[spaceKey]bool, progress IndexProgress) error {
-	spaces, err := db.Spaces(ctx)
+// syncSpaces brings the graphs of the given spaces in step. The data is
+// committed by then: a graph that cannot be saved is an
+// *IndexNotSavedError, which callers may treat as a warning.
+func syncSpaces(ctx context.Context, db *clipvec.DB, touched []clipvec.Space, progress clipvec.IndexProgress) error {
+	spaces, err := db.Spaces(ctx) // current counts, for progress
 	if err != nil {
 		return err
 	}
-	var sync []Space
+	var sync []clipvec.Space
 	for _, sp := range spaces {
-		if touched[spaceKey{sp.Model, sp.Dim}] {
+		if slices.ContainsFunc(touched, func(t clipvec.Space) bool { return t.Model == sp.Model && t.Dim == sp.Dim }) {
 			sync = append(sync, sp)
 		}
 	}
 	if len(sync) == 0 {
 		return nil
 	}
-	return afterCommit("fetch", db.SyncIndexes(ctx, sync, progress))
+	if err := db.SyncIndexes(ctx, sync, progress); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("fetch: the data is committed; bringing the search graphs up to date was interrupted: %w", err)
+		}
+		return &clipvec.IndexNotSavedError{Op: "fetch", Err: err}
+	}
+	return nil
 }
 
-// SyncFetched brings the graphs of every space in step after fetches
-// made with NoIndex (FetchTask and FetchAsset of several objects, say).
-func (db *DB) SyncFetched(ctx context.Context, results []*FetchResult, progress IndexProgress) error {
-	touched := map[spaceKey]bool{}
+// SyncFetched brings the graphs of the spaces fetches wrote to in step,
+// after fetches made with NoIndex (FetchTask and FetchAsset of several
+// objects, say).
+func SyncFetched(ctx context.Context, db *clipvec.DB, results []*FetchResult, progress clipvec.IndexProgress) error {
+	var touched []clipvec.Space
 	for _, r := range results {
 		if r != nil && r.Err == nil {
-			maps.Copy(touched, r.spaces)
+			touched = append(touched, r.spaces...)
 		}
 	}
-	return db.syncSpaces(ctx, touched, progress)
-}
-
-// Fetched describes an upstream object whose segments are in the
-// database.
-type Fetched struct {
-	Kind      string    `json:"kind"`
-	ID        string    `json:"id"`
-	IndexID   string    `json:"index_id,omitempty"`
-	VideoID   string    `json:"video_id"`
-	Options   []string  `json:"options,omitempty"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	Segments  int       `json:"segments"`
-	FetchedAt time.Time `json:"fetched_at"`
-}
-
-// FetchedObjects lists the upstream objects fetched into the database
-// (of one index when indexID is not ""), by kind, index and id. Deleting
-// a video forgets the fetches of its segments.
-func (db *DB) FetchedObjects(ctx context.Context, indexID string) ([]Fetched, error) {
-	recs, err := db.store.Fetches(ctx, "", indexID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Fetched, len(recs))
-	for i, r := range recs {
-		out[i] = Fetched{Kind: r.Kind, ID: r.ID, IndexID: r.IndexID, VideoID: r.VideoID, Options: splitList(r.Options),
-			Scopes: splitList(r.Scopes), Segments: r.Segments, FetchedAt: r.FetchedAt}
-	}
-	return out, nil
+	return syncSpaces(ctx, db, touched, progress)
 }
 
 // scopes is a scope filter: nil keeps everything; "video" stands for
@@ -757,8 +736,8 @@ func (s scopes) keep(scope string) bool {
 	if s == nil {
 		return true
 	}
-	if scope == ScopeAsset {
-		scope = ScopeVideo
+	if scope == clipvec.ScopeAsset {
+		scope = clipvec.ScopeVideo
 	}
 	return s[scope]
 }
@@ -767,8 +746,8 @@ func (s scopes) keep(scope string) bool {
 func canonicalScopes(list []string) []string {
 	out := make([]string, 0, len(list))
 	for _, s := range list {
-		if s == ScopeAsset {
-			s = ScopeVideo
+		if s == clipvec.ScopeAsset {
+			s = clipvec.ScopeVideo
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)
@@ -777,32 +756,17 @@ func canonicalScopes(list []string) []string {
 	return out
 }
 
-// joinSorted is the stored form of an option or scope list.
-func joinSorted(list []string) string {
-	s := slices.Clone(list)
-	sort.Strings(s)
-	return strings.Join(slices.Compact(s), ",")
-}
-
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
-// covers reports whether a fetch of have (a stored list, "" for all)
-// holds everything a fetch of want asks for.
-func covers(have, want string) bool {
-	if have == "" {
+// covers reports whether a fetch of have (a recorded list, empty for
+// all) holds everything a fetch of want asks for.
+func covers(have, want []string) bool {
+	if len(have) == 0 {
 		return true
 	}
-	if want == "" {
+	if len(want) == 0 {
 		return false
 	}
-	h := splitList(have)
-	for _, w := range splitList(want) {
-		if !slices.Contains(h, w) {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
 			return false
 		}
 	}
