@@ -35,6 +35,7 @@ import (
 
 	"github.com/clipvec/clipvec/internal/command"
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
 )
 
 const defaultLiveQuery = "a person walking outdoors"
@@ -191,7 +192,7 @@ func TestLiveEmbedURL(t *testing.T) {
 	if code != command.ExitOK {
 		t.Fatalf("embed: exit %d\n%s%s", code, out, errs)
 	}
-	var res clipvec.FetchResult
+	var res upstream.FetchResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Imported == 0 || res.Kind != clipvec.SourceEmbedTaskV2 {
 		t.Fatalf("embed: %v %s", err, out)
 	}
