@@ -44,11 +44,11 @@ func TestImportSearchExport(t *testing.T) {
 		Space struct{ Model string }
 		Query string
 		Hits  []struct {
-			VideoID string `json:"video_id"`
-			Start   float64
-			Option  string
-			Scope   string
-			Score   float32
+			VideoID  string `json:"video_id"`
+			Start    float64
+			Modality string
+			Scope    string
+			Score    float32
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -58,7 +58,7 @@ func TestImportSearchExport(t *testing.T) {
 		t.Fatalf("search result: %+v", res)
 	}
 	for _, h := range res.Hits {
-		if h.Scope != "clip" || (h.Option == "visual" && h.Start == 6) {
+		if h.Scope != "clip" || (h.Modality == "visual" && h.Start == 6) {
 			t.Errorf("hit %+v: want clips only, without the query clip", h)
 		}
 	}

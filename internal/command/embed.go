@@ -39,7 +39,7 @@ Examples:
 			&cli.StringFlag{Name: "url", Usage: "embed the video at `URL` (a public link to the raw file)"},
 			&cli.StringFlag{Name: "file", Usage: "upload and embed the local video `PATH` (up to 2 GB)"},
 			&cli.StringFlag{Name: "model", Value: "marengo3.0", Usage: "`MODEL`: marengo3.0, marengo3.5 (--url only) or marengo2.7"},
-			&cli.StringSliceFlag{Name: "modality", Aliases: []string{"option"}, Usage: "create (v2) or fetch (v1) only this embedding `OPTION`; repeatable; default all"},
+			&cli.StringSliceFlag{Name: "modality", Usage: "create (v2) or fetch (v1) only this `MODALITY`: visual, audio, transcription (Marengo 3.0), visual-text (2.7); repeatable; default all"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "create segments of this `SCOPE`: clip (the API's default), video (the whole-video vector); repeatable"},
 			&cli.Float64Flag{Name: "clip-length", Usage: "clip length in `SECONDS` (v1: 2–10, default 6; v2: fixed segments instead of scene-based ones)"},
 			&cli.IntFlag{Name: "dimension", Usage: "marengo3.5 vector length `N`: 128, 256 or 512"},
@@ -68,7 +68,7 @@ Examples:
 			pb := e.progressBar(c)
 			res, err := upstream.EmbedVideo(c.Context, db, cl, upstream.EmbedOptions{
 				URL: c.String("url"), File: c.String("file"), Model: c.String("model"),
-				Options: c.StringSlice("modality"), Scopes: scopes, ClipLength: c.Float64("clip-length"),
+				Modalities: c.StringSlice("modality"), Scopes: scopes, ClipLength: c.Float64("clip-length"),
 				Dimension: c.Int("dimension"), VideoID: c.String("video-id"), PollInterval: c.Duration("poll-interval"),
 				OnStatus: statusLine(pb), NoIndex: c.Bool("no-index"), IndexProgress: indexProgress(pb),
 			})

@@ -223,8 +223,8 @@ func printFetchSummary(e *env, sum *upstream.FetchSummary) {
 		return
 	}
 	opts := ""
-	if len(sum.Options) > 0 {
-		opts = " (options " + strings.Join(sum.Options, ", ") + ")"
+	if len(sum.Modalities) > 0 {
+		opts = " (modalities " + strings.Join(sum.Modalities, ", ") + ")"
 	}
 	fmt.Fprintf(e.stdout, "segments: imported %s, replaced %s%s in %.1fs\n", count(int64(sum.Imported)), count(int64(sum.Replaced)), opts, sum.Elapsed.Seconds())
 	if sum.Dropped > 0 {
@@ -241,7 +241,7 @@ func fetchOptions(c *cli.Context) (upstream.FetchOptions, error) {
 	if err != nil {
 		return upstream.FetchOptions{}, err
 	}
-	return upstream.FetchOptions{Options: c.StringSlice("modality"), Scopes: scopes, NoIndex: c.Bool("no-index")}, nil
+	return upstream.FetchOptions{Modalities: c.StringSlice("modality"), Scopes: scopes, NoIndex: c.Bool("no-index")}, nil
 }
 
 // fetchEach fetches objects one by one (each its own transaction), going

@@ -90,9 +90,9 @@ Examples:
 			// video; its nearest clips should be from videos of its topic.
 			clipVideo := videos[0]
 			at := float64(int(clipVideo.Duration / 3))
-			q := clipvec.Query{Like: &clipvec.SegmentRef{VideoID: clipVideo.ID, At: at, Option: "visual"}, K: c.Int("k"),
-				Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}, Options: []string{"visual"}}, ExcludeQueryVideo: true}
-			fmt.Fprintf(out, "\n$ clipvec search --like %s@%g --option visual --modality visual --other-videos -k %d\n", clipVideo.ID, at, q.K)
+			q := clipvec.Query{Like: &clipvec.SegmentRef{VideoID: clipVideo.ID, At: at, Modality: "visual"}, K: c.Int("k"),
+				Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}, Modalities: []string{"visual"}}, ExcludeQueryVideo: true}
+			fmt.Fprintf(out, "\n$ clipvec search --like %s@%g --query-modality visual --modality visual --other-videos -k %d\n", clipVideo.ID, at, q.K)
 			fmt.Fprintf(out, "# clips like the visual clip at %gs of %s (topic %q), from other videos\n", at, clipVideo.Filename, clipVideo.Topic)
 			res, err := db.Search(ctx, q)
 			if err != nil {
@@ -120,7 +120,7 @@ Explore the same database:
    export CLIPVEC_DB=%s
    clipvec stats
    clipvec videos
-   clipvec search --like %s@%g --option audio -k 10
+   clipvec search --like %s@%g --query-modality audio -k 10
    clipvec search --vector testdata/sample/queries.json#%s --group-by video
    clipvec search --like-video %s --agg mean --json
 

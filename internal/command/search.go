@@ -19,9 +19,9 @@ func searchCommand(e *env) *cli.Command {
 		ArgsUsage: " ",
 		Description: `Give exactly one query:
    --like VIDEO@TIME     the clip of VIDEO at TIME (seconds, or m:ss); pick its
-                         modality with --option when it has several there
+                         modality with --query-modality when it has several there
    --like-video VIDEO    a whole video: its video-scope vector, else the mean
-                         of its clips (--option picks the modality)
+                         of its clips (--query-modality picks the modality)
    --vector FILE|-       a JSON array of numbers, {"vector": [...]}, or a saved
                          embed response; FILE#NAME or FILE#N picks one query
                          of a file of several (testdata/sample/queries.json)
@@ -42,7 +42,7 @@ that), the query clip itself is left out (--include-self keeps it), and
 
 Examples:
    clipvec search --like 663e16ac4d11aff765088b3a@12
-   clipvec search --like 663e16ac4d11aff765088b3a@1:05 --option audio --modality visual -k 20
+   clipvec search --like 663e16ac4d11aff765088b3a@1:05 --query-modality audio --modality visual -k 20
    clipvec search --like-video 663e16ac4d11aff765088b3a --agg mean
    clipvec search --vector query.json --video a --video b --from 30 --to 90 --json
    clipvec search --vector testdata/sample/queries.json#surfing
@@ -54,10 +54,10 @@ Examples:
 			&cli.StringFlag{Name: "vector", Usage: "query by the vector in `FILE` (- for stdin)"},
 			&cli.StringFlag{Name: "text", Usage: "query by a `TEXT`, embedded upstream once (needs TWELVELABS_API_KEY the first time)"},
 			&cli.StringFlag{Name: "image", Usage: "query by an image `FILE` or URL, embedded upstream once"},
-			&cli.StringFlag{Name: "option", Usage: "modality of the query clip or video (`OPTION`: visual, audio, transcription, visual-text)"},
+			&cli.StringFlag{Name: "query-modality", Usage: "the query clip's or video's `MODALITY` (visual, audio, transcription, visual-text): which of its vectors is the query"},
 			&cli.StringFlag{Name: "model", Usage: "embedding space's `MODEL` when the query does not settle it"},
 			&cli.IntFlag{Name: "k", Aliases: []string{"limit"}, Value: clipvec.DefaultK, Usage: "number of results"},
-			&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `OPTION` (repeatable)"},
+			&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `MODALITY` (repeatable)"},
 			&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video, asset, or any"},
 			&cli.StringSliceFlag{Name: "video", Usage: "only results from this `VIDEO` (repeatable)"},
 			&cli.StringSliceFlag{Name: "exclude-video", Usage: "no results from this `VIDEO` (repeatable)"},
@@ -105,7 +105,7 @@ Examples:
 
 func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	q := clipvec.Query{
-		LikeVideo: c.String("like-video"), Option: c.String("option"), Model: c.String("model"),
+		LikeVideo: c.String("like-video"), Modality: c.String("query-modality"), Model: c.String("model"),
 		Text: c.String("text"), Image: c.String("image"),
 		K: c.Int("k"), GroupBy: c.String("group-by"), Aggregate: c.String("agg"),
 		IncludeSelf: c.Bool("include-self"), ExcludeQueryVideo: c.Bool("other-videos"),
@@ -122,7 +122,7 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 		if err != nil {
 			return q, err
 		}
-		ref.Option = q.Option
+		ref.Modality = q.Modality
 		q.Like = &ref
 	}
 	if path := c.String("vector"); path != "" {
@@ -144,7 +144,7 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	if n != 1 {
 		return q, usagef("search: give exactly one of --like VIDEO@TIME, --like-video VIDEO, --vector FILE, --text TEXT or --image FILE|URL")
 	}
-	q.Filter.Options = c.StringSlice("modality")
+	q.Filter.Modalities = c.StringSlice("modality")
 	q.Filter.Videos = c.StringSlice("video")
 	q.Filter.ExcludeVideos = c.StringSlice("exclude-video")
 	scopes := c.StringSlice("scope")
@@ -263,14 +263,14 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 		fmt.Fprintln(w, "no matching segments")
 		return nil
 	}
-	header := []string{"#", "SCORE", "VIDEO", "FILE", "START", "END", "OPTION", "SCOPE"}
+	header := []string{"#", "SCORE", "VIDEO", "FILE", "START", "END", "MODALITY", "SCOPE"}
 	if grouped {
 		header = append(header, "MATCHES")
 	}
 	t := newTable(w, header...)
 	for i, h := range res.Hits {
 		cols := []string{strconv.Itoa(i + 1), strconv.FormatFloat(float64(h.Score), 'f', 4, 32), h.VideoID,
-			orDash(h.Filename), seconds(h.Start), seconds(h.End), orDash(h.Option), h.Scope}
+			orDash(h.Filename), seconds(h.Start), seconds(h.End), orDash(h.Modality), h.Scope}
 		if grouped {
 			cols = append(cols, strconv.Itoa(h.Matches))
 		}

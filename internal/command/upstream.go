@@ -89,7 +89,7 @@ func upstreamHint(err error) error {
 // fetchFlags are the flags that say what of an upstream object to keep.
 func fetchFlags() []cli.Flag {
 	return append([]cli.Flag{
-		&cli.StringSliceFlag{Name: "modality", Aliases: []string{"option"}, Usage: "fetch only this embedding `OPTION`: visual, audio, transcription (Marengo 3.0), visual-text (2.7); repeatable; default all"},
+		&cli.StringSliceFlag{Name: "modality", Usage: "fetch only this `MODALITY`: visual, audio, transcription (Marengo 3.0), visual-text (2.7); repeatable; default all"},
 		&cli.StringSliceFlag{Name: "scope", Usage: "keep only segments of this `SCOPE`: clip, or video (alias asset: the whole-video vector); repeatable; default both"},
 	}, writeFlags("print the result as JSON")...)
 }

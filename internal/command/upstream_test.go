@@ -69,7 +69,7 @@ func dbSegments(t testing.TB, path string) map[string][]clipvec.Segment {
 			t.Fatal(err)
 		}
 		if r.Vector != nil {
-			out[r.VideoID] = append(out[r.VideoID], clipvec.Segment{VideoID: r.VideoID, Option: r.Option, Start: r.Start, End: r.End, Vector: r.Vector})
+			out[r.VideoID] = append(out[r.VideoID], clipvec.Segment{VideoID: r.VideoID, Modality: r.Option, Start: r.Start, End: r.End, Vector: r.Vector})
 		}
 	}
 	return out
@@ -122,7 +122,7 @@ func checkCatalogue(t testing.TB, path string, ix *twelvelabstest.Index, want ma
 		}
 		idx := map[key][]float32{}
 		for _, s := range got {
-			k := key{s.Option, s.Start, s.End}
+			k := key{s.Modality, s.Start, s.End}
 			if idx[k] != nil {
 				t.Errorf("video %s: %v stored twice", v.ID, k)
 			}
@@ -151,10 +151,10 @@ func checkCatalogue(t testing.TB, path string, ix *twelvelabstest.Index, want ma
 }
 
 type hitJSON struct {
-	VideoID string  `json:"video_id"`
-	Start   float64 `json:"start"`
-	Option  string  `json:"option"`
-	Score   float32 `json:"score"`
+	VideoID  string  `json:"video_id"`
+	Start    float64 `json:"start"`
+	Modality string  `json:"modality"`
+	Score    float32 `json:"score"`
 }
 
 func searchJSON(t *testing.T, db string, args ...string) (query string, hits []hitJSON) {

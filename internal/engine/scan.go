@@ -38,7 +38,7 @@ func compileFilter(f *columns, flt *Filter) *rowFilter {
 		}
 		return ok
 	}
-	rf.optionOK = set(f.options, flt.Options)
+	rf.optionOK = set(f.options, flt.Modalities)
 	rf.scopeOK = set(f.scopes, flt.Scopes)
 	if len(flt.Videos) > 0 || len(flt.ExcludeVideos) > 0 {
 		rf.videoOK = make([]bool, len(f.videos))

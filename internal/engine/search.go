@@ -10,7 +10,7 @@ import (
 // Filter restricts which segments a search may return. Zero fields
 // restrict nothing.
 type Filter struct {
-	Options, Scopes       []string
+	Modalities, Scopes    []string
 	Videos, ExcludeVideos []string
 	// Timed keeps segments that overlap [From, To) seconds.
 	Timed    bool

@@ -34,8 +34,8 @@ type Fetched struct {
 	IndexID string `json:"index_id,omitempty"`
 	// VideoID is the video its segments were filed under.
 	VideoID string `json:"video_id"`
-	// Options and Scopes are what was asked for (empty: everything).
-	Options   []string  `json:"options,omitempty"`
+	// Modalities and Scopes are what was asked for (empty: everything).
+	Modalities []string  `json:"modalities,omitempty"`
 	Scopes    []string  `json:"scopes,omitempty"`
 	Segments  int       `json:"segments"`
 	FetchedAt time.Time `json:"fetched_at"`
@@ -43,7 +43,7 @@ type Fetched struct {
 
 func (f Fetched) row() *sqlite.Fetch {
 	return &sqlite.Fetch{Kind: f.Kind, ID: f.ID, IndexID: f.IndexID, VideoID: f.VideoID,
-		Options: joinSorted(f.Options), Scopes: joinSorted(f.Scopes), Segments: f.Segments}
+		Options: joinSorted(f.Modalities), Scopes: joinSorted(f.Scopes), Segments: f.Segments}
 }
 
 // FetchedObjects lists the upstream objects fetched into the database
@@ -56,7 +56,7 @@ func (db *DB) FetchedObjects(ctx context.Context, indexID string) ([]Fetched, er
 	}
 	out := make([]Fetched, len(recs))
 	for i, r := range recs {
-		out[i] = Fetched{Kind: r.Kind, ID: r.ID, IndexID: r.IndexID, VideoID: r.VideoID, Options: splitList(r.Options),
+		out[i] = Fetched{Kind: r.Kind, ID: r.ID, IndexID: r.IndexID, VideoID: r.VideoID, Modalities: splitList(r.Options),
 			Scopes: splitList(r.Scopes), Segments: r.Segments, FetchedAt: r.FetchedAt}
 	}
 	return out, nil

@@ -64,7 +64,7 @@ func checkAgainstStore(t testing.TB, db *clipvec.DB, seed uint64, dim, k int) {
 			t.Errorf("search (exact %v) searched %d segments, the database holds %d", exact, res.Searched, len(held))
 		}
 		for _, h := range res.Hits {
-			key := fmt.Sprintf("%s/%s/%s/%s/%g/%g/%d", h.VideoID, h.Model, h.Option, h.Scope, h.Start, h.End, dim)
+			key := fmt.Sprintf("%s/%s/%s/%s/%g/%g/%d", h.VideoID, h.Model, h.Modality, h.Scope, h.Start, h.End, dim)
 			if _, ok := held[key]; !ok {
 				t.Fatalf("search (exact %v) returned %s, which the database does not hold", exact, key)
 			}
@@ -299,7 +299,7 @@ func TestSpacesNeverShareASnapshot(t *testing.T) {
 				t.Fatalf("%s: %+v %v", model, res, err)
 			}
 			h := res.Hits[0]
-			key := fmt.Sprintf("%s/%s/%s/%s/%g/%g/%d", h.VideoID, h.Model, h.Option, h.Scope, h.Start, h.End, 16)
+			key := fmt.Sprintf("%s/%s/%s/%s/%g/%g/%d", h.VideoID, h.Model, h.Modality, h.Scope, h.Start, h.End, 16)
 			if h.Model != model || h.Score < 0.9999 || h.Start != 0 || want[key].VideoID == "" {
 				t.Errorf("%s (exact %v): its own clip should come first, got %+v", model, exact, h)
 			}

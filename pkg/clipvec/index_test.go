@@ -95,10 +95,10 @@ func TestFilteredSearchReturnsK(t *testing.T) {
 		{"OneVideo", clipvec.Filter{Videos: []string{videos[5].ID}}, "exact-filtered",
 			func(h clipvec.Hit) bool { return h.VideoID == videos[5].ID }},
 		// A quarter of the segments: few enough here to compare exactly.
-		{"Transcription", clipvec.Filter{Options: []string{"transcription"}}, "exact-filtered",
-			func(h clipvec.Hit) bool { return h.Option == "transcription" }},
+		{"Transcription", clipvec.Filter{Modalities: []string{"transcription"}}, "exact-filtered",
+			func(h clipvec.Hit) bool { return h.Modality == "transcription" }},
 		// Most segments pass: the graph walk applies the filter.
-		{"VisualOrAudioClips", clipvec.Filter{Options: []string{"visual", "audio", "transcription"}, Scopes: []string{"clip"}}, "graph",
+		{"VisualOrAudioClips", clipvec.Filter{Modalities: []string{"visual", "audio", "transcription"}, Scopes: []string{"clip"}}, "graph",
 			func(h clipvec.Hit) bool { return h.Scope == "clip" }},
 		{"NarrowTime", clipvec.Filter{TimeRange: &clipvec.TimeRange{From: 90, To: 91}, Scopes: []string{"clip"}}, "",
 			func(h clipvec.Hit) bool { return h.End > 90 && h.Start < 91 && h.Scope == "clip" }},

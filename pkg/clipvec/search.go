@@ -34,7 +34,7 @@ const DefaultK = 10
 // restrict nothing.
 type Filter struct {
 	// Options keeps segments of these modalities (visual, audio, ...).
-	Options []string `json:"options,omitempty"`
+	Modalities []string `json:"modalities,omitempty"`
 	// Scopes keeps segments of these scopes (clip, video, asset).
 	Scopes []string `json:"scopes,omitempty"`
 	// Videos keeps only these videos; ExcludeVideos drops these.
@@ -56,7 +56,7 @@ type TimeRange struct {
 type SegmentRef struct {
 	VideoID string  `json:"video_id"`
 	At      float64 `json:"at"`
-	Option  string  `json:"option,omitempty"`
+	Modality string  `json:"modality,omitempty"`
 }
 
 // Query is a nearest-neighbour question. Exactly one of Vector, Like,
@@ -81,7 +81,7 @@ type Query struct {
 	Image string `json:"image,omitempty"`
 	// Option picks the modality of a LikeVideo query (default: visual if
 	// the video has it, else its only option).
-	Option string `json:"option,omitempty"`
+	Modality string `json:"modality,omitempty"`
 	// Model picks the space when the query alone does not.
 	Model string `json:"model,omitempty"`
 	// K is how many results to return (DefaultK when 0).
@@ -192,7 +192,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	req := engine.Request{Vector: vec, K: q.K, Ef: q.Ef, Exact: q.Exact,
 		ByVideo: q.GroupBy == GroupByVideo, Mean: q.GroupBy == GroupByVideo && q.Aggregate == AggMean,
-		Filter: engine.Filter{Options: flt.Options, Scopes: flt.Scopes, Videos: flt.Videos, ExcludeVideos: flt.ExcludeVideos,
+		Filter: engine.Filter{Modalities: flt.Modalities, Scopes: flt.Scopes, Videos: flt.Videos, ExcludeVideos: flt.ExcludeVideos,
 			ExcludeSegments: exclude}}
 	if tr := flt.TimeRange; tr != nil {
 		req.Filter.Timed, req.Filter.From, req.Filter.To = true, tr.From, tr.To
@@ -389,11 +389,11 @@ func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]floa
 		return nil, Space{}, "", nil, err
 	}
 	clips = inSpace(clips, sp)
-	s, err := pickOption(clips, ref.Option, fmt.Sprintf("video %s at %gs", ref.VideoID, at))
+	s, err := pickOption(clips, ref.Modality, fmt.Sprintf("video %s at %gs", ref.VideoID, at))
 	if err != nil {
 		return nil, Space{}, "", nil, err
 	}
-	desc := fmt.Sprintf("%s clip %s of video %s", optionName(s.Option), span(s.Start, s.End), s.VideoID)
+	desc := fmt.Sprintf("%s clip %s of video %s", optionName(s.Modality), span(s.Start, s.End), s.VideoID)
 	return s.Vector, sp, desc, []int64{s.ID}, nil
 }
 
@@ -413,14 +413,14 @@ func (db *DB) resolveLikeVideo(ctx context.Context, q *Query, spaces []Space) ([
 		return nil, Space{}, "", nil, err
 	}
 	segs = inSpace(segs, sp)
-	first, err := pickOption(segs, q.Option, "video "+q.LikeVideo)
+	first, err := pickOption(segs, q.Modality, "video "+q.LikeVideo)
 	if err != nil {
 		return nil, Space{}, "", nil, err
 	}
-	opt := first.Option
+	opt := first.Modality
 	var clips [][]float32
 	for _, s := range segs {
-		if s.Option != opt {
+		if s.Modality != opt {
 			continue
 		}
 		if s.IsWhole() {
@@ -488,11 +488,11 @@ func inSpace(segs []Segment, sp Space) []Segment {
 func pickOption(segs []Segment, option, what string) (Segment, error) {
 	have := map[string]bool{}
 	for _, s := range segs {
-		have[s.Option] = true
+		have[s.Modality] = true
 	}
 	if option != "" {
 		for _, s := range segs {
-			if s.Option == option {
+			if s.Modality == option {
 				return s, nil
 			}
 		}
@@ -501,7 +501,7 @@ func pickOption(segs []Segment, option, what string) (Segment, error) {
 	for _, pref := range []string{"visual", "visual-text"} {
 		if have[pref] {
 			for _, s := range segs {
-				if s.Option == pref {
+				if s.Modality == pref {
 					return s, nil
 				}
 			}

@@ -89,7 +89,7 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 			pred   func(*ingest.Segment) bool
 		}{
 			{"NoFilter", clipvec.Filter{}, func(*ingest.Segment) bool { return true }},
-			{"Options", clipvec.Filter{Options: []string{"audio", "transcription"}},
+			{"Options", clipvec.Filter{Modalities: []string{"audio", "transcription"}},
 				func(s *ingest.Segment) bool { return s.Option != "visual" }},
 			{"Videos", clipvec.Filter{Videos: []string{"video-003", "video-017"}},
 				func(s *ingest.Segment) bool { return s.VideoID == "video-003" || s.VideoID == "video-017" }},
@@ -97,7 +97,7 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 				func(s *ingest.Segment) bool { return s.VideoID != "video-000" && s.VideoID != "video-001" }},
 			{"TimeRange", clipvec.Filter{TimeRange: &clipvec.TimeRange{From: 30, To: 60}},
 				func(s *ingest.Segment) bool { return s.End > 30 && s.Start < 60 }},
-			{"Combined", clipvec.Filter{Options: []string{"visual"}, Scopes: []string{"clip"}, TimeRange: &clipvec.TimeRange{From: 100, To: 200},
+			{"Combined", clipvec.Filter{Modalities: []string{"visual"}, Scopes: []string{"clip"}, TimeRange: &clipvec.TimeRange{From: 100, To: 200},
 				ExcludeVideos: []string{"video-005"}},
 				func(s *ingest.Segment) bool {
 					return s.Option == "visual" && s.End > 100 && s.Start < 200 && s.VideoID != "video-005"
@@ -115,8 +115,8 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 				}
 				for i, h := range res.Hits {
 					w := want[i]
-					if h.VideoID != w.VideoID || h.Start != w.Start || h.Option != w.Option || math.Abs(float64(h.Score)-w.score) > 1e-5 {
-						t.Fatalf("hit %d = %s %g %s %.6f, want %s %g %s %.6f", i, h.VideoID, h.Start, h.Option, h.Score, w.VideoID, w.Start, w.Option, w.score)
+					if h.VideoID != w.VideoID || h.Start != w.Start || h.Modality != w.Option || math.Abs(float64(h.Score)-w.score) > 1e-5 {
+						t.Fatalf("hit %d = %s %g %s %.6f, want %s %g %s %.6f", i, h.VideoID, h.Start, h.Modality, h.Score, w.VideoID, w.Start, w.Option, w.score)
 					}
 				}
 			})
@@ -142,7 +142,7 @@ func TestGroupByVideo(t *testing.T) {
 	for _, agg := range []string{clipvec.AggMax, clipvec.AggMean} {
 		t.Run(agg, func(t *testing.T) {
 			res, err := db.Search(ctx, clipvec.Query{Vector: q, K: 8, GroupBy: clipvec.GroupByVideo, Aggregate: agg,
-				Filter: clipvec.Filter{Options: []string{"visual"}}, Exact: true})
+				Filter: clipvec.Filter{Modalities: []string{"visual"}}, Exact: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func TestLikeQueries(t *testing.T) {
 			t.Errorf("query = %q", res.Query)
 		}
 		for _, h := range res.Hits {
-			if h.VideoID == "video-014" && h.Start == 12 && h.Option == "visual" {
+			if h.VideoID == "video-014" && h.Start == 12 && h.Modality == "visual" {
 				t.Errorf("the query clip is in its own results: %+v", h)
 			}
 		}
@@ -198,7 +198,7 @@ func TestLikeQueries(t *testing.T) {
 		}
 	})
 	t.Run("LikeClipOption", func(t *testing.T) {
-		res, err := db.Search(ctx, clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-014", At: 13, Option: "audio"},
+		res, err := db.Search(ctx, clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-014", At: 13, Modality: "audio"},
 			K: 3, ExcludeQueryVideo: true})
 		if err != nil {
 			t.Fatal(err)
@@ -278,7 +278,7 @@ func TestSpaceErrors(t *testing.T) {
 		{"ErrInvalidQueryNothing", clipvec.Query{}, clipvec.ErrInvalidQuery, "exactly one"},
 		{"ErrZeroVector", clipvec.Query{Vector: make([]float32, 512)}, clipvec.ErrZeroVector, "query vector"},
 		{"ErrNotFoundVideo", clipvec.Query{LikeVideo: "nope"}, clipvec.ErrNotFound, "video nope"},
-		{"ErrNotFoundOption", clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-003", At: 1, Option: "smell"}, Model: "marengo3.0"},
+		{"ErrNotFoundOption", clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-003", At: 1, Modality: "smell"}, Model: "marengo3.0"},
 			clipvec.ErrNotFound, "has no smell segment (it has audio, transcription, visual)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,11 +372,11 @@ func TestConcurrentSearchAndImport(t *testing.T) {
 		for _, h := range res.Hits {
 			s, ok := held[h.ID]
 			if !ok {
-				t.Fatalf("query %d: hit %d (%s %s %g–%g) is not in the store", i, h.ID, h.VideoID, h.Option, h.Start, h.End)
+				t.Fatalf("query %d: hit %d (%s %s %g–%g) is not in the store", i, h.ID, h.VideoID, h.Modality, h.Start, h.End)
 			}
-			if h.VideoID != s.VideoID || h.Model != s.Model || h.Option != s.Option || h.Scope != s.Scope || h.Start != s.Start || h.End != s.End {
+			if h.VideoID != s.VideoID || h.Model != s.Model || h.Modality != s.Option || h.Scope != s.Scope || h.Start != s.Start || h.End != s.End {
 				t.Fatalf("query %d: hit %d is %s/%s/%s/%s %g–%g, the store's segment %d is %s/%s/%s/%s %g–%g", i,
-					h.ID, h.VideoID, h.Model, h.Option, h.Scope, h.Start, h.End, s.ID, s.VideoID, s.Model, s.Option, s.Scope, s.Start, s.End)
+					h.ID, h.VideoID, h.Model, h.Modality, h.Scope, h.Start, h.End, s.ID, s.VideoID, s.Model, s.Option, s.Scope, s.Start, s.End)
 			}
 			if got, want := float64(h.Score), cosine(q, s.Vector); math.Abs(got-want) > 1e-4 {
 				t.Fatalf("query %d: hit %d scored %.5f, its stored vector scores %.5f", i, h.ID, got, want)

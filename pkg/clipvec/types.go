@@ -43,9 +43,9 @@ type Segment struct {
 	VideoID string `json:"video_id"`
 	Source  Source `json:"source"`
 	Model   string `json:"model"`
-	// Option is the modality: visual, audio, transcription (Marengo 3.x),
+	// Modality is visual, audio, transcription (Marengo 3.x),
 	// visual-text (2.7); empty when the response named none (v1.2).
-	Option string `json:"option"`
+	Modality string `json:"modality"`
 	// Scope is ScopeClip, ScopeVideo or ScopeAsset.
 	Scope string  `json:"scope"`
 	Start float64 `json:"start"`
@@ -80,7 +80,7 @@ func (s Space) row() sqlite.Space {
 // vector.
 func segmentOf(s *sqlite.Segment) Segment {
 	return Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
-		Option: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm}
+		Modality: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm}
 }
 
 func spaceOf(r sqlite.Space) Space {

@@ -37,7 +37,7 @@ type EmbedOptions struct {
 	Model string
 	// Options are the embedding options to create (v2: embedding_option;
 	// default all) and, for v1, to retrieve (embedding_option).
-	Options []string
+	Modalities []string
 	// Scopes are the scopes to create: clip (default), video (v1
 	// video_embedding_scope, v2 embedding_scope "asset").
 	Scopes []string
@@ -95,7 +95,7 @@ func EmbedVideo(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, opts 
 	if c == nil {
 		return res, noClient("embed " + what)
 	}
-	fopts := FetchOptions{Options: opts.Options, VideoID: opts.VideoID, Model: ingest.CanonicalModel(model), Wait: true,
+	fopts := FetchOptions{Modalities: opts.Modalities, VideoID: opts.VideoID, Model: ingest.CanonicalModel(model), Wait: true,
 		PollInterval: opts.PollInterval, OnStatus: opts.OnStatus, NoIndex: opts.NoIndex, IndexProgress: opts.IndexProgress}
 	var err error
 	if name == twelvelabs.ModelMarengo27 || opts.File != "" {
@@ -149,7 +149,7 @@ func embedV1(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, model st
 
 func embedV2(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, model string, opts EmbedOptions, fopts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: clipvec.SourceEmbedTaskV2}
-	in := &twelvelabs.MediaInput{MediaSource: twelvelabs.MediaSource{URL: opts.URL}, EmbeddingOption: opts.Options}
+	in := &twelvelabs.MediaInput{MediaSource: twelvelabs.MediaSource{URL: opts.URL}, EmbeddingOption: opts.Modalities}
 	for _, s := range canonicalScopes(opts.Scopes) {
 		if s == clipvec.ScopeVideo {
 			s = clipvec.ScopeAsset // v2 names the whole media "asset"

@@ -27,7 +27,7 @@ type FetchOptions struct {
 	// indexed assets (embedding_option); embed-v2 tasks are filtered
 	// here. For an indexed asset, where the API returns embeddings only
 	// when options are named, empty tries 3.0's options and then 2.7's.
-	Options []string
+	Modalities []string
 	// Scopes keeps segments of these scopes: clip, video (asset and
 	// video both name the whole-media vector). Empty keeps all. Applied
 	// here, before import.
@@ -127,7 +127,7 @@ type FetchSummary struct {
 	Replaced int `json:"replaced"`
 	Dropped  int `json:"dropped,omitempty"`
 	// Options is the embedding options the assets were retrieved with.
-	Options      []string      `json:"options,omitempty"`
+	Modalities   []string      `json:"modalities,omitempty"`
 	Elapsed      time.Duration `json:"elapsed_ns"`
 	IndexElapsed time.Duration `json:"index_elapsed_ns,omitempty"`
 }
@@ -280,7 +280,7 @@ func waitV2(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, t *twelve
 // importTaskV1 retrieves a ready v1 task and imports it.
 func importTaskV1(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
 	res := &FetchResult{Kind: clipvec.SourceEmbedTaskV1, ID: taskID, VideoID: cmp.Or(opts.VideoID, taskID)}
-	t, err := c.RetrieveEmbedTask(ctx, taskID, opts.Options...)
+	t, err := c.RetrieveEmbedTask(ctx, taskID, opts.Modalities...)
 	if err != nil {
 		return res, fmt.Errorf("fetch: %w", upstream(err))
 	}
@@ -302,7 +302,7 @@ func importTaskV1(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, tas
 		t.VideoEmbedding = &ve
 	}
 	rec := clipvec.Fetched{Kind: clipvec.SourceEmbedTaskV1, ID: taskID, VideoID: res.VideoID,
-		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+		Modalities: opts.Modalities, Scopes: canonicalScopes(opts.Scopes)}
 	err = importFetched(ctx, db, "task:"+taskID, t, len(kept) == 0 && res.Dropped > 0, rec,
 		clipvec.ImportOptions{VideoID: opts.VideoID, Model: opts.Model}, res)
 	return res, err
@@ -319,7 +319,7 @@ func importTaskV2(ctx context.Context, db *clipvec.DB, t *twelvelabs.EmbedV2Task
 	scopes := scopeSet(opts.Scopes)
 	var kept []twelvelabs.EmbeddingData
 	for _, d := range t.Data {
-		if scopes.keep(d.EmbeddingScope) && (len(opts.Options) == 0 || slices.Contains(opts.Options, d.EmbeddingOption)) {
+		if scopes.keep(d.EmbeddingScope) && (len(opts.Modalities) == 0 || slices.Contains(opts.Modalities, d.EmbeddingOption)) {
 			kept = append(kept, d)
 		}
 	}
@@ -327,7 +327,7 @@ func importTaskV2(ctx context.Context, db *clipvec.DB, t *twelvelabs.EmbedV2Task
 	tt := *t
 	tt.Data = kept
 	rec := clipvec.Fetched{Kind: clipvec.SourceEmbedTaskV2, ID: t.ID, VideoID: res.VideoID,
-		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+		Modalities: opts.Modalities, Scopes: canonicalScopes(opts.Scopes)}
 	err := importFetched(ctx, db, "task:"+t.ID, &tt, len(kept) == 0 && res.Dropped > 0, rec,
 		clipvec.ImportOptions{VideoID: opts.VideoID, Model: res.Model}, res)
 	return res, err
@@ -378,7 +378,7 @@ func fetchAsset(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, index
 	if c == nil {
 		return res, noClient("fetch asset " + assetID)
 	}
-	a, err := picker.retrieve(ctx, c, indexID, assetID, opts.Options)
+	a, err := picker.retrieve(ctx, c, indexID, assetID, opts.Modalities)
 	if err != nil {
 		return res, fmt.Errorf("fetch: %w", upstream(err))
 	}
@@ -405,7 +405,7 @@ func fetchAsset(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, index
 		}
 	}
 	rec := clipvec.Fetched{Kind: clipvec.SourceIndexedAsset, ID: assetID, IndexID: indexID, VideoID: assetID,
-		Options: opts.Options, Scopes: canonicalScopes(opts.Scopes)}
+		Modalities: opts.Modalities, Scopes: canonicalScopes(opts.Scopes)}
 	err = importFetched(ctx, db, "index:"+indexID+"/asset:"+assetID, a, len(kept) == 0 && res.Dropped > 0, rec,
 		clipvec.ImportOptions{Model: opts.Model}, res)
 	return res, err
@@ -510,7 +510,7 @@ func FetchIndex(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, index
 			}
 		}
 	}
-	wantOptions := opts.Options
+	wantOptions := opts.Modalities
 	wantScopes := canonicalScopes(opts.Scopes)
 	conc := opts.Concurrency
 	if conc <= 0 {
@@ -589,7 +589,7 @@ list:
 		case a.Status != "" && a.Status != twelvelabs.StatusReady:
 			sum.NotReady++
 			progress.NotReady++
-		case ok && covers(rec.Options, wantOptions) && covers(rec.Scopes, wantScopes):
+		case ok && covers(rec.Modalities, wantOptions) && covers(rec.Scopes, wantScopes):
 			sum.AlreadyFetched++
 			progress.AlreadyFetched++
 		default:
@@ -613,9 +613,9 @@ list:
 	byID := func(a, b FetchResult) int { return strings.Compare(a.ID, b.ID) }
 	slices.SortFunc(sum.Fetched, byID)
 	slices.SortFunc(sum.Failed, byID)
-	sum.Options = picker.used()
-	if len(opts.Options) > 0 {
-		sum.Options = opts.Options
+	sum.Modalities = picker.used()
+	if len(opts.Modalities) > 0 {
+		sum.Modalities = opts.Modalities
 	}
 	sum.Elapsed = time.Since(start)
 

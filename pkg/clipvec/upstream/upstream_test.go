@@ -72,7 +72,7 @@ func storedSegments(t testing.TB, db *clipvec.DB) map[string][]clipvec.Segment {
 		if r.Vector == nil {
 			continue // the header or a video's metadata
 		}
-		out[r.VideoID] = append(out[r.VideoID], clipvec.Segment{VideoID: r.VideoID, Model: r.Model, Option: r.Option,
+		out[r.VideoID] = append(out[r.VideoID], clipvec.Segment{VideoID: r.VideoID, Model: r.Model, Modality: r.Option,
 			Scope: r.Scope, Start: r.Start, End: r.End, Source: clipvec.Source{Kind: r.SourceKind, ID: r.SourceID}, Vector: r.Vector})
 	}
 	return out
@@ -122,7 +122,7 @@ func checkIndexStored(t testing.TB, db *clipvec.DB, ix *twelvelabstest.Index) {
 		}
 		byKey := map[key]clipvec.Segment{}
 		for _, s := range got {
-			k := key{s.Option, s.Start, s.End}
+			k := key{s.Modality, s.Start, s.End}
 			if _, dup := byKey[k]; dup {
 				t.Errorf("video %s: segment %v stored twice", v.ID, k)
 			}
@@ -185,8 +185,8 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 		t.Errorf("rerun summary: listed %d, not ready %d, already %d, fetched %d, failed %d, replaced %d",
 			sum.Listed, sum.NotReady, sum.AlreadyFetched, len(sum.Fetched), len(sum.Failed), sum.Replaced)
 	}
-	if !slices.Equal(sum.Options, []string{"visual", "audio", "transcription"}) {
-		t.Errorf("options used: %v", sum.Options)
+	if !slices.Equal(sum.Modalities, []string{"visual", "audio", "transcription"}) {
+		t.Errorf("options used: %v", sum.Modalities)
 	}
 	checkIndexStored(t, db, ix)
 
@@ -231,7 +231,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 
 	// visual only: a later fetch of everything is not covered by it.
 	ix := srv.Catalogue.Indexes[0]
-	sum, err := upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Options: []string{"visual"}})
+	sum, err := upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Modalities: []string{"visual"}})
 	if err != nil || len(sum.Fetched) != 5 {
 		t.Fatalf("visual: %v %+v", err, sum)
 	}
@@ -240,7 +240,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 			t.Errorf("asked for %v", r.Query["embedding_option"])
 		}
 	}
-	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Options: []string{"visual"}}); err != nil || sum.AlreadyFetched != 5 {
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Modalities: []string{"visual"}}); err != nil || sum.AlreadyFetched != 5 {
 		t.Errorf("visual again: %v %+v", err, sum)
 	}
 	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 5 || sum.Replaced != sum.Imported/2 {
@@ -252,7 +252,7 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 	ix27 := srv.Catalogue.Indexes[1]
 	srv.ResetRequests()
 	sum, err = upstream.FetchIndex(ctx, db, c, ix27.ID, upstream.FetchOptions{Concurrency: 2})
-	if err != nil || len(sum.Fetched) != 5 || !slices.Equal(sum.Options, []string{"visual-text", "audio"}) {
+	if err != nil || len(sum.Fetched) != 5 || !slices.Equal(sum.Modalities, []string{"visual-text", "audio"}) {
 		t.Fatalf("2.7 index: %v %+v", err, sum)
 	}
 	if n := srv.Count(twelvelabstest.EndpointRetrieveIndexedAsset); n != 5+2 {
@@ -367,7 +367,7 @@ func TestFetchTask(t *testing.T) {
 		}
 	})
 	t.Run("V2Detected", func(t *testing.T) {
-		res, err := upstream.FetchTask(ctx, db, c, v2, upstream.FetchOptions{Wait: true, VideoID: "cooking", Options: []string{"visual"}})
+		res, err := upstream.FetchTask(ctx, db, c, v2, upstream.FetchOptions{Wait: true, VideoID: "cooking", Modalities: []string{"visual"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestFetchTask(t *testing.T) {
 			t.Errorf("result %+v", res)
 		}
 		for _, s := range storedSegments(t, db)["cooking"] {
-			if s.Option != "visual" || s.Source.ID != v2 {
+			if s.Modality != "visual" || s.Source.ID != v2 {
 				t.Errorf("segment %+v", s)
 			}
 		}
