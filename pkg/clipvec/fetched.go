@@ -36,9 +36,9 @@ type Fetched struct {
 	VideoID string `json:"video_id"`
 	// Modalities and Scopes are what was asked for (empty: everything).
 	Modalities []string  `json:"modalities,omitempty"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	Segments  int       `json:"segments"`
-	FetchedAt time.Time `json:"fetched_at"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	Segments   int       `json:"segments"`
+	FetchedAt  time.Time `json:"fetched_at"`
 }
 
 func (f Fetched) row() *sqlite.Fetch {

@@ -54,8 +54,8 @@ type TimeRange struct {
 // time range contains At seconds, of modality Option (optional when the
 // video has only one there, or a visual one).
 type SegmentRef struct {
-	VideoID string  `json:"video_id"`
-	At      float64 `json:"at"`
+	VideoID  string  `json:"video_id"`
+	At       float64 `json:"at"`
 	Modality string  `json:"modality,omitempty"`
 }
 
