@@ -16,7 +16,7 @@ func indexCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "index",
 		Usage: "inspect, build and compact the search graphs",
-		Description: `Each embedding space has an HNSW graph, saved beside the database in
+		Description: fmt.Sprintf(`Each embedding space has an HNSW graph, saved beside the database in
 DB.index/ as a snapshot stamped with the database generation it reflects.
 Imports and deletes keep it in step; a search catches up with any write it
 missed, or rebuilds it if the snapshot is missing, damaged or "stale" (not
@@ -24,9 +24,9 @@ this database's: another database's, or ahead of a restored copy). These
 commands do that work, or show it, explicitly.
 
 Graph parameters are stored in the database (clipvec index build --m ...):
-   M                 neighbours per node (2·M on the bottom layer)   default 16
-   efConstruction    candidates considered per insert                default 200
-   ef                candidates of a search (search --ef overrides)  default 128
+   M                 neighbours per node (2·M on the bottom layer)   default %d
+   efConstruction    candidates considered per insert                default %d
+   ef                candidates of a search (search --ef overrides)  default %d
    quantize          walk the graph on int8 copies, re-rank float32  default on
 
 Examples:
@@ -34,6 +34,7 @@ Examples:
    clipvec index build                           # rebuild every space's graph
    clipvec index build --m 32 --ef-construction 400 --ef 200
    clipvec index compact --model marengo3.0      # drop tombstones`,
+			clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultIndexParams.EfSearch),
 		Subcommands: []*cli.Command{
 			{
 				Name:  "status",
@@ -65,7 +66,7 @@ Examples:
 					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "SNAPSHOT", "SIZE", "GENERATION")
 					var notes []string
 					for _, s := range st {
-						t.row(s.Space.String(), s.State, count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
+						t.row(s.Space.String(), string(s.State), count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
 							bytesHuman(s.SnapshotBytes), fmt.Sprintf("%d of %d", s.Generation, s.StoreGeneration))
 						if s.Problem != "" {
 							notes = append(notes, fmt.Sprintf("%s is %s: %s; the next search rebuilds it", s.Space, s.State, s.Problem))

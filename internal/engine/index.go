@@ -29,7 +29,7 @@ type Params struct {
 	// none. Default 128: on the benchmark set (text-like queries, the
 	// hardest case) recall@10 is about 0.99 at 100k segments (0.2 ms a
 	// query) and 0.86 at 1M (0.45 ms); raise it for large spaces.
-	EfSearch int `json:"ef_search"`
+	EfSearch int `json:"ef"`
 	// Quantize walks the graph on int8 copies of the vectors and
 	// re-ranks in float32. Default true: 1.2–1.3× the queries per second
 	// at recall 0.95 on the benchmark set (100k and 1M) and 15% faster
@@ -38,7 +38,7 @@ type Params struct {
 }
 
 // DefaultParams are the parameters of a database that set none.
-var DefaultParams = Params{M: 16, EfConstruction: 200, EfSearch: 128, Quantize: true}
+var DefaultParams = Params{M: hnsw.DefaultM, EfConstruction: hnsw.DefaultEfConstruction, EfSearch: hnsw.DefaultEfSearch, Quantize: true}
 
 // Validate checks the parameters are in range.
 func (p Params) Validate() error {

@@ -29,9 +29,9 @@ var (
 // database.
 type Fetched struct {
 	// Kind is SourceEmbedTaskV1, SourceEmbedTaskV2 or SourceIndexedAsset.
-	Kind    string `json:"kind"`
-	ID      string `json:"id"`
-	IndexID string `json:"index_id,omitempty"`
+	Kind    SourceKind `json:"kind"`
+	ID      string     `json:"id"`
+	IndexID string     `json:"index_id,omitempty"`
 	// VideoID is the video its segments were filed under.
 	VideoID string `json:"video_id"`
 	// Modalities and Scopes are what was asked for (empty: everything).
@@ -42,7 +42,7 @@ type Fetched struct {
 }
 
 func (f Fetched) row() *sqlite.Fetch {
-	return &sqlite.Fetch{Kind: f.Kind, ID: f.ID, IndexID: f.IndexID, VideoID: f.VideoID,
+	return &sqlite.Fetch{Kind: string(f.Kind), ID: f.ID, IndexID: f.IndexID, VideoID: f.VideoID,
 		Options: joinSorted(f.Modalities), Scopes: joinSorted(f.Scopes), Segments: f.Segments}
 }
 
@@ -56,7 +56,7 @@ func (db *DB) FetchedObjects(ctx context.Context, indexID string) ([]Fetched, er
 	}
 	out := make([]Fetched, len(recs))
 	for i, r := range recs {
-		out[i] = Fetched{Kind: r.Kind, ID: r.ID, IndexID: r.IndexID, VideoID: r.VideoID, Modalities: splitList(r.Options),
+		out[i] = Fetched{Kind: SourceKind(r.Kind), ID: r.ID, IndexID: r.IndexID, VideoID: r.VideoID, Modalities: splitList(r.Options),
 			Scopes: splitList(r.Scopes), Segments: r.Segments, FetchedAt: r.FetchedAt}
 	}
 	return out, nil

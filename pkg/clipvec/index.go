@@ -28,21 +28,24 @@ func (db *DB) SetIndexParams(ctx context.Context, p IndexParams) error {
 	return db.eng.SetParams(ctx, p)
 }
 
+// IndexState says whether a space's snapshot can serve searches as it is.
+type IndexState string
+
 // Index states (IndexStatus.State).
 const (
 	// IndexCurrent: the snapshot is of this database's history and no
 	// segment of its space was written or deleted since.
-	IndexCurrent = "current"
+	IndexCurrent IndexState = "current"
 	// IndexBehind: writes since; the next search or sync catches up.
-	IndexBehind = "behind"
+	IndexBehind IndexState = "behind"
 	// IndexMissing: no snapshot; the next search or sync builds one.
-	IndexMissing = "missing"
+	IndexMissing IndexState = "missing"
 	// IndexStale: the snapshot is not of this database's history
 	// (another database's, or from before the file was restored) or not
 	// of this space; the next search or sync rebuilds it.
-	IndexStale = "stale"
+	IndexStale IndexState = "stale"
 	// IndexUnreadable: the snapshot cannot be read; it is rebuilt too.
-	IndexUnreadable = "unreadable"
+	IndexUnreadable IndexState = "unreadable"
 )
 
 // IndexStatus describes one space's graph.
@@ -50,7 +53,7 @@ type IndexStatus struct {
 	Space Space `json:"space"`
 	// State is IndexCurrent, IndexBehind, IndexMissing, IndexStale or
 	// IndexUnreadable.
-	State string `json:"state"`
+	State IndexState `json:"state"`
 	// Problem says why a snapshot is stale or unreadable.
 	Problem         string      `json:"problem,omitempty"`
 	Nodes           int         `json:"nodes"`
@@ -79,7 +82,7 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 	}
 	out := make([]IndexStatus, len(st))
 	for i, s := range st {
-		out[i] = IndexStatus{Space: spaces[i], State: s.State, Problem: s.Problem, Nodes: s.Nodes, Deleted: s.Deleted,
+		out[i] = IndexStatus{Space: spaces[i], State: IndexState(s.State), Problem: s.Problem, Nodes: s.Nodes, Deleted: s.Deleted,
 			Generation: s.Generation, StoreGeneration: s.StoreGeneration, Snapshot: s.Snapshot,
 			SnapshotBytes: s.SnapshotBytes, Params: s.Params, Opened: s.Opened}
 	}

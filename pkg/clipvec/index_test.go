@@ -89,7 +89,7 @@ func TestFilteredSearchReturnsK(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		filter clipvec.Filter
-		method string
+		method clipvec.Method
 		ok     func(h clipvec.Hit) bool
 	}{
 		{"OneVideo", clipvec.Filter{Videos: []string{videos[5].ID}}, "exact-filtered",

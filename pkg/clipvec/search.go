@@ -35,7 +35,8 @@ const DefaultK = 10
 type Filter struct {
 	// Options keeps segments of these modalities (visual, audio, ...).
 	Modalities []string `json:"modalities,omitempty"`
-	// Scopes keeps segments of these scopes (clip, video, asset).
+	// Scopes keeps segments of these scopes: ScopeClip, ScopeVideo
+	// (ScopeAsset means ScopeVideo).
 	Scopes []string `json:"scopes,omitempty"`
 	// Videos keeps only these videos; ExcludeVideos drops these.
 	Videos        []string `json:"videos,omitempty"`
@@ -130,7 +131,7 @@ type Result struct {
 	// Method says how the answer was found: "graph" (HNSW, with Ef),
 	// "exact" (every vector compared), or "exact-filtered" (a filter left
 	// few enough segments to compare them all).
-	Method string `json:"method"`
+	Method Method `json:"method"`
 	Ef     int    `json:"ef,omitempty"`
 	// QuerySource says where a text or image query's vector came from:
 	// QueryFromCache or QueryFromEmbedder ("" for other queries).
@@ -138,11 +139,14 @@ type Result struct {
 	Hits        []Hit  `json:"hits"`
 }
 
-// How a search was answered (Result.Method).
+// Method says how a search was answered.
+type Method string
+
+// Search methods (Result.Method).
 const (
-	MethodGraph         = string(engine.MethodGraph)         // the HNSW graph, with Ef
-	MethodExact         = string(engine.MethodExact)         // every vector compared
-	MethodExactFiltered = string(engine.MethodExactFiltered) // a filter left few enough segments to compare them all
+	MethodGraph         = Method(engine.MethodGraph)         // the HNSW graph, with Ef
+	MethodExact         = Method(engine.MethodExact)         // every vector compared
+	MethodExactFiltered = Method(engine.MethodExactFiltered) // a filter left few enough segments to compare them all
 )
 
 // Where a text or image query's vector came from (Result.QuerySource).
@@ -205,7 +209,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: string(ans.Method), Ef: ans.Ef,
+	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: Method(ans.Method), Ef: ans.Ef,
 		QuerySource: source, Hits: make([]Hit, len(ans.Hits))}
 	for i, h := range ans.Hits {
 		res.Hits[i] = Hit{Segment: segmentOf(&h.Segment), Score: h.Score, Filename: names[h.Segment.VideoID], Matches: h.Matches}
@@ -250,6 +254,16 @@ func validateQuery(q *Query) error {
 	case AggMax, AggMean:
 	default:
 		return fmt.Errorf("search: %w: aggregate %q, want %q or %q", ErrInvalidQuery, q.Aggregate, AggMax, AggMean)
+	}
+	if slices.Contains(q.Filter.Scopes, ScopeAsset) {
+		// Import stores embed API v2's "asset" as ScopeVideo; the
+		// caller's slice is left alone.
+		q.Filter.Scopes = slices.Clone(q.Filter.Scopes)
+		for i := range q.Filter.Scopes {
+			if q.Filter.Scopes[i] == ScopeAsset {
+				q.Filter.Scopes[i] = ScopeVideo
+			}
+		}
 	}
 	if tr := q.Filter.TimeRange; tr != nil && !(tr.From < tr.To) {
 		return fmt.Errorf("search: %w: time range %g–%g is empty", ErrInvalidQuery, tr.From, tr.To)

@@ -17,20 +17,23 @@ const (
 	ScopeAsset = "asset"
 )
 
-// Source kinds: where a segment came from.
+// SourceKind is the kind of upstream object, or file, a segment came from.
+type SourceKind string
+
+// Source kinds.
 const (
-	SourceEmbedTaskV1  = ingest.SourceEmbedTaskV1
-	SourceEmbedTaskV2  = ingest.SourceEmbedTaskV2
-	SourceIndexedAsset = ingest.SourceIndexedAsset
-	SourceVideo        = ingest.SourceVideo
-	SourceFile         = ingest.SourceFile
+	SourceEmbedTaskV1  SourceKind = ingest.SourceEmbedTaskV1  // GET /embed/tasks/{id}
+	SourceEmbedTaskV2  SourceKind = ingest.SourceEmbedTaskV2  // GET /embed-v2/tasks/{id}, or a POST /embed-v2 response
+	SourceIndexedAsset SourceKind = ingest.SourceIndexedAsset // GET /indexes/{i}/indexed-assets/{id}
+	SourceVideo        SourceKind = ingest.SourceVideo        // GET /indexes/{i}/videos/{id} (deprecated)
+	SourceFile         SourceKind = ingest.SourceFile         // a file of another shape (clipvec JSONL, older eras)
 )
 
 // Source is a segment's provenance: the kind of upstream object it came
 // from and that object's id (a task or asset id, or a file name).
 type Source struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
+	Kind SourceKind `json:"kind"`
+	ID   string     `json:"id"`
 }
 
 // Segment is one embedding: a vector for a span of a video in one
@@ -79,7 +82,7 @@ func (s Space) row() sqlite.Space {
 // segmentOf is a stored segment as the library shows it, without its
 // vector.
 func segmentOf(s *sqlite.Segment) Segment {
-	return Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{s.SourceKind, s.SourceID}, Model: s.Model,
+	return Segment{ID: s.ID, VideoID: s.VideoID, Source: Source{SourceKind(s.SourceKind), s.SourceID}, Model: s.Model,
 		Modality: s.Option, Scope: s.Scope, Start: s.Start, End: s.End, Norm: s.Norm}
 }
 

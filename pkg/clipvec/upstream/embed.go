@@ -78,7 +78,7 @@ func upstreamModel(model string) (string, bool) {
 // is created once: a failure after that (a wait cut short, say) leaves it
 // upstream, and clipvec fetch task ID picks it up later.
 func EmbedVideo(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, opts EmbedOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: "task"}
+	res := &FetchResult{Kind: KindTask}
 	model := cmp.Or(opts.Model, twelvelabs.ModelMarengo30)
 	name, ok := upstreamModel(model)
 	what := cmp.Or(opts.URL, opts.File)

@@ -72,8 +72,8 @@ type FetchOptions struct {
 // FetchResult is what happened to one upstream object.
 type FetchResult struct {
 	// Kind is SourceEmbedTaskV1, SourceEmbedTaskV2 or SourceIndexedAsset
-	// ("task" while a task's version is not known).
-	Kind string `json:"kind"`
+	// (KindTask while a task's version is not known).
+	Kind clipvec.SourceKind `json:"kind"`
 	// ID is the task or asset id; IndexID the asset's index.
 	ID      string `json:"id"`
 	IndexID string `json:"index_id,omitempty"`
@@ -92,6 +92,10 @@ type FetchResult struct {
 	// a sync brings in step.
 	spaces []clipvec.Space
 }
+
+// KindTask is a FetchResult's kind while a task's version (v1 or
+// embed-v2) is not known.
+const KindTask clipvec.SourceKind = "task"
 
 // FetchProgress is a snapshot of a running FetchIndex.
 type FetchProgress struct {
@@ -169,7 +173,7 @@ func FetchTask(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID
 }
 
 func fetchTask(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, taskID string, opts FetchOptions) (*FetchResult, error) {
-	res := &FetchResult{Kind: "task", ID: taskID}
+	res := &FetchResult{Kind: KindTask, ID: taskID}
 	if c == nil {
 		return res, noClient("fetch task " + taskID)
 	}

@@ -73,7 +73,7 @@ func storedSegments(t testing.TB, db *clipvec.DB) map[string][]clipvec.Segment {
 			continue // the header or a video's metadata
 		}
 		out[r.VideoID] = append(out[r.VideoID], clipvec.Segment{VideoID: r.VideoID, Model: r.Model, Modality: r.Option,
-			Scope: r.Scope, Start: r.Start, End: r.End, Source: clipvec.Source{Kind: r.SourceKind, ID: r.SourceID}, Vector: r.Vector})
+			Scope: r.Scope, Start: r.Start, End: r.End, Source: clipvec.Source{Kind: clipvec.SourceKind(r.SourceKind), ID: r.SourceID}, Vector: r.Vector})
 	}
 	return out
 }
