@@ -23,7 +23,7 @@ func importCommand(e *env) *cli.Command {
 .gz) and - (standard input). The shape of each file is detected:
 
    embed task v1       GET /embed/tasks/{id}           video_embedding.segments[].float
-   embed task v2       GET /embed-v2/tasks/{id}        data[].embedding (scope "asset")
+   embed task v2       GET /embed-v2/tasks/{id}        data[].embedding (scope "asset": stored as video)
    embed-v2 sync       POST /embed-v2 (video, audio)   data[].embedding
    embed v1 sync       POST /embed (audio segments)    audio_embedding.segments[].float
    indexed asset       GET /indexes/{i}/indexed-assets/{id}?embedding_option=...

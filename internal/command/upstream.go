@@ -114,7 +114,7 @@ func scopesFlag(c *cli.Context) ([]string, error) {
 	scopes := c.StringSlice("scope")
 	for _, s := range scopes {
 		if s != clipvec.ScopeClip && s != clipvec.ScopeVideo && s != clipvec.ScopeAsset {
-			return nil, usagef("%s: --scope %q: want clip or video (asset)", c.Command.FullName(), s)
+			return nil, usagef("%s: --scope %q: want clip or video (alias asset)", c.Command.FullName(), s)
 		}
 	}
 	return scopes, nil

@@ -899,6 +899,12 @@ func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) e
 	if err := checkIdent("embedding scope", p.scope, MaxName); err != nil {
 		return d.recordError(p.container, p.index, p.line, err)
 	}
+	if p.scope == "asset" {
+		// Embed API v2's word for the whole video: clipvec has one name
+		// for it, so one scope filter finds both; the source kind
+		// (embed-task-v2) keeps where it came from.
+		p.scope = "video"
+	}
 	if d.dims[model] == 0 {
 		d.dims[model] = len(p.vec)
 	}

@@ -109,7 +109,7 @@ func TestFixturesWithVectors(t *testing.T) {
 		{
 			file: "embed_v2_sync_audio_asset.json", video: "embed_v2_sync_audio_asset", model: "marengo3.0",
 			kind: ingest.SourceFile, dim: 4,
-			segments: []string{"audio/asset 0-6", "transcription/asset 0-6"},
+			segments: []string{"audio/video 0-6", "transcription/video 0-6"},
 		},
 		{
 			file: "text_embed_response.json", video: "text_embed_response", model: "marengo3.0",
@@ -332,6 +332,30 @@ func TestKeyOrder(t *testing.T) {
 	}
 	if c.videos[0].Filename != "late.mp4" {
 		t.Errorf("video = %+v", c.videos[0])
+	}
+}
+
+// Embed API v2 calls a whole-video vector's scope "asset", v1 and indexed
+// assets "video": every shape imports it as "video", so one scope filter
+// finds both; the source kind still says which API it came from.
+func TestAssetScopeIsVideo(t *testing.T) {
+	for _, tc := range []struct{ name, body, kind string }{
+		{"EmbedTaskV2", `{"_id":"t2","status":"ready","data":[{"embedding":[1,0],"embedding_option":"visual","embedding_scope":"asset","start_sec":0,"end_sec":9}]}`,
+			ingest.SourceEmbedTaskV2},
+		{"EmbedTaskV1", `{"_id":"t1","status":"ready","model_name":"marengo3.0","video_embedding":{"segments":[{"float":[1,0],"embedding_option":"visual","embedding_scope":"asset","start_offset_sec":0,"end_offset_sec":9}]}}`,
+			ingest.SourceEmbedTaskV1},
+		{"JSONL", `{"video_id":"v","model_name":"marengo3.0","embedding_option":"visual","embedding_scope":"asset","start_sec":0,"end_sec":9,"source_kind":"embed-task-v2","source_id":"t2","embedding":[1,0]}`,
+			ingest.SourceEmbedTaskV2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := decodeString(t, "x.json", tc.body, ingest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.segs) != 1 || brief(c.segs[0]) != "visual/video 0-9" || c.segs[0].SourceKind != tc.kind {
+				t.Fatalf("segments = %+v, want one visual/video 0-9 from %s", c.segs, tc.kind)
+			}
+		})
 	}
 }
 

@@ -9,7 +9,8 @@
 //     with float, start_offset_sec, end_offset_sec, embedding_option,
 //     embedding_scope (clip | video); the video is the task id;
 //   - embed task v2, GET /embed-v2/tasks/{id}: data[] with embedding,
-//     start_sec, end_sec, embedding_scope (clip | asset); no model name
+//     start_sec, end_sec, embedding_scope (clip | asset, imported as
+//     video, as is "asset" in every shape); no model name
 //     (marengo3.0, or marengo3.5 when metadata has embedding_dimension);
 //   - embed-v2 sync responses (video, audio) and the audio segments of v1
 //     POST /embed; their text and image embeddings are queries, not

@@ -42,7 +42,7 @@ type Segment struct {
 	SourceID   string
 	Model      string
 	Option     string // visual, audio, transcription, visual-text, ...; "" when the response names none
-	Scope      string // clip, video or asset
+	Scope      string // clip or video (embed API v2's "asset" is decoded as video)
 	Start, End float64
 	// Norm is the length the vector arrived with; Vector is unit length.
 	Norm float64

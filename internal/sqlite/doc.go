@@ -23,6 +23,13 @@
 // the records of its fetches. The queries table caches query embeddings
 // by (model, dim, kind, input).
 //
+// One scope name (migration 0004). Import stores embed API v2's whole-video
+// scope "asset" as "video"; the migration renames the rows stored before
+// as one write: a new generation, with its token, that the renamed rows
+// record, so a graph snapshot of an older generation catches up by
+// replacing them. Of a segment stored under both names it keeps the one
+// written last, deleting the other (logged like any deletion).
+//
 // Concurrency. A DB is safe for concurrent use. Writes go through one
 // connection in IMMEDIATE transactions; reads use a separate query-only
 // pool and, thanks to WAL, never wait for a writer. Per-connection

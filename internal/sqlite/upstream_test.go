@@ -145,7 +145,7 @@ func TestMigrateV1File(t *testing.T) {
 	if err := db.RecordFetch(ctx, &sqlite.Fetch{Kind: "embed-task-v1", ID: "t", VideoID: "v"}); err != nil {
 		t.Errorf("no fetches table after migration: %v", err)
 	}
-	if sqlite.SchemaVersion() != 3 {
+	if sqlite.SchemaVersion() != 4 {
 		t.Errorf("schema version %d", sqlite.SchemaVersion())
 	}
 	// Migration 3 gives the file an identity and its current generation

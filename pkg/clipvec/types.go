@@ -8,12 +8,16 @@ import (
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
-// Scopes: what span of a video a segment's vector covers. Embed API v1 and
-// indexed assets call the whole video "video"; embed API v2 calls it
-// "asset".
+// Scopes: what span of a video a segment's vector covers.
 const (
-	ScopeClip  = "clip"
+	// ScopeClip is a vector of a few seconds of a video.
+	ScopeClip = "clip"
+	// ScopeVideo is a whole-video vector, whichever API it came from.
 	ScopeVideo = "video"
+	// ScopeAsset is embed API v2's word for a whole-video vector (v1 and
+	// indexed assets say "video"). Import stores it as ScopeVideo, and
+	// Filter.Scopes reads it as ScopeVideo; the segment's Source.Kind
+	// (SourceEmbedTaskV2) keeps which API it came from.
 	ScopeAsset = "asset"
 )
 
@@ -49,7 +53,7 @@ type Segment struct {
 	// Modality is visual, audio, transcription (Marengo 3.x),
 	// visual-text (2.7); empty when the response named none (v1.2).
 	Modality string `json:"modality"`
-	// Scope is ScopeClip, ScopeVideo or ScopeAsset.
+	// Scope is ScopeClip or ScopeVideo.
 	Scope string  `json:"scope"`
 	Start float64 `json:"start"`
 	End   float64 `json:"end"`
@@ -58,8 +62,8 @@ type Segment struct {
 	Vector []float32 `json:"vector,omitempty"`
 }
 
-// IsWhole reports whether the segment covers its whole video (scope video
-// or asset).
+// IsWhole reports whether the segment covers its whole video: ScopeVideo,
+// or ScopeAsset in a Segment not read from a database.
 func (s *Segment) IsWhole() bool { return s.Scope == ScopeVideo || s.Scope == ScopeAsset }
 
 // Space is an embedding space: one model at one dimension. Vectors of

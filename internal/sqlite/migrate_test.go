@@ -1,0 +1,150 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/clipvec/clipvec/internal/sqlite"
+)
+
+// asV3File writes each batch of segments in its own transaction to a new
+// file at path and makes it a schema v3 file (before whole-video vectors
+// had one name), returning its head.
+func asV3File(t testing.TB, path string, batches ...[]*sqlite.Segment) sqlite.Stamp {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		write(t, db, b...)
+	}
+	head, err := db.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Migration 4 changes data only: an older file differs in its
+	// version and in the rows it may hold.
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("PRAGMA user_version = 3"); err != nil {
+		t.Fatal(err)
+	}
+	return head
+}
+
+// whole is a whole-video segment of video, of scope "asset" or "video".
+func whole(video, scope string, end float64, vec ...float32) *sqlite.Segment {
+	s := seg(video, 0, vec...)
+	s.Scope, s.End, s.SourceKind, s.SourceID = scope, end, "embed-task-v2", video
+	return s
+}
+
+// byKey indexes segments by "video scope start-end".
+func byKey(segs []sqlite.Segment) map[string]sqlite.Segment {
+	m := map[string]sqlite.Segment{}
+	for _, s := range segs {
+		m[fmt.Sprintf("%s %s %g-%g", s.VideoID, s.Scope, s.Start, s.End)] = s
+	}
+	return m
+}
+
+func TestMigrateAssetScopeToVideo(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "v3.db")
+		old := asV3File(t, path, []*sqlite.Segment{seg("v", 0, 1, 2)}, []*sqlite.Segment{whole("v", "asset", 9, 3, 4)},
+			[]*sqlite.Segment{seg("w", 0, 5, 6)})
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		got := byKey(all(t, db))
+		if len(got) != 3 {
+			t.Fatalf("segments after migration: %+v", got)
+		}
+		w, ok := got["v video 0-9"]
+		if !ok {
+			t.Fatalf("no whole-video segment of scope video: %+v", got)
+		}
+		head, err := db.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := head.Generation, old.Generation+1; got != want {
+			t.Errorf("generation %d, want %d", got, want)
+		}
+		if w.Gen != head.Generation || w.ID != 2 || w.SourceKind != "embed-task-v2" {
+			t.Errorf("renamed segment %+v, want id 2 from embed-task-v2 written at generation %d", w, head.Generation)
+		}
+		if c := got["v clip 0-6"]; c.Gen != 1 {
+			t.Errorf("a clip was rewritten: %+v", c)
+		}
+		if ok, why, err := db.Lineage(ctx, old); !ok || err != nil {
+			t.Errorf("the old head left the store's history: %s %v", why, err)
+		}
+		if ok, why, err := db.Lineage(ctx, head); !ok || err != nil {
+			t.Errorf("the new head is not in the store's history: %s %v", why, err)
+		}
+		if changed, err := db.ChangedSince(ctx, "marengo3.0", 2, old.Generation); !changed || err != nil {
+			t.Errorf("ChangedSince(old generation) = %v, %v; want true", changed, err)
+		}
+	})
+
+	// A video holding a segment under both names keeps the one written
+	// last (the video one when one transaction wrote both); the other is
+	// deleted, at the new generation.
+	t.Run("OKTwins", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "v3.db")
+		old := asV3File(t, path,
+			[]*sqlite.Segment{whole("a", "asset", 9, 1, 0)}, []*sqlite.Segment{whole("a", "video", 9, 0, 1)}, // the video one is newer
+			[]*sqlite.Segment{whole("b", "video", 9, 1, 0)}, []*sqlite.Segment{whole("b", "asset", 9, 0, 1)}, // the asset one is newer
+			[]*sqlite.Segment{whole("c", "asset", 9, 1, 0), whole("c", "video", 9, 0, 1)}) // written together
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		got := byKey(all(t, db))
+		if len(got) != 3 {
+			t.Fatalf("segments after migration: %+v", got)
+		}
+		for video, id := range map[string]int64{"a": 2, "b": 4, "c": 6} {
+			if s := got[video+" video 0-9"]; s.ID != id || !slices.Equal(s.Vector, []float32{0, 1}) {
+				t.Errorf("video %s kept %+v, want segment %d", video, s, id)
+			}
+		}
+		deleted, err := db.DeletedSince(ctx, "marengo3.0", 2, old.Generation+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(deleted)
+		if !slices.Equal(deleted, []int64{1, 3, 5}) {
+			t.Errorf("deleted since the migration: %v, want [1 3 5]", deleted)
+		}
+	})
+
+	t.Run("OKNoAssets", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "v3.db")
+		old := asV3File(t, path, []*sqlite.Segment{seg("v", 0, 1, 2), whole("v", "video", 9, 3, 4)})
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if head, err := db.Head(ctx); err != nil || head != old {
+			t.Errorf("head %+v (%v), want %+v: nothing to rename, nothing written", head, err, old)
+		}
+	})
+}
