@@ -42,8 +42,15 @@ func TestImportSearchExport(t *testing.T) {
 	}
 	var res struct {
 		Space struct{ Model string }
-		Query string
-		Hits  []struct {
+		Query struct {
+			Kind string
+			Clip struct {
+				VideoID  string `json:"video_id"`
+				Modality string
+				Start    float64
+			}
+		}
+		Hits []struct {
 			VideoID  string `json:"video_id"`
 			Start    float64
 			Modality string
@@ -54,7 +61,7 @@ func TestImportSearchExport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("search --json: %v\n%s", err, out)
 	}
-	if res.Space.Model != "marengo3.0" || res.Query != "visual clip 6–12 s of video 663e16ac4d11aff765088b3a" || len(res.Hits) != 4 {
+	if res.Space.Model != "marengo3.0" || res.Query.Kind != "clip" || res.Query.Clip.VideoID != "663e16ac4d11aff765088b3a" || res.Query.Clip.Start != 6 || res.Query.Clip.Modality != "visual" || len(res.Hits) != 4 {
 		t.Fatalf("search result: %+v", res)
 	}
 	for _, h := range res.Hits {

@@ -58,7 +58,7 @@ Examples:
 			&cli.StringFlag{Name: "model", Usage: "embedding space's `MODEL` when the query does not settle it"},
 			&cli.IntFlag{Name: "k", Aliases: []string{"limit"}, Value: clipvec.DefaultK, Usage: "number of results"},
 			&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `MODALITY` (repeatable)"},
-			&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video, asset, or any"},
+			&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video (whole-video vectors; asset is an alias), or any"},
 			&cli.StringSliceFlag{Name: "video", Usage: "only results from this `VIDEO` (repeatable)"},
 			&cli.StringSliceFlag{Name: "exclude-video", Usage: "no results from this `VIDEO` (repeatable)"},
 			&cli.StringFlag{Name: "from", Usage: "only segments that end after `TIME` (seconds or m:ss)"},
@@ -155,7 +155,7 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	default:
 		for _, s := range scopes {
 			if s != clipvec.ScopeClip && s != clipvec.ScopeVideo && s != clipvec.ScopeAsset {
-				return q, usagef("search: --scope %q: want clip, video, asset or any", s)
+				return q, usagef("search: --scope %q: want clip, video (alias asset) or any", s)
 			}
 		}
 		q.Filter.Scopes = scopes
@@ -243,6 +243,35 @@ func readVector(arg string, stdin io.Reader) ([]float32, string, error) {
 	return vec, model, nil
 }
 
+// describeQuery words what a search searched for: "visual clip 12–18 s of
+// video X", "mean of 9 audio clips of video X", "text "..."".
+func describeQuery(q clipvec.QueryInfo) string {
+	modality := func(m string) string {
+		if m == "" {
+			return "(unnamed)" // v1.2 responses name none
+		}
+		return m
+	}
+	switch q.Kind {
+	case clipvec.QueryClip:
+		if c := q.Clip; c != nil {
+			return fmt.Sprintf("%s clip %s–%s s of video %s", modality(c.Modality), seconds(c.Start), seconds(c.End), c.VideoID)
+		}
+	case clipvec.QueryVideo:
+		if q.Scope != "" {
+			return fmt.Sprintf("%s %s vector of video %s", modality(q.Modality), q.Scope, q.VideoID)
+		}
+		return fmt.Sprintf("mean of %d %s clips of video %s", q.Clips, modality(q.Modality), q.VideoID)
+	case clipvec.QueryText:
+		return "text " + strconv.Quote(q.Text)
+	case clipvec.QueryImage:
+		return "image " + q.Image
+	case clipvec.QueryVector:
+		return fmt.Sprintf("a %d-d vector", q.Dim)
+	}
+	return q.Kind
+}
+
 func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	how := "every vector compared (exact)"
 	switch res.Method {
@@ -251,7 +280,7 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	case clipvec.MethodExactFiltered:
 		how = "the filter's segments compared exactly"
 	}
-	query := res.Query
+	query := describeQuery(res.Query)
 	switch res.QuerySource {
 	case clipvec.QueryFromCache:
 		query += " (from the query cache)"

@@ -164,17 +164,20 @@ func searchJSON(t *testing.T, db string, args ...string) (query string, hits []h
 		t.Fatalf("search %v: exit %d: %s", args, code, errs)
 	}
 	var res struct {
-		Query       string
+		Query struct {
+			Kind, Text, Image string
+		}
 		QuerySource string `json:"query_source"`
 		Hits        []hitJSON
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("search --json: %v\n%s", err, out)
 	}
+	q := res.Query.Kind + " " + res.Query.Text + res.Query.Image
 	if res.QuerySource != "" {
-		return res.Query + " (" + res.QuerySource + ")", res.Hits
+		return q + " (" + res.QuerySource + ")", res.Hits
 	}
-	return res.Query, res.Hits
+	return q, res.Hits
 }
 
 // TestFetchIndexKilledResumedSearchedOffline is the acceptance test of

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/clipvec/clipvec/internal/engine"
@@ -123,9 +122,9 @@ type Hit struct {
 // Result is a search's answer.
 type Result struct {
 	Space Space `json:"space"`
-	// Query describes what was searched for, e.g. "visual clip 12–18 s
-	// of video X".
-	Query string `json:"query"`
+	// Query is what was searched for, resolved (which clip, which of a
+	// video's vectors): words for it are the caller's to choose.
+	Query QueryInfo `json:"query"`
 	// Searched counts the segments of the space.
 	Searched int `json:"searched"`
 	// Method says how the answer was found: "graph" (HNSW, with Ef),
@@ -147,6 +146,34 @@ const (
 	MethodGraph         = Method(engine.MethodGraph)         // the HNSW graph, with Ef
 	MethodExact         = Method(engine.MethodExact)         // every vector compared
 	MethodExactFiltered = Method(engine.MethodExactFiltered) // a filter left few enough segments to compare them all
+)
+
+// QueryInfo says what a search searched for, once resolved.
+type QueryInfo struct {
+	// Kind is QueryVector, QueryClip, QueryVideo, QueryText or QueryImage.
+	Kind string `json:"kind"`
+	// Dim is a vector query's dimension.
+	Dim int `json:"dim,omitempty"`
+	// Clip is the query clip (QueryClip), without its vector.
+	Clip *Segment `json:"clip,omitempty"`
+	// VideoID is the query video (QueryVideo); Modality the modality of
+	// its vector; Scope the scope of its whole-video vector, or "" when
+	// it has none and Clips of its clip vectors were averaged.
+	VideoID  string `json:"video_id,omitempty"`
+	Modality string `json:"modality,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+	Clips    int    `json:"clips,omitempty"`
+	// Text and Image are a text or image query's input.
+	Text  string `json:"text,omitempty"`
+	Image string `json:"image,omitempty"`
+}
+
+// Query kinds (QueryInfo.Kind); QueryText and QueryImage are also the
+// query cache's kinds.
+const (
+	QueryVector = "vector"
+	QueryClip   = "clip"
+	QueryVideo  = "video"
 )
 
 // Where a text or image query's vector came from (Result.QuerySource).
@@ -174,7 +201,8 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	var vec []float32
 	var sp Space
-	var desc, source string
+	var source string
+	var desc QueryInfo
 	var exclude []int64
 	if q.Text != "" || q.Image != "" {
 		vec, sp, desc, source, err = db.resolveInput(ctx, &q)
@@ -277,21 +305,21 @@ func validateQuery(q *Query) error {
 	return nil
 }
 
-// resolve turns the query into a unit vector in one space, a description,
+// resolve turns the query into a unit vector in one space, what it is,
 // and the segment ids to leave out (the query segment itself).
-func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, sp Space, desc string, exclude []int64, err error) {
+func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, sp Space, desc QueryInfo, exclude []int64, err error) {
 	spaces, err := db.spacesAt(ctx, gen)
 	if err != nil {
-		return nil, sp, "", nil, err
+		return nil, sp, desc, nil, err
 	}
 	switch {
 	case q.Vector != nil:
 		vec = slices.Clone(q.Vector)
 		if _, err := vecmath.Normalize(vec); err != nil {
-			return nil, sp, "", nil, fmt.Errorf("search: query vector: %w", err)
+			return nil, sp, desc, nil, fmt.Errorf("search: query vector: %w", err)
 		}
 		sp, err = pickSpace(spaces, q.Model, len(vec), "a "+fmt.Sprint(len(vec))+"-d query vector")
-		return vec, sp, fmt.Sprintf("a %d-d vector", len(vec)), nil, err
+		return vec, sp, QueryInfo{Kind: QueryVector, Dim: len(vec)}, nil, err
 	case q.Like != nil:
 		return db.resolveLike(ctx, q, spaces)
 	default:
@@ -300,23 +328,23 @@ func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, 
 }
 
 // resolveInput turns a text or image query into a unit vector of the
-// space it names, a description, and where the vector came from.
-func (db *DB) resolveInput(ctx context.Context, q *Query) (vec []float32, sp Space, desc, source string, err error) {
+// space it names, what it is, and where the vector came from.
+func (db *DB) resolveInput(ctx context.Context, q *Query) (vec []float32, sp Space, desc QueryInfo, source string, err error) {
 	if sp, err = db.QuerySpace(ctx, q.Model); err != nil {
-		return nil, sp, "", "", err
+		return nil, sp, desc, "", err
 	}
 	in := QueryInput{Text: q.Text, Image: q.Image}
 	vec, cached, err := db.EmbedQuery(ctx, sp, in)
 	if err != nil {
-		return nil, sp, "", "", fmt.Errorf("search: %w", err)
+		return nil, sp, desc, "", fmt.Errorf("search: %w", err)
 	}
 	vec = slices.Clone(vec)
 	if _, err := vecmath.Normalize(vec); err != nil {
-		return nil, sp, "", "", fmt.Errorf("search: query vector: %w", err)
+		return nil, sp, desc, "", fmt.Errorf("search: query vector: %w", err)
 	}
-	desc = "image " + in.Image
+	desc = QueryInfo{Kind: QueryImage, Image: in.Image}
 	if in.Text != "" {
-		desc = "text " + strconv.Quote(in.Text)
+		desc = QueryInfo{Kind: QueryText, Text: in.Text}
 	}
 	source = QueryFromEmbedder
 	if cached {
@@ -382,12 +410,12 @@ func (db *DB) videoSegments(ctx context.Context, video, model string, at *float6
 	return out, nil
 }
 
-func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, string, []int64, error) {
+func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, QueryInfo, []int64, error) {
 	ref := q.Like
 	at := ref.At
 	segs, err := db.videoSegments(ctx, ref.VideoID, q.Model, &at)
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
 	var clips []Segment
 	for _, s := range segs {
@@ -396,40 +424,41 @@ func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]floa
 		}
 	}
 	if len(clips) == 0 {
-		return nil, Space{}, "", nil, fmt.Errorf("search: %w: video %s has no clip at %gs%s", ErrNotFound, ref.VideoID, at, db.spanHint(ctx, ref.VideoID))
+		return nil, Space{}, QueryInfo{}, nil, fmt.Errorf("search: %w: video %s has no clip at %gs%s", ErrNotFound, ref.VideoID, at, db.spanHint(ctx, ref.VideoID))
 	}
 	sp, err := oneSpace(clips, spaces, q.Model, "video "+ref.VideoID)
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
 	clips = inSpace(clips, sp)
 	s, err := pickOption(clips, ref.Modality, fmt.Sprintf("video %s at %gs", ref.VideoID, at))
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
-	desc := fmt.Sprintf("%s clip %s of video %s", optionName(s.Modality), span(s.Start, s.End), s.VideoID)
-	return s.Vector, sp, desc, []int64{s.ID}, nil
+	clip := s
+	clip.Vector = nil
+	return s.Vector, sp, QueryInfo{Kind: QueryClip, Clip: &clip}, []int64{s.ID}, nil
 }
 
-func (db *DB) resolveLikeVideo(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, string, []int64, error) {
+func (db *DB) resolveLikeVideo(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, QueryInfo, []int64, error) {
 	segs, err := db.videoSegments(ctx, q.LikeVideo, q.Model, nil)
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
 	if len(segs) == 0 {
 		if _, err := db.store.Video(ctx, q.LikeVideo); err != nil {
-			return nil, Space{}, "", nil, fmt.Errorf("search: %w", err)
+			return nil, Space{}, QueryInfo{}, nil, fmt.Errorf("search: %w", err)
 		}
-		return nil, Space{}, "", nil, fmt.Errorf("search: %w: video %s has no segments%s", ErrNotFound, q.LikeVideo, inModel(q.Model))
+		return nil, Space{}, QueryInfo{}, nil, fmt.Errorf("search: %w: video %s has no segments%s", ErrNotFound, q.LikeVideo, inModel(q.Model))
 	}
 	sp, err := oneSpace(segs, spaces, q.Model, "video "+q.LikeVideo)
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
 	segs = inSpace(segs, sp)
 	first, err := pickOption(segs, q.Modality, "video "+q.LikeVideo)
 	if err != nil {
-		return nil, Space{}, "", nil, err
+		return nil, Space{}, QueryInfo{}, nil, err
 	}
 	opt := first.Modality
 	var clips [][]float32
@@ -438,15 +467,15 @@ func (db *DB) resolveLikeVideo(ctx context.Context, q *Query, spaces []Space) ([
 			continue
 		}
 		if s.IsWhole() {
-			return s.Vector, sp, fmt.Sprintf("%s %s vector of video %s", optionName(opt), s.Scope, q.LikeVideo), nil, nil
+			return s.Vector, sp, QueryInfo{Kind: QueryVideo, VideoID: q.LikeVideo, Modality: opt, Scope: s.Scope}, nil, nil
 		}
 		clips = append(clips, s.Vector)
 	}
 	mean := vecmath.Mean(make([]float32, sp.Dim), clips)
 	if _, err := vecmath.Normalize(mean); err != nil {
-		return nil, Space{}, "", nil, fmt.Errorf("search: mean of video %s's clips: %w", q.LikeVideo, err)
+		return nil, Space{}, QueryInfo{}, nil, fmt.Errorf("search: mean of video %s's clips: %w", q.LikeVideo, err)
 	}
-	return mean, sp, fmt.Sprintf("mean of %d %s clips of video %s", len(clips), optionName(opt), q.LikeVideo), nil, nil
+	return mean, sp, QueryInfo{Kind: QueryVideo, VideoID: q.LikeVideo, Modality: opt, Clips: len(clips)}, nil, nil
 }
 
 func inModel(model string) string {

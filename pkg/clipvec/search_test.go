@@ -184,8 +184,9 @@ func TestLikeQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Query != "visual clip 12–18 s of video video-014" {
-			t.Errorf("query = %q", res.Query)
+		if c := res.Query.Clip; res.Query.Kind != clipvec.QueryClip || c == nil || c.VideoID != "video-014" || c.Modality != "visual" ||
+			c.Start != 12 || c.End != 18 || c.Vector != nil {
+			t.Errorf("query = %+v %+v", res.Query, res.Query.Clip)
 		}
 		for _, h := range res.Hits {
 			if h.VideoID == "video-014" && h.Start == 12 && h.Modality == "visual" {
@@ -203,8 +204,8 @@ func TestLikeQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(res.Query, "audio clip") {
-			t.Errorf("query = %q", res.Query)
+		if c := res.Query.Clip; c == nil || c.Modality != "audio" {
+			t.Errorf("query = %+v", res.Query)
 		}
 		for _, h := range res.Hits {
 			if h.VideoID == "video-014" {
@@ -217,7 +218,7 @@ func TestLikeQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Query != "mean of 60 visual clips of video video-012" || len(res.Hits) != 4 {
+		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "video-012", Modality: "visual", Clips: 60}); res.Query != want || len(res.Hits) != 4 {
 			t.Fatalf("result %+v", res)
 		}
 		// Reference: the normalised mean of the video's visual clips.
@@ -249,7 +250,7 @@ func TestLikeQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := db.Search(ctx, clipvec.Query{LikeVideo: "663e16ac4d11aff765088b3a", IncludeSelf: true})
-		if err != nil || res.Query != "visual video vector of video 663e16ac4d11aff765088b3a" {
+		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "663e16ac4d11aff765088b3a", Modality: "visual", Scope: "video"}); err != nil || res.Query != want {
 			t.Fatalf("%+v %v", res, err)
 		}
 	})

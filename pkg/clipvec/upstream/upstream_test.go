@@ -440,12 +440,12 @@ func TestEmbedVideo(t *testing.T) {
 		}
 		var whole int
 		for _, s := range storedSegments(t, db)[res.ID] {
-			if s.Scope == "asset" {
+			if s.Scope == clipvec.ScopeVideo { // v2 sends "asset": stored as video
 				whole++
 			}
 		}
 		if whole != 3 {
-			t.Errorf("%d asset-scope segments, want one per option", whole)
+			t.Errorf("%d whole-video segments, want one per option", whole)
 		}
 		for _, r := range srv.Requests() {
 			if r.Endpoint == twelvelabstest.EndpointCreateEmbedV2Task && !strings.Contains(string(r.JSON), `"embedding_scope":["clip","asset"]`) {
@@ -713,8 +713,8 @@ func TestSearchText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.QuerySource != want || res.Query != fmt.Sprintf("text %q", topic.Description) || len(res.Hits) == 0 {
-			t.Fatalf("search %d: source %q, query %q, %d hits", i, res.QuerySource, res.Query, len(res.Hits))
+		if res.QuerySource != want || res.Query != (clipvec.QueryInfo{Kind: clipvec.QueryText, Text: topic.Description}) || len(res.Hits) == 0 {
+			t.Fatalf("search %d: source %q, query %+v, %d hits", i, res.QuerySource, res.Query, len(res.Hits))
 		}
 		if v := srv.Catalogue.Video(res.Hits[0].VideoID); v == nil || v.Topic.Name != topic.Name {
 			t.Errorf("search %d: best video %+v, want one of topic %s", i, res.Hits[0], topic.Name)
