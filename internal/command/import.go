@@ -90,9 +90,23 @@ Examples:
 					printImport(e.stdout, sum)
 				}
 			}
-			return err
+			return importHint(err)
 		},
 	}
+}
+
+// importHint adds the flag that would have given a rejected file what it
+// lacked.
+func importHint(err error) error {
+	switch {
+	case errors.Is(err, clipvec.ErrNoModel):
+		return fmt.Errorf("%w\n(give the model with --model MODEL)", err)
+	case errors.Is(err, clipvec.ErrNoVideo):
+		return fmt.Errorf("%w\n(file the segments under a video with --video-id ID)", err)
+	case errors.Is(err, clipvec.ErrQueryVectors):
+		return fmt.Errorf("%w\n(search with it: clipvec search --vector FILE)", err)
+	}
+	return err
 }
 
 type fileJSON struct {

@@ -187,7 +187,7 @@ func (d *decoder) array() error {
 		c, _ := s.peek()
 		if c == '-' || (c >= '0' && c <= '9') {
 			return d.fileError(fmt.Errorf("%w: the file is a bare vector (a JSON array of numbers), not segments; "+
-				"use it as a query with: clipvec search --vector FILE", ErrNoVectors))
+				"search with it as a query vector instead", ErrQueryVectors))
 		}
 		if c != '{' {
 			return d.fileError(s.errorf("array element %d is %s, want an object", i, describe(c)))
@@ -800,9 +800,9 @@ func (d *decoder) context(p *pending) (model, videoID, kind, sourceID string, er
 	model = CanonicalModel(model)
 	switch {
 	case model == "":
-		err = fmt.Errorf("%w: the response names no model (model_name); pass --model", ErrMissingField)
+		err = fmt.Errorf("%w: the response names no model (model_name), and none was given", ErrNoModel)
 	case videoID == "":
-		err = fmt.Errorf("%w: the response names no video; pass --video-id", ErrMissingField)
+		err = fmt.Errorf("%w: the response names no video, and none was given", ErrNoVideo)
 	default:
 		err = checkIdents(model, videoID, kind, sourceID)
 	}
@@ -1044,7 +1044,7 @@ func (d *decoder) whyNoVectors(doc *document) error {
 		return d.notReady(doc).(*Error).Err
 	case doc.queries > 0:
 		return fmt.Errorf("%w: the file holds %s query embedding(s), not video segments; "+
-			"use it as a query with: clipvec search --vector FILE", ErrNoVectors, strings.Join(doc.queryKinds, " and "))
+			"search with it as a query vector instead", ErrQueryVectors, strings.Join(doc.queryKinds, " and "))
 	case doc.searchItems > 0:
 		return fmt.Errorf("%w: the file is a search response; search results carry no vectors", ErrNoVectors)
 	case doc.listItems > 0 || doc.pageInfo:
@@ -1136,10 +1136,10 @@ func (d *decoder) record(doc *document) error {
 	model := CanonicalModel(cmp.Or(doc.model, d.opts.Model))
 	videoID := cmp.Or(d.opts.VideoID, doc.recVideoID)
 	if model == "" {
-		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no model_name; pass --model", ErrMissingField))
+		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no model_name, and none was given", ErrNoModel))
 	}
 	if videoID == "" {
-		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no video_id; pass --video-id", ErrMissingField))
+		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no video_id, and none was given", ErrNoVideo))
 	}
 	kind, sourceID := doc.recSourceKind, doc.recSourceID
 	if kind == "" {

@@ -137,7 +137,26 @@ var (
 	// Replacing its bad bytes, as encoding/json does, would give distinct
 	// ids one name.
 	ErrInvalidUTF8 = errors.New("not valid UTF-8")
+
+	// ErrNoModel and ErrNoVideo are the missing fields a caller can
+	// supply (Options.Model, Options.VideoID); both are ErrMissingField.
+	ErrNoModel = &kindOf{"missing field", ErrMissingField}
+	ErrNoVideo = &kindOf{"missing field", ErrMissingField}
+	// ErrQueryVectors: the input holds query vectors (a bare vector, text
+	// or image embeddings), not segments: it can be searched with, not
+	// imported. It is ErrNoVectors.
+	ErrQueryVectors = &kindOf{"carries no vectors", ErrNoVectors}
 )
+
+// kindOf is a sentinel that is also a more general one: its message is
+// the general one's, errors.Is matches both.
+type kindOf struct {
+	msg     string
+	general error
+}
+
+func (e *kindOf) Error() string        { return e.msg }
+func (e *kindOf) Is(target error) bool { return target == e.general }
 
 // Limits on what Decode accepts. An input past one is rejected, as an
 // *Error wrapping ErrTooLarge, when the decoder gets there and before it

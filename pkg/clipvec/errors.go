@@ -29,6 +29,17 @@ var (
 	// (a full disk, say): see IndexNotSavedError.
 	ErrIndexNotSaved = errors.New("search graphs not saved")
 
+	// ErrNoModel and ErrNoVideo: an input names no model (embed-v2
+	// responses) or no video (embed tasks name only themselves, sync
+	// responses nothing) and ImportOptions gave none. Both are
+	// ErrInvalidInput.
+	ErrNoModel = ingest.ErrNoModel
+	ErrNoVideo = ingest.ErrNoVideo
+	// ErrQueryVectors: an input holds query vectors (a bare vector, text
+	// or image embeddings), not segments: search with it (Query.Vector,
+	// ReadQueryVector) instead. It is ErrInvalidInput.
+	ErrQueryVectors = ingest.ErrQueryVectors
+
 	ErrDimensionMismatch = ingest.ErrDimensionMismatch
 	ErrZeroVector        = vecmath.ErrZeroVector
 	ErrNotFinite         = vecmath.ErrNotFinite
