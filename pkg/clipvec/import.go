@@ -2,11 +2,13 @@ package clipvec
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,15 +236,13 @@ func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts I
 	p.wait()
 	res := f.result(ctx)
 	if res.Err == nil {
-		spaces, err := db.Spaces(ctx)
-		if err != nil {
-			return res, err
+		// From what the pipeline wrote, not a query: once the file is
+		// committed, nothing may turn it into a failure (the caller's
+		// context may end right after).
+		for k := range p.touched {
+			res.Spaces = append(res.Spaces, Space{Model: k.model, Dim: k.dim})
 		}
-		for _, sp := range spaces {
-			if p.touched[spaceKey{sp.Model, sp.Dim}] {
-				res.Spaces = append(res.Spaces, sp)
-			}
-		}
+		slices.SortFunc(res.Spaces, func(a, b Space) int { return cmp.Or(strings.Compare(a.Model, b.Model), a.Dim-b.Dim) })
 	}
 	return res, res.Err
 }
