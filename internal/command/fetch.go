@@ -98,7 +98,7 @@ func fetchAssetCommand(e *env) *cli.Command {
 		ArgsUsage: "ASSET_ID...",
 		Description: `Fetches each indexed asset's segments (and its file name, duration and
 user metadata) and files them under the asset id. Without --modality every
-option of the index's model is asked for (visual, audio, transcription for
+modality of the index's model is asked for (visual, audio, transcription for
 Marengo 3.0; visual-text, audio for 2.7).
 
 Examples:
