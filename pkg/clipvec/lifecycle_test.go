@@ -11,18 +11,29 @@ import (
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
+// twoSpacesNoIndex opens a database of two spaces, a/16 and b/16 (the
+// same five videos, 10 clips each), imported with no graph.
+func twoSpacesNoIndex(t *testing.T) *clipvec.DB {
+	t.Helper()
+	db := openDB(t)
+	dir := t.TempDir()
+	var files []string
+	for i, model := range []string{"a", "b"} {
+		f := filepath.Join(dir, model+".jsonl")
+		synth{seed: uint64(i + 1), model: model, dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, f)
+		files = append(files, f)
+	}
+	importFiles(t, db, clipvec.ImportOptions{NoIndex: true}, files...)
+	return db
+}
+
 // TestSpacesBuildIndependently: while space B builds its first graph
 // (held mid-build by its progress callback), a search in space A and
 // IndexStatus answer (issue 9: a first build held the engine's lock, so
 // every search in every space waited for it).
 func TestSpacesBuildIndependently(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
-	synth{seed: 1, model: "a", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, a)
-	synth{seed: 2, model: "b", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, b)
-	importFiles(t, db, clipvec.ImportOptions{NoIndex: true}, a, b)
+	db := twoSpacesNoIndex(t)
 	// A's graph is opened first, so the test measures B's build only.
 	if _, err := db.Search(ctx, clipvec.Query{Vector: randQuery(1, 16), Model: "a", K: 3}); err != nil {
 		t.Fatal(err)
@@ -85,12 +96,7 @@ func TestSpacesBuildIndependently(t *testing.T) {
 // every graph an import --no-index had deferred).
 func TestDeleteAfterNoIndexBuildsNothing(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t)
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
-	synth{seed: 1, model: "a", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, a)
-	synth{seed: 2, model: "b", dim: 16, videos: 5, clips: 10, options: []string{"visual"}}.write(t, b)
-	importFiles(t, db, clipvec.ImportOptions{NoIndex: true}, a, b)
+	db := twoSpacesNoIndex(t)
 	if n, err := db.Delete(ctx, "video-001"); err != nil || n != 20 {
 		t.Fatalf("delete: %d %v", n, err)
 	}
