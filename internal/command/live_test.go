@@ -171,9 +171,9 @@ func TestLiveFetchIndexResumeSearchOffline(t *testing.T) {
 	var a, b clipvec.Result
 	json.Unmarshal([]byte(out), &a)
 	json.Unmarshal([]byte(out2), &b)
-	if code != command.ExitOK || !strings.Contains(b.Query, "from the query cache") || len(a.Hits) != len(b.Hits) ||
+	if code != command.ExitOK || b.QuerySource != clipvec.QueryFromCache || b.Query.Text != query || len(a.Hits) != len(b.Hits) ||
 		(len(a.Hits) > 0 && a.Hits[0].VideoID != b.Hits[0].VideoID) {
-		t.Errorf("offline search: exit %d, %q: %s", code, b.Query, errs)
+		t.Errorf("offline search: exit %d, %+v from %q: %s", code, b.Query, b.QuerySource, errs)
 	}
 	out, _, _ = runCtx(ctx, db, "queries")
 	if !strings.Contains(out, query) {
