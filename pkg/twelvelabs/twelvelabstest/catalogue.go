@@ -68,6 +68,12 @@ type CatalogueConfig struct {
 	// Marengo27 adds one Marengo 2.7 index (1024-d, options visual-text
 	// and audio) of VideosPerIndex videos.
 	Marengo27 bool
+	// SearchOnlyPerIndex is the number of search-only videos each index
+	// gets besides its VideosPerIndex (default 0): ready videos that
+	// POST /search can return but that are not indexed assets (see
+	// [Index.SearchOnly]). They draw their ids, topics and vectors from
+	// streams of their own, so adding them changes nothing else.
+	SearchOnlyPerIndex int
 }
 
 // Catalogue is a deterministic set of indexes and videos with structured
@@ -102,8 +108,15 @@ type Index struct {
 	Dim int
 	// Options are the embedding options its videos have.
 	Options []string
-	// Videos are the index's videos, in creation order.
+	// Videos are the index's videos (its indexed assets), in creation
+	// order.
 	Videos []*Video
+	// SearchOnly are videos in the index's search pool that are not
+	// among its indexed assets (CatalogueConfig.SearchOnlyPerIndex):
+	// POST /search can return them, the indexed-asset and video lists
+	// leave them out and retrieving one answers 404, so a local copy
+	// fetched through the lists never has them. They are all ready.
+	SearchOnly []*Video
 }
 
 // Video is a video of the catalogue (an indexed asset).
@@ -123,6 +136,9 @@ type Video struct {
 	Size          int64
 	// Status is "ready" or "indexing".
 	Status string
+	// SearchOnly marks a video of [Index.SearchOnly]: in search results,
+	// never in lists or retrievable.
+	SearchOnly bool
 	// CreatedAt, UpdatedAt and IndexedAt are its timestamps (IndexedAt is
 	// zero while indexing).
 	CreatedAt, UpdatedAt, IndexedAt time.Time
@@ -223,57 +239,84 @@ func (c *Catalogue) newIndex(n int, model, embedModel string, dim int, options [
 		Dim:            dim,
 		Options:        options,
 	}
-	r := rand.New(rand.NewPCG(seed, mix(hashOf("topics"), uint64(n))))
-	perm := r.Perm(len(c.topics))
-	perTopic := map[string]int{}
-	fpsChoices := []float64{24, 25, 29.97002997002997, 30, 60}
-	sizes := [][2]int{{1280, 720}, {1920, 1080}, {854, 480}, {3840, 2160}, {482, 360}}
 	for i := range c.Config.VideosPerIndex {
-		topic := c.topics[perm[i%len(perm)]]
-		perTopic[topic.Name]++
-		vr := rand.New(rand.NewPCG(seed, mix(hashOf("video"), uint64(n), uint64(i))))
-		duration := round3(18 + vr.Float64()*60)
-		wh := sizes[vr.IntN(len(sizes))]
-		created := epoch.Add(time.Duration(n*1000+i) * 97 * time.Minute)
-		v := &Video{
-			ID:        hexID(seed, "video", uint64(n), uint64(i)),
-			AssetID:   hexID(seed, "asset", uint64(n), uint64(i)),
-			IndexID:   ix.ID,
-			Topic:     topic,
-			Filename:  fmt.Sprintf("%s-%02d.mp4", topic.Name, perTopic[topic.Name]),
-			Duration:  duration,
-			FPS:       fpsChoices[vr.IntN(len(fpsChoices))],
-			Width:     wh[0],
-			Height:    wh[1],
-			Status:    "ready",
-			CreatedAt: created,
-			UpdatedAt: created.Add(5 * time.Minute),
-			IndexedAt: created.Add(11 * time.Minute),
-			UserMetadata: map[string]any{
-				"topic":       topic.Name,
-				"batchNumber": 1 + i%3,
-				"rating":      float64(50+vr.IntN(50)) / 10,
-				"needsReview": i%4 == 0,
-			},
-			media: media{key: mix(hashOf("media", ix.ID), uint64(i)), topic: indexOfTopic(c.topics, topic.Name)},
-		}
-		v.Size = int64(v.Duration * float64(v.Width*v.Height) / 4)
+		v := c.newVideo(ix, n, i, false)
 		if i >= c.Config.VideosPerIndex-c.Config.IndexingPerIndex {
 			v.Status = "indexing"
 			v.IndexedAt = time.Time{}
 		}
-		bounds := dynamicBounds(v.media.key, 0, v.Duration, 4, 5)
-		sp := c.spaces[model]
-		for _, opt := range options {
-			vecs := sp.clipVectors(v.media, c.scenes[model][v.media.topic], opt, len(bounds))
-			for k, b := range bounds {
-				v.Segments = append(v.Segments, Segment{Option: opt, Scope: "clip", Start: b[0], End: b[1], Vector: vecs[k]})
-			}
-		}
-		v.Transcription = transcript(topic, bounds)
 		ix.Videos = append(ix.Videos, v)
 	}
+	for i := range c.Config.SearchOnlyPerIndex {
+		ix.SearchOnly = append(ix.SearchOnly, c.newVideo(ix, n, i, true))
+	}
 	return ix
+}
+
+// newVideo builds the i-th video of index n (the n-th index built), or
+// its i-th search-only video. The two kinds draw from separate streams:
+// search-only videos leave the others' ids and bits alone.
+func (c *Catalogue) newVideo(ix *Index, n, i int, searchOnly bool) *Video {
+	seed := c.Config.Seed
+	kind := ""
+	if searchOnly {
+		kind = "search-only "
+	}
+	// Topics cycle through a per-index permutation, so the first
+	// len(topics) videos show every topic once.
+	perm := rand.New(rand.NewPCG(seed, mix(hashOf(kind+"topics"), uint64(n)))).Perm(len(c.topics))
+	topic := c.topics[perm[i%len(perm)]]
+	nth := 0 // this video's number among its topic's videos of the kind
+	for j := 0; j <= i; j++ {
+		if perm[j%len(perm)] == perm[i%len(perm)] {
+			nth++
+		}
+	}
+	fpsChoices := []float64{24, 25, 29.97002997002997, 30, 60}
+	sizes := [][2]int{{1280, 720}, {1920, 1080}, {854, 480}, {3840, 2160}, {482, 360}}
+	vr := rand.New(rand.NewPCG(seed, mix(hashOf(kind+"video"), uint64(n), uint64(i))))
+	duration := round3(18 + vr.Float64()*60)
+	wh := sizes[vr.IntN(len(sizes))]
+	created := epoch.Add(time.Duration(n*1000+i) * 97 * time.Minute)
+	filename := fmt.Sprintf("%s-%02d.mp4", topic.Name, nth)
+	if searchOnly {
+		created = created.Add(-24 * time.Hour)
+		filename = fmt.Sprintf("%s-search-only-%02d.mp4", topic.Name, nth)
+	}
+	v := &Video{
+		ID:         hexID(seed, kind+"video", uint64(n), uint64(i)),
+		AssetID:    hexID(seed, kind+"asset", uint64(n), uint64(i)),
+		IndexID:    ix.ID,
+		Topic:      topic,
+		Filename:   filename,
+		Duration:   duration,
+		FPS:        fpsChoices[vr.IntN(len(fpsChoices))],
+		Width:      wh[0],
+		Height:     wh[1],
+		Status:     "ready",
+		SearchOnly: searchOnly,
+		CreatedAt:  created,
+		UpdatedAt:  created.Add(5 * time.Minute),
+		IndexedAt:  created.Add(11 * time.Minute),
+		UserMetadata: map[string]any{
+			"topic":       topic.Name,
+			"batchNumber": 1 + i%3,
+			"rating":      float64(50+vr.IntN(50)) / 10,
+			"needsReview": i%4 == 0,
+		},
+		media: media{key: mix(hashOf(kind+"media", ix.ID), uint64(i)), topic: indexOfTopic(c.topics, topic.Name)},
+	}
+	v.Size = int64(v.Duration * float64(v.Width*v.Height) / 4)
+	bounds := dynamicBounds(v.media.key, 0, v.Duration, 4, 5)
+	sp := c.spaces[ix.ModelName]
+	for _, opt := range ix.Options {
+		vecs := sp.clipVectors(v.media, c.scenes[ix.ModelName][v.media.topic], opt, len(bounds))
+		for k, b := range bounds {
+			v.Segments = append(v.Segments, Segment{Option: opt, Scope: "clip", Start: b[0], End: b[1], Vector: vecs[k]})
+		}
+	}
+	v.Transcription = transcript(topic, bounds)
+	return v
 }
 
 // Index returns the index with the id, or nil.
@@ -287,11 +330,14 @@ func (c *Catalogue) Index(id string) *Index {
 }
 
 // Video returns the video with the id (or asset id) in any index, or nil.
+// It finds search-only videos too (their SearchOnly field is set).
 func (c *Catalogue) Video(id string) *Video {
 	for _, ix := range c.Indexes {
-		for _, v := range ix.Videos {
-			if v.ID == id || v.AssetID == id {
-				return v
+		for _, vs := range [][]*Video{ix.Videos, ix.SearchOnly} {
+			for _, v := range vs {
+				if v.ID == id || v.AssetID == id {
+					return v
+				}
 			}
 		}
 	}
@@ -299,7 +345,7 @@ func (c *Catalogue) Video(id string) *Video {
 }
 
 // VideosWithTopic returns the videos (all indexes, catalogue order) whose
-// topic has the name.
+// topic has the name; search-only videos are not among them.
 func (c *Catalogue) VideosWithTopic(name string) []*Video {
 	var out []*Video
 	for _, ix := range c.Indexes {

@@ -119,7 +119,7 @@ func (s *Server) source(field string, src *v2Source) (m media, duration float64,
 		return m, inputDuration(m), "", "", nil
 	}
 	v := s.Catalogue.Video(src.AssetID)
-	if v == nil {
+	if v == nil || v.SearchOnly {
 		return m, 0, "", "", invalid(field+".asset_id", "asset %s does not exist", src.AssetID)
 	}
 	if !v.Ready() {

@@ -12,11 +12,27 @@ import (
 // Match); with none set, every request matches. Faults apply before the
 // API key is checked, like a gateway's would.
 //
-// What the fault does: wait Delay (real time; a cancelled request stops
+// What the fault does: expire every search page token issued so far
+// (ExpirePageTokens), wait Delay (real time; a cancelled request stops
 // waiting), then either answer Status (with Header, RetryAfter,
 // RateLimitReset, and Body or the endpoint's usual error body), cut the
 // connection (Disconnect), serve the real response with its body cut in
-// half (Truncate), or, with none of those, serve the real response late.
+// half (Truncate), or, with none of those, serve the real response (late,
+// with a Delay).
+//
+// Skip and Times aim a fault at the Nth matching request: Skip: n-1,
+// Times: 1. For example, the third POST /search answers an empty 429:
+//
+//	srv.Inject(twelvelabstest.Fault{Endpoint: twelvelabstest.EndpointSearch,
+//		Skip: 2, Times: 1, Status: 429, RetryAfter: "5"})
+//
+// and the second page fetch of any search finds its token expired, as
+// when the index changed under the search (400 search_page_token_expired,
+// the real handler's answer, for this and every later use of any token
+// issued before it):
+//
+//	srv.Inject(twelvelabstest.Fault{Endpoint: twelvelabstest.EndpointSearchPage,
+//		Skip: 1, Times: 1, ExpirePageTokens: true})
 //
 // Every response, faulted or not, carries the X-Ratelimit-* headers, with
 // X-Ratelimit-Reset at the next minute of the server's clock; so a 429
@@ -65,6 +81,11 @@ type Fault struct {
 	Truncate bool
 	// Disconnect drops the connection without answering.
 	Disconnect bool
+	// ExpirePageTokens expires every search page token issued so far
+	// (like [Server.ExpirePageTokens]) before the request is answered;
+	// on its own it lets the request through to its handler, so a
+	// GET /search/{token} it hits answers 400 search_page_token_expired.
+	ExpirePageTokens bool
 }
 
 // InjectedFault is a fault the server holds. Its methods are safe for
@@ -111,6 +132,19 @@ func (s *Server) ClearFaults() {
 	s.faults = nil
 }
 
+// ExpirePageTokens expires every search page token issued so far, as
+// the API does when the index's items change: a GET /search/{token} with
+// any of them answers 400 search_page_token_expired. Searches made later
+// get fresh tokens.
+func (s *Server) ExpirePageTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expirePageTokens()
+}
+
+// expirePageTokens forgets the page tokens; the caller holds s.mu.
+func (s *Server) expirePageTokens() { s.pages = map[string]*searchPage{} }
+
 // QueryEquals returns a Fault.Match function for requests whose query has
 // key=value (among the key's values).
 func QueryEquals(key, value string) func(*http.Request) bool {
@@ -140,6 +174,9 @@ func (s *Server) takeFault(endpoint, path string, r *http.Request) *Fault {
 			continue
 		}
 		h.hits++
+		if f.ExpirePageTokens {
+			s.expirePageTokens()
+		}
 		return f
 	}
 	return nil

@@ -17,9 +17,6 @@ import (
 // describes score 0.3–0.6 and other clips about 0 ± 0.05.
 const MatchThreshold = 0.25
 
-// pageLifetime is how long search page tokens stay valid.
-const pageLifetime = time.Hour
-
 // Search response shapes.
 type (
 	wHit struct {
@@ -68,6 +65,8 @@ type searchResult struct {
 type searchPage struct {
 	res  *searchResult
 	page int
+	// uses counts the requests it answered; guarded by Server.mu.
+	uses int
 }
 
 // search is POST /search: multipart, any-to-video search.
@@ -173,16 +172,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 	query := meanVector(parts)
 
-	res := &searchResult{grouped: groupBy == "video", limit: limit, includeMeta: includeMeta, expires: s.clock.Now().Add(pageLifetime)}
+	res := &searchResult{grouped: groupBy == "video", limit: limit, includeMeta: includeMeta, expires: s.clock.Now().Add(s.cfg.pageLifetime)}
 	res.pool.IndexID = ix.ID
-	for _, v := range ix.Videos {
-		if v.Ready() {
-			res.pool.TotalCount++
-			res.pool.TotalDuration += v.Duration
+	for _, vs := range [][]*Video{ix.Videos, ix.SearchOnly} {
+		for _, v := range vs {
+			if v.Ready() {
+				res.pool.TotalCount++
+				res.pool.TotalDuration += v.Duration
+			}
 		}
 	}
 	res.pool.TotalDuration = math.Round(res.pool.TotalDuration)
-	res.hits = s.match(ix, query, options, operator == "and", keep)
+	res.hits = s.match(ix, query, queryKey(ix.ID, options, operator, fd), options, operator == "and", keep)
 	if res.grouped {
 		at := map[string]int{}
 		for _, h := range res.hits {
@@ -211,77 +212,43 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res.render(0, includeMeta, false))
 }
 
-// match scores every clip of the index's ready videos that pass the
-// filter, in every option asked, and returns the matches best first.
-func (s *Server) match(ix *Index, query []float32, options []string, all bool, keep func(*Video) bool) []wHit {
-	type key struct {
-		video      string
-		start, end float64
-	}
-	type acc struct {
-		v       *Video
-		best    float64
-		worst   float64
-		options []string
-	}
-	found := map[key]*acc{}
-	var order []key
-	for _, v := range ix.Videos {
-		if !v.Ready() || !keep(v) {
-			continue
-		}
-		for _, seg := range v.Segments {
-			opt := seg.Option
-			if opt == "visual-text" {
-				opt = "visual"
-			}
-			if !slices.Contains(options, opt) {
-				continue
-			}
-			score := Cosine(query, seg.Vector)
-			if score < MatchThreshold {
-				continue
-			}
-			k := key{v.ID, seg.Start, seg.End}
-			a := found[k]
-			if a == nil {
-				a = &acc{v: v, best: score, worst: score}
-				found[k] = a
-				order = append(order, k)
-			}
-			a.best, a.worst = max(a.best, score), min(a.worst, score)
-			a.options = append(a.options, opt)
+// match is the search engine: it scores the search clips of the index's
+// ready videos that pass the filter, in every option asked, ranks them
+// with the server's [SearchRanking], deals foreign (search-only) matches
+// into their slots, and returns the hits best first.
+func (s *Server) match(ix *Index, query []float32, qkey uint64, options []string, all bool, keep func(*Video) bool) []wHit {
+	rk := s.cfg.ranking
+	local := rankClips(rk, ix.Videos, query, qkey, options, all, keep)
+	foreign := rankClips(rk, ix.SearchOnly, query, qkey, options, all, keep)
+	slot := rk.foreignSlots(qkey)
+	var list []scoredClip
+deal:
+	for i := 0; ; i++ {
+		switch {
+		case slot(i) && len(foreign) > 0:
+			list, foreign = append(list, foreign[0]), foreign[1:]
+		case len(local) > 0:
+			list, local = append(list, local[0]), local[1:]
+		default:
+			// Out of local matches: the foreign ones left over would
+			// raise the share above ForeignShare.
+			break deal
 		}
 	}
-	type scored struct {
-		k     key
-		a     *acc
-		score float64
-	}
-	distinct := func(opts []string) int { return len(slices.Compact(slices.Sorted(slices.Values(opts)))) }
-	want := distinct(options)
-	var list []scored
-	for _, k := range order {
-		a := found[k]
-		score := a.best
-		if all {
-			if distinct(a.options) < want {
-				continue
-			}
-			score = a.worst
-		}
-		list = append(list, scored{k, a, score})
-	}
-	slices.SortStableFunc(list, func(x, y scored) int {
-		return cmp.Or(cmp.Compare(y.score, x.score), strings.Compare(x.k.video, y.k.video), cmp.Compare(x.k.start, y.k.start))
-	})
 	hits := make([]wHit, len(list))
 	for i, e := range list {
-		h := wHit{Start: e.k.start, End: e.k.end, VideoID: e.k.video,
-			ThumbnailURL: fmt.Sprintf("https://thumbs.fake.twelvelabs.invalid/%s/%.3f.jpg", e.k.video, e.k.start),
-			UserMetadata: e.a.v.UserMetadata}
+		h := wHit{Start: e.start, End: e.end, VideoID: e.v.ID,
+			ThumbnailURL: fmt.Sprintf("https://thumbs.fake.twelvelabs.invalid/%s/%.3f.jpg", e.v.ID, e.start),
+			UserMetadata: e.v.UserMetadata}
 		if ix.ModelName == "marengo2.7" {
 			// Marengo 2.7 scored and graded its matches instead of ranking.
+			// A foreign match dealt into its slot may score above the
+			// match before it: scores are capped so they never rise down
+			// the list.
+			if i > 0 {
+				e.score = min(e.score, list[i-1].score)
+				list[i].score = e.score
+			}
 			h.Score = ptr(math.Round(e.score*10000) / 100)
 			switch {
 			case e.score >= 0.5:
@@ -294,9 +261,9 @@ func (s *Server) match(ix *Index, query []float32, options []string, all bool, k
 		} else {
 			h.Rank = i + 1
 		}
-		if slices.Contains(e.a.options, "transcription") {
-			for _, l := range e.a.v.Transcription {
-				if l.Start < e.k.end && l.End > e.k.start {
+		if slices.Contains(e.options, "transcription") {
+			for _, l := range e.v.Transcription {
+				if l.Start < e.end && l.End > e.start {
 					h.Transcription = l.Value
 					break
 				}
@@ -305,6 +272,128 @@ func (s *Server) match(ix *Index, query []float32, options []string, all bool, k
 		hits[i] = h
 	}
 	return hits
+}
+
+// scoredClip is a search clip that matched a query.
+type scoredClip struct {
+	v          *Video
+	start, end float64
+	// score is the ranking score: the clip's score in its best option
+	// (worst, with operator and), plus the ranking's noise once ranked.
+	score float64
+	// options are the options it matched in.
+	options []string
+}
+
+// rankClips returns the matches among the videos' search clips, best
+// first. A clip's score in an option is the cosine of the query with the
+// option's segment over the clip, or, when the clip spans several
+// segments, the mean of their cosines weighted by their overlap with it.
+// It matches in the options where that score reaches [MatchThreshold]
+// (all of them, with operator and). The matches are ranked by score, then
+// noise grown with that rank is added and they are ranked again.
+func rankClips(rk SearchRanking, videos []*Video, query []float32, qkey uint64, options []string, all bool, keep func(*Video) bool) []scoredClip {
+	distinct := func(opts []string) int { return len(slices.Compact(slices.Sorted(slices.Values(opts)))) }
+	want := distinct(options)
+	var list []scoredClip
+	for _, v := range videos {
+		if !v.Ready() || !keep(v) {
+			continue
+		}
+		clips := rk.searchClips(v)
+		type acc struct {
+			best, worst float64
+			options     []string
+		}
+		found := make([]*acc, len(clips))
+		for _, opt := range uniqueOptions(v) {
+			asked := opt
+			if asked == "visual-text" {
+				asked = "visual"
+			}
+			if !slices.Contains(options, asked) {
+				continue
+			}
+			segs := v.Clips(opt)
+			cos := make([]float64, len(segs))
+			for k, seg := range segs {
+				cos[k] = Cosine(query, seg.Vector)
+			}
+			for c, clip := range clips {
+				score, ok := clipScore(clip, segs, cos)
+				if !ok || score < MatchThreshold {
+					continue
+				}
+				a := found[c]
+				if a == nil {
+					a = &acc{best: score, worst: score}
+					found[c] = a
+				}
+				a.best, a.worst = max(a.best, score), min(a.worst, score)
+				a.options = append(a.options, asked)
+			}
+		}
+		for c, a := range found {
+			if a == nil {
+				continue
+			}
+			score := a.best
+			if all {
+				if distinct(a.options) < want {
+					continue
+				}
+				score = a.worst
+			}
+			list = append(list, scoredClip{v: v, start: clips[c][0], end: clips[c][1], score: score, options: a.options})
+		}
+	}
+	best := func(x, y scoredClip) int {
+		return cmp.Or(cmp.Compare(y.score, x.score), strings.Compare(x.v.ID, y.v.ID), cmp.Compare(x.start, y.start))
+	}
+	slices.SortFunc(list, best)
+	if rk.RankNoise > 0 {
+		for r := range list {
+			list[r].score += rk.noise(qkey, list[r].v.ID, list[r].start, r)
+		}
+		slices.SortFunc(list, best)
+	}
+	return list
+}
+
+// clipScore is a search clip's score in one option: the cosine of the
+// one segment it lies in, else the overlap-weighted mean of the cosines
+// of the segments it overlaps.
+func clipScore(clip [2]float64, segs []Segment, cos []float64) (float64, bool) {
+	var sum, weight, only float64
+	n := 0
+	for k, seg := range segs {
+		overlap := math.Min(clip[1], seg.End) - math.Max(clip[0], seg.Start)
+		if overlap <= 0 {
+			continue
+		}
+		n++
+		only = cos[k]
+		sum += float64(overlap * cos[k])
+		weight += overlap
+	}
+	switch n {
+	case 0:
+		return 0, false
+	case 1:
+		return only, true
+	}
+	return sum / weight, true
+}
+
+// uniqueOptions returns the options a video's segments have, in order.
+func uniqueOptions(v *Video) []string {
+	var out []string
+	for _, s := range v.Segments {
+		if !slices.Contains(out, s.Option) {
+			out = append(out, s.Option)
+		}
+	}
+	return out
 }
 
 // render builds the body of page p.
@@ -348,10 +437,15 @@ func (res *searchResult) render(p int, includeMeta, withPrev bool) map[string]an
 // searchPage is GET /search/{page_token}.
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("page_token")
+	now := s.clock.Now()
 	s.mu.Lock()
 	pg := s.pages[tok]
+	valid := pg != nil && now.Before(pg.res.expires) && (s.cfg.pageUses == 0 || pg.uses < s.cfg.pageUses)
+	if valid {
+		pg.uses++
+	}
 	s.mu.Unlock()
-	if pg == nil || !s.clock.Now().Before(pg.res.expires) {
+	if !valid {
 		s.writeError(w, r, http.StatusBadRequest, "search_page_token_expired",
 			"The token that identifies the page to be retrieved is expired or invalid. You must make a new search request. Token: "+tok, nil)
 		return

@@ -56,6 +56,9 @@ type config struct {
 	readyAfter      time.Duration
 	failInputs      []string
 	legacyVideoList bool
+	ranking         SearchRanking
+	pageLifetime    time.Duration
+	pageUses        int
 }
 
 // WithAPIKey sets the only API key the server accepts (default
@@ -111,6 +114,21 @@ func WithFailingInputs(substrings ...string) Option {
 // the schema's (system_metadata).
 func WithLegacyVideoList() Option { return func(c *config) { c.legacyVideoList = true } }
 
+// WithPageTokenLifetime sets how long search page tokens stay valid on
+// the server's clock (default 1 h); d ≤ 0 keeps the default.
+func WithPageTokenLifetime(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.pageLifetime = d
+		}
+	}
+}
+
+// WithPageTokenUses makes each search page token answer n times; later
+// requests with it get 400 search_page_token_expired, as an expired
+// token does (default 0: no limit).
+func WithPageTokenUses(n int) Option { return func(c *config) { c.pageUses = max(n, 0) } }
+
 // Server is a fake TwelveLabs API over HTTP, like httptest.Server: start
 // one with [NewServer], point a client at URL, Close it when done.
 //
@@ -142,17 +160,21 @@ type Server struct {
 }
 
 // NewServer starts a fake server. With no options it serves one Marengo
-// 3.0 index of 12 videos (one still indexing), seed 1, on a ManualClock.
+// 3.0 index of 12 videos (one still indexing), seed 1, on a ManualClock,
+// and ranks search results by exact cosine ([SearchRanking]).
 func NewServer(opts ...Option) *Server {
 	cfg := config{
 		apiKey:          DefaultAPIKey,
 		catalogue:       CatalogueConfig{Seed: 1, Indexes: 1, VideosPerIndex: 12, IndexingPerIndex: 1},
 		readyAfterPolls: 2,
 		failInputs:      []string{"fail"},
+		pageLifetime:    time.Hour,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.ranking = cfg.ranking.normalized(cfg.catalogue.Seed)
+	cfg.catalogue.SearchOnlyPerIndex = cfg.ranking.ForeignVideos
 	if cfg.clock == nil {
 		cfg.clock = NewManualClock(DefaultEpoch)
 	}
