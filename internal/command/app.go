@@ -138,6 +138,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			fetchCommand(e),
 			embedCommand(e),
 			queriesCommand(e),
+			benchCommand(e),
 		},
 		Reader:          stdin,
 		Writer:          stdout,

@@ -2,6 +2,7 @@ package twelvelabs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -173,4 +174,33 @@ func (c *Client) listAssets(ctx context.Context, op, collection, indexID string,
 	}
 	path := "/indexes/" + ix + "/" + collection
 	return listPages[IndexedAsset](ctx, c, op, path, p.Page, func(page int) url.Values { return p.query(page, withStatus) })
+}
+
+// Index is an index as GET /indexes/{index-id} describes it. It is plain
+// data, safe for concurrent reads.
+type Index struct {
+	ID            string       `json:"_id"`
+	Name          string       `json:"index_name"`
+	VideoCount    int          `json:"video_count"`
+	TotalDuration float64      `json:"total_duration"`
+	Models        []IndexModel `json:"models"`
+	CreatedAt     string       `json:"created_at,omitempty"`
+}
+
+// IndexModel is one model an index was created with, and its options
+// (modalities: visual, audio, ...).
+type IndexModel struct {
+	Name    string   `json:"model_name"`
+	Options []string `json:"model_options"`
+}
+
+// RetrieveIndex retrieves an index (GET /indexes/{index-id}), and the
+// body as it arrived.
+func (c *Client) RetrieveIndex(ctx context.Context, indexID string) (*Index, json.RawMessage, error) {
+	op := "retrieve index " + indexID
+	ix, err := escape("index id", indexID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return decodeRaw[Index](doJSON[json.RawMessage](ctx, c, &call{op: op, method: http.MethodGet, path: "/indexes/" + ix}))
 }

@@ -133,3 +133,49 @@ func (c *Client) SearchAll(ctx context.Context, req SearchRequest) *TokenIter[Se
 		},
 	}
 }
+
+// SearchRaw is Search that also returns the response body as it arrived,
+// for callers that keep what the API said (a benchmark's record, say).
+func (c *Client) SearchRaw(ctx context.Context, req SearchRequest) (*SearchResults, json.RawMessage, error) {
+	op := "search index " + req.IndexID
+	if req.IndexID == "" {
+		return nil, nil, errors.New("search: no index id")
+	}
+	if len(req.SearchOptions) == 0 {
+		return nil, nil, errors.New(op + ": no search options")
+	}
+	b, err := req.body()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return decodeRaw[SearchResults](doJSON[json.RawMessage](ctx, c, &call{op: op, method: http.MethodPost, path: "/search", body: b}))
+}
+
+// SearchPageRaw is SearchPage that also returns the body as it arrived.
+func (c *Client) SearchPageRaw(ctx context.Context, pageToken string, includeUserMetadata bool) (*SearchResults, json.RawMessage, error) {
+	op := "get search page"
+	tok, err := escape("page token", pageToken)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	q := url.Values{}
+	if includeUserMetadata {
+		q.Set("include_user_metadata", "true")
+	}
+	return decodeRaw[SearchResults](doJSON[json.RawMessage](ctx, c, &call{op: op, method: http.MethodGet, path: "/search/" + tok, query: q}))
+}
+
+// decodeRaw decodes a raw 2xx body into a T, returning both.
+func decodeRaw[T any](raw *json.RawMessage, err error) (*T, json.RawMessage, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	var out T
+	if raw != nil && len(*raw) > 0 {
+		if err := json.Unmarshal(*raw, &out); err != nil {
+			return nil, *raw, fmt.Errorf("decode %d-byte response: %w", len(*raw), err)
+		}
+		return &out, *raw, nil
+	}
+	return &out, nil, nil
+}

@@ -70,6 +70,44 @@ func sysMeta(v *Video, withSize bool) *wSysMeta {
 	return m
 }
 
+// retrieveIndex is GET /indexes/{id}: the index's name, counts and
+// models, in the API's shape (the getIndexResponse example of the spec).
+// video_count and total_duration count the search pool, search-only
+// videos included.
+func (s *Server) retrieveIndex(w http.ResponseWriter, r *http.Request) {
+	ix := s.lookupIndex(w, r)
+	if ix == nil {
+		return
+	}
+	n, total := 0, 0.0
+	for _, v := range append(slices.Clip(ix.Videos), ix.SearchOnly...) {
+		if v.Status == "" || v.Status == "ready" {
+			n++
+			total += v.Duration
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_id": ix.ID, "index_name": ix.Name, "video_count": n, "total_duration": total,
+		"created_at": s.clock.Now().UTC().Format(time.RFC3339),
+		"models":     []map[string]any{{"model_name": ix.ModelName, "model_options": searchOptionsOf(ix)}},
+	})
+}
+
+// searchOptionsOf is the model_options of an index: its videos' options
+// as /search names them (2.7's visual-text is searched as visual).
+func searchOptionsOf(ix *Index) []string {
+	var out []string
+	for _, o := range ix.Options {
+		if o == "visual-text" {
+			o = "visual"
+		}
+		if o != "" && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // lookupIndex finds the path's index or answers 404.
 func (s *Server) lookupIndex(w http.ResponseWriter, r *http.Request) *Index {
 	id := r.PathValue("index_id")

@@ -33,6 +33,7 @@ const (
 	EndpointCreateEmbedV2Task    = "POST /embed-v2/tasks"
 	EndpointListEmbedV2Tasks     = "GET /embed-v2/tasks"
 	EndpointGetEmbedV2Task       = "GET /embed-v2/tasks/{task_id}"
+	EndpointRetrieveIndex        = "GET /indexes/{index_id}"
 	EndpointListIndexedAssets    = "GET /indexes/{index_id}/indexed-assets"
 	EndpointRetrieveIndexedAsset = "GET /indexes/{index_id}/indexed-assets/{asset_id}"
 	EndpointListVideos           = "GET /indexes/{index_id}/videos"
@@ -198,6 +199,7 @@ func NewServer(opts ...Option) *Server {
 		EndpointCreateEmbedV2Task:    s.createEmbedV2Task,
 		EndpointListEmbedV2Tasks:     s.listEmbedV2Tasks,
 		EndpointGetEmbedV2Task:       s.getEmbedV2Task,
+		EndpointRetrieveIndex:        s.retrieveIndex,
 		EndpointListIndexedAssets:    s.listIndexedAssets,
 		EndpointRetrieveIndexedAsset: s.retrieveIndexedAsset,
 		EndpointListVideos:           s.listVideos,

@@ -1,0 +1,106 @@
+package command_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clipvec/clipvec/internal/command"
+	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
+)
+
+// TestBenchUpstreamCommand: clipvec bench upstream against the fake
+// server writes its report, --replay prints the same JSON offline, and
+// mistakes exit with their codes.
+func TestBenchUpstreamCommand(t *testing.T) {
+	srv := twelvelabstest.NewServer(twelvelabstest.WithVideos(20),
+		twelvelabstest.WithSearchRanking(twelvelabstest.BenchmarkSearchRanking()))
+	t.Cleanup(srv.Close)
+	upstreamEnv(t, srv, twelvelabstest.DefaultAPIKey)
+	db := tempDB(t)
+	ix := srv.Catalogue.Indexes[0]
+	if _, errs, code := run(t, db, "", "fetch", "index", "--quiet", ix.ID); code != command.ExitOK {
+		t.Fatalf("fetch index: %s", errs)
+	}
+	dir := t.TempDir()
+	queries := filepath.Join(dir, "queries.txt")
+	var lines []string
+	for _, topic := range twelvelabstest.Topics()[:4] {
+		lines = append(lines, topic.Description)
+	}
+	lines = append(lines, `{"text": "a surfer riding a big ocean wave", "search_options": ["visual"], "group_by": "video"}`)
+	os.WriteFile(queries, []byte("# four topics and one grouped query\n"+strings.Join(lines, "\n")+"\n"), 0o644)
+	report := filepath.Join(dir, "report")
+
+	out, errs, code := run(t, db, "", "bench", "upstream", "--index", ix.ID, "--queries", queries, "--report", report, "--json")
+	if code != command.ExitOK {
+		t.Fatalf("bench: exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Summary struct {
+			RecallAtK      map[string]struct{ Mean, Lo, Hi float64 } `json:"recall_at_k"`
+			NDCGAtK        map[string]json.RawMessage                `json:"ndcg_at_k"`
+			RBO            struct{ Mean float64 }                    `json:"rbo"`
+			VideoRecallAtK map[string]json.RawMessage                `json:"video_recall_at_k"`
+		}
+		Queries []struct {
+			RecallAtK map[string]float64 `json:"recall_at_k"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"1", "5", "10", "50"} {
+		if _, ok := rep.Summary.RecallAtK[k]; !ok || rep.Summary.NDCGAtK[k] == nil || rep.Summary.VideoRecallAtK[k] == nil {
+			t.Errorf("summary lacks k %s: %s", k, out)
+		}
+	}
+	if r := rep.Summary.RecallAtK["10"]; r.Mean <= 0 || r.Mean >= 1 || len(rep.Queries) != 5 || rep.Summary.RBO.Mean <= 0 {
+		t.Errorf("summary %+v, %d queries", rep.Summary, len(rep.Queries))
+	}
+	for _, f := range []string{"report.md", "recall.svg", "ranks.svg", "bench.json", "upstream.jsonl", "local.jsonl", "index.json"} {
+		if _, err := os.Stat(filepath.Join(report, f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Offline: no server, no key; the same JSON.
+	srv.Close()
+	t.Setenv("TWELVELABS_API_KEY", "")
+	again, errs, code := run(t, db, "", "bench", "upstream", "--replay", report, "--json")
+	if code != command.ExitOK || again != out {
+		t.Errorf("replay: exit %d %s\nfirst:\n%s\nreplay:\n%s", code, errs, out, again)
+	}
+	human, _, code := run(t, db, "", "bench", "upstream", "--replay", report, "-k", "5")
+	if code != command.ExitOK || !strings.Contains(human, "recall@5") || !strings.Contains(human, "GRAPH VS UPSTREAM") {
+		t.Errorf("human output: exit %d\n%s", code, human)
+	}
+	for _, line := range strings.Split(human, "\n") {
+		if len([]rune(line)) > 80 {
+			t.Errorf("a line over 80 columns: %q", line)
+		}
+	}
+
+	t.Run("Mistakes", func(t *testing.T) {
+		empty := filepath.Join(dir, "empty.txt")
+		os.WriteFile(empty, []byte("\n\n"), 0o644)
+		for _, tc := range []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"bench", "upstream", "--queries", queries}, command.ExitUsage, "--index"},
+			{[]string{"bench", "upstream", "--replay", report, "--model", "marengo2.7"}, command.ExitUsage, "not comparable"},
+			{[]string{"bench", "upstream", "--replay", filepath.Join(dir, "nothing")}, command.ExitNotFound, "nothing"},
+			{[]string{"bench", "upstream", "--index", ix.ID, "--queries", empty}, command.ExitInvalidInput, "no queries"},
+			{[]string{"bench", "upstream", "--index", ix.ID, "--queries", queries}, command.ExitFailure, "TWELVELABS_API_KEY"},
+		} {
+			_, errs, code := run(t, db, "", tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.want) {
+				t.Errorf("%v: exit %d, want %d and %q:\n%s", tc.args, code, tc.code, tc.want, errs)
+			}
+		}
+	})
+}
