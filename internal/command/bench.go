@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -133,10 +134,12 @@ Examples:
 				}
 				rep, err := upstream.Bench(c.Context, db, cl, queries, opts)
 				pb.done()
-				if err != nil {
-					if errors.Is(err, clipvec.ErrInvalidQuery) {
-						return usageError{err}
-					}
+				switch {
+				case errors.Is(err, clipvec.ErrInvalidQuery):
+					return usageError{err}
+				case err != nil && strings.Contains(err.Error(), "nothing fetched from index"):
+					return fmt.Errorf("%w\n(clipvec fetch index %s)", err, opts.IndexID)
+				case err != nil:
 					return upstreamHint(err)
 				}
 				if report != "" {

@@ -456,6 +456,15 @@ func (b *bench) start(ctx context.Context, queries []BenchQuery) error {
 		return fmt.Errorf("bench: index %s searches with %s: %w (fetch its embeddings first: FetchIndex)", b.index.ID, b.model, err)
 	}
 	b.space = sp
+	// Compared with a database that holds none of the index, local search
+	// would find nothing, and the report would say so at length.
+	fetched, err := b.db.FetchedObjects(ctx, b.index.ID)
+	if err != nil {
+		return err
+	}
+	if len(fetched) == 0 {
+		return fmt.Errorf("bench: %w: the database holds nothing fetched from index %s: fetch it first (FetchIndex)", clipvec.ErrNotFound, b.index.ID)
+	}
 	return nil
 }
 

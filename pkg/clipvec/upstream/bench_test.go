@@ -195,6 +195,17 @@ func TestBenchUpstreamFaults(t *testing.T) {
 			t.Errorf("unknown index: %v", err)
 		}
 	})
+	t.Run("NothingFetched", func(t *testing.T) {
+		// A marengo3.0/512 space, none of it from the index.
+		other := openDB(t)
+		if _, err := other.Import(ctx, []string{"../../../testdata/sample/exports"}, clipvec.ImportOptions{NoIndex: true}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := upstream.Bench(ctx, other, srv.Client(), queries, upstream.BenchOptions{IndexID: index})
+		if !errors.Is(err, clipvec.ErrNotFound) || !strings.Contains(err.Error(), "nothing fetched from index") {
+			t.Errorf("a database without the index: %v", err)
+		}
+	})
 	t.Run("ModelMismatch", func(t *testing.T) {
 		_, err := upstream.Bench(ctx, db, srv.Client(), queries, upstream.BenchOptions{IndexID: index, Model: "marengo2.7"})
 		if !errors.Is(err, clipvec.ErrInvalidQuery) || !strings.Contains(err.Error(), "not comparable") {
