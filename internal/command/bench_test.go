@@ -1,11 +1,15 @@
 package command_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/clipvec/clipvec/internal/command"
 	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
@@ -103,4 +107,75 @@ func TestBenchUpstreamCommand(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBenchUpstreamKilledResumes SIGKILLs a bench run while its fourth
+// search hangs, then runs it again with the same --report: the three
+// queries recorded are not searched again, and the report is whole.
+func TestBenchUpstreamKilledResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	srv := twelvelabstest.NewServer(twelvelabstest.WithVideos(20),
+		twelvelabstest.WithSearchRanking(twelvelabstest.BenchmarkSearchRanking()))
+	t.Cleanup(srv.Close)
+	upstreamEnv(t, srv, twelvelabstest.DefaultAPIKey)
+	db := tempDB(t)
+	ix := srv.Catalogue.Indexes[0]
+	if _, errs, code := run(t, db, "", "fetch", "index", "--quiet", ix.ID); code != command.ExitOK {
+		t.Fatalf("fetch index: %s", errs)
+	}
+	dir := t.TempDir()
+	queries := filepath.Join(dir, "queries.txt")
+	var lines []string
+	for _, topic := range twelvelabstest.Topics()[:6] {
+		lines = append(lines, topic.Description)
+	}
+	os.WriteFile(queries, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	report := filepath.Join(dir, "report")
+
+	// Three searches are answered; the fourth hangs until the kill.
+	hang := srv.Inject(twelvelabstest.Fault{Endpoint: twelvelabstest.EndpointSearch, Skip: 3, Delay: 10 * time.Minute})
+	args, _ := json.Marshal([]string{"clipvec", "--db", db, "bench", "upstream", "--index", ix.ID, "--queries", queries, "--report", report})
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childArgsEnv+"="+string(args))
+	var childOut bytes.Buffer
+	child.Stdout, child.Stderr = &childOut, &childOut
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill() })
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute) // a hang guard, not a speed limit
+	for srv.Count(twelvelabstest.EndpointSearch) < 4 {
+		select {
+		case err := <-exited:
+			t.Fatalf("the child exited before the kill: %v\n%s", err, childOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child did not get going\n%s", childOut.String())
+		}
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	<-exited
+	hang.Remove()
+
+	recorded, _ := os.ReadFile(filepath.Join(report, "upstream.jsonl"))
+	if n := strings.Count(string(recorded), "\n"); n != 3 {
+		t.Fatalf("after the kill %d queries are recorded, want 3", n)
+	}
+	srv.ResetRequests()
+	out, errs, code := run(t, db, "", "bench", "upstream", "--index", ix.ID, "--queries", queries, "--report", report, "--json")
+	if code != command.ExitOK {
+		t.Fatalf("resumed: exit %d: %s", code, errs)
+	}
+	if n := srv.Count(twelvelabstest.EndpointSearch); n != 3 {
+		t.Errorf("the resumed run searched %d times, want 3 (the queries not recorded)", n)
+	}
+	var rep struct{ Queries []json.RawMessage }
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Queries) != 6 {
+		t.Fatalf("resumed report: %v, %d queries", err, len(rep.Queries))
+	}
 }

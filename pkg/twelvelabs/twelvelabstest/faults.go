@@ -1,6 +1,8 @@
 package twelvelabstest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -186,6 +188,15 @@ func (s *Server) takeFault(endpoint, path string, r *http.Request) *Fault {
 // should go on to its handler (a pure delay).
 func (s *Server) applyFault(w *statusWriter, r *http.Request, endpoint string, f *Fault) bool {
 	if f.Delay > 0 {
+		// The body is read first: the server notices a client that goes
+		// away (ending the delay) only once a request's body is consumed.
+		if r.Body != nil {
+			data, err := io.ReadAll(r.Body)
+			if err != nil {
+				return true
+			}
+			r.Body = io.NopCloser(bytes.NewReader(data))
+		}
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-r.Context().Done():
