@@ -59,18 +59,18 @@ has. --replay DIR reruns the comparison offline from such a directory
 (after changing --ef or --iou, say): same options, same numbers.
 
 Examples:
-   clipvec bench upstream --index 6650a0b2c1e3d4f5a6b7c8d9 --queries queries.txt
-   clipvec bench upstream --index IDX --queries q.jsonl --report bench-out --json
-   clipvec bench upstream --replay bench-out --ef 400`,
+   clipvec bench upstream --index 6650a0b2c1e3d4f5a6b7c8d9 --queries q.txt
+   clipvec bench upstream --index IDX --queries q.jsonl --report out --json
+   clipvec bench upstream --replay out --ef 400 --iou 0.3`,
 			Flags: append([]cli.Flag{
-				&cli.StringFlag{Name: "index", Usage: "the TwelveLabs index `ID` (its assets fetched first: clipvec fetch index ID)"},
-				&cli.StringFlag{Name: "queries", Usage: "the query `FILE` (one text a line, or JSON lines)"},
-				&cli.IntFlag{Name: "k", Aliases: []string{"K"}, Value: 10, Usage: "the depth the summary table leads with (metrics are at 1, 5, 10, 50 and this)"},
-				&cli.IntFlag{Name: "depth", Value: 50, Usage: "results asked of each side per query (`N`)"},
-				&cli.Float64Flag{Name: "iou", Value: 0.5, Usage: "temporal IoU at which a local clip matches an upstream one"},
-				&cli.IntFlag{Name: "ef", Usage: "the local graph's candidate list `N` (default: the database's)"},
-				&cli.StringFlag{Name: "model", Usage: "the local space, `MODEL` or MODEL/DIM, when the index's model has several"},
-				&cli.StringFlag{Name: "report", Usage: "write (and resume) the run's record and report in `DIR`"},
+				&cli.StringFlag{Name: "index", Usage: "TwelveLabs index `ID` (fetched first)"},
+				&cli.StringFlag{Name: "queries", Usage: "query `FILE`: texts, or JSON lines"},
+				&cli.IntFlag{Name: "k", Value: 10, Usage: "depth `N` the table leads with"},
+				&cli.IntFlag{Name: "depth", Value: 50, Usage: "results `N` of each side a query"},
+				&cli.Float64Flag{Name: "iou", Value: 0.5, Usage: "IoU `R` a clip match needs"},
+				&cli.IntFlag{Name: "ef", Usage: "graph candidate list `N` (0: the database's)"},
+				&cli.StringFlag{Name: "model", Usage: "local space `MODEL`[/DIM], if several"},
+				&cli.StringFlag{Name: "report", Usage: "record and report in `DIR` (resumable)"},
 				&cli.StringFlag{Name: "replay", Usage: "rerun offline from a recorded `DIR`"},
 				&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			}, apiFlags()...),
