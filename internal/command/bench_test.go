@@ -15,10 +15,10 @@ import (
 	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
 )
 
-// TestBenchUpstreamCommand: clipvec bench upstream against the fake
-// server writes its report, --replay prints the same JSON offline, and
-// mistakes exit with their codes.
-func TestBenchUpstreamCommand(t *testing.T) {
+// benchFixture serves an index that /search ranks as the benchmark's
+// ranking says, points clipvec at it, and fetches it into a database.
+func benchFixture(t *testing.T) (*twelvelabstest.Server, string, *twelvelabstest.Index, string) {
+	t.Helper()
 	srv := twelvelabstest.NewServer(twelvelabstest.WithVideos(20),
 		twelvelabstest.WithSearchRanking(twelvelabstest.BenchmarkSearchRanking()))
 	t.Cleanup(srv.Close)
@@ -28,12 +28,25 @@ func TestBenchUpstreamCommand(t *testing.T) {
 	if _, errs, code := run(t, db, "", "fetch", "index", "--quiet", ix.ID); code != command.ExitOK {
 		t.Fatalf("fetch index: %s", errs)
 	}
-	dir := t.TempDir()
-	queries := filepath.Join(dir, "queries.txt")
-	var lines []string
-	for _, topic := range twelvelabstest.Topics()[:4] {
-		lines = append(lines, topic.Description)
+	return srv, db, ix, t.TempDir()
+}
+
+// topicQueries are the first n topics' descriptions.
+func topicQueries(n int) []string {
+	var out []string
+	for _, topic := range twelvelabstest.Topics()[:n] {
+		out = append(out, topic.Description)
 	}
+	return out
+}
+
+// TestBenchUpstreamCommand: clipvec bench upstream against the fake
+// server writes its report, --replay prints the same JSON offline, and
+// mistakes exit with their codes.
+func TestBenchUpstreamCommand(t *testing.T) {
+	srv, db, ix, dir := benchFixture(t)
+	queries := filepath.Join(dir, "queries.txt")
+	lines := topicQueries(4)
 	lines = append(lines, `{"text": "a surfer riding a big ocean wave", "search_options": ["visual"], "group_by": "video"}`)
 	os.WriteFile(queries, []byte("# four topics and one grouped query\n"+strings.Join(lines, "\n")+"\n"), 0o644)
 	report := filepath.Join(dir, "report")
@@ -116,22 +129,9 @@ func TestBenchUpstreamKilledResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
-	srv := twelvelabstest.NewServer(twelvelabstest.WithVideos(20),
-		twelvelabstest.WithSearchRanking(twelvelabstest.BenchmarkSearchRanking()))
-	t.Cleanup(srv.Close)
-	upstreamEnv(t, srv, twelvelabstest.DefaultAPIKey)
-	db := tempDB(t)
-	ix := srv.Catalogue.Indexes[0]
-	if _, errs, code := run(t, db, "", "fetch", "index", "--quiet", ix.ID); code != command.ExitOK {
-		t.Fatalf("fetch index: %s", errs)
-	}
-	dir := t.TempDir()
+	srv, db, ix, dir := benchFixture(t)
 	queries := filepath.Join(dir, "queries.txt")
-	var lines []string
-	for _, topic := range twelvelabstest.Topics()[:6] {
-		lines = append(lines, topic.Description)
-	}
-	os.WriteFile(queries, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile(queries, []byte(strings.Join(topicQueries(6), "\n")+"\n"), 0o644)
 	report := filepath.Join(dir, "report")
 
 	// Three searches are answered; the fourth hangs until the kill.
