@@ -18,7 +18,7 @@ import (
 )
 
 // Params are a database's graph parameters, stored in the database
-// (SetIndexParams) and used by every graph built after.
+// (SetParams) and used by every graph built after.
 type Params struct {
 	// M is the neighbours per node (2·M on the bottom layer). Default 16:
 	// recall rises with M, and so do memory and build time.
@@ -87,7 +87,7 @@ func (e *Engine) ParamsAt(ctx context.Context, gen int64) (Params, error) {
 }
 
 // SetParams stores the graph parameters. M, EfConstruction and
-// Quantize apply to graphs built from then on (BuildIndex rebuilds);
+// Quantize apply to graphs built from then on (Build rebuilds);
 // EfSearch applies at once.
 func (e *Engine) SetParams(ctx context.Context, p Params) error {
 	if err := p.Validate(); err != nil {
@@ -117,16 +117,16 @@ const catchUpFraction = 0.5
 //
 // It is safe for concurrent use. The locks, outermost first:
 //
-//   - DB.mu guards the DB.indexes map alone, and is never held while a
+//   - Engine.mu guards the Engine.indexes map alone, and is never held while a
 //     graph is read, built, caught up or saved: a space's first graph can
 //     take minutes at a million segments, and other spaces' searches and
 //     Status must go on meanwhile.
 //   - an indexSlot opens each space's index once (its first caller loads
-//     or builds it, outside DB.mu; later callers wait for that caller,
-//     not for DB.mu).
+//     or builds it, outside Engine.mu; later callers wait for that caller,
+//     not for Engine.mu).
 //   - changeMu serialises the changes to one space's index: catch-ups,
 //     rebuilds, compactions, builds and saves. It is held across store
-//     reads and graph inserts, never while DB.mu is, and spaces do not
+//     reads and graph inserts, never while Engine.mu is, and spaces do not
 //     wait for each other.
 //   - mu guards the fields below it: searches hold it shared; a change
 //     holds it exclusively only while it edits the columns or swaps in a
@@ -237,7 +237,7 @@ func (e *Engine) indexWith(ctx context.Context, sp sqlite.Space, progress func(d
 	return idx, nil
 }
 
-// indexSlot is one space's place in DB.indexes: its index once opened.
+// indexSlot is one space's place in Engine.indexes: its index once opened.
 type indexSlot struct {
 	ready chan struct{} // closed once idx or err is set
 	idx   *spaceIndex
@@ -246,7 +246,7 @@ type indexSlot struct {
 
 // slotIndex returns the space's index, opening it with open when it has
 // none: one opening per space at a time (two searches never build the
-// same graph twice), outside DB.mu (other spaces go on). opened says
+// same graph twice), outside Engine.mu (other spaces go on). opened says
 // whether this call opened it. A failed opening is forgotten, and a
 // caller that waited for it tries again itself.
 func (e *Engine) slotIndex(ctx context.Context, key spaceKey, open func() (*spaceIndex, error)) (idx *spaceIndex, opened bool, err error) {
@@ -684,7 +684,7 @@ func (e *Engine) compact(ctx context.Context, idx *spaceIndex, progress func(don
 }
 
 // save writes idx's snapshot if it changed since it was loaded or saved.
-// A read-only DB keeps its graphs in memory only. changeMu is held.
+// A read-only engine keeps its graphs in memory only. changeMu is held.
 func (e *Engine) save(idx *spaceIndex) error {
 	if e.readOnly {
 		return nil
@@ -747,7 +747,7 @@ type Status struct {
 	Snapshot        string `json:"snapshot"`
 	SnapshotBytes   int64  `json:"snapshot_bytes"`
 	Params          Params `json:"params"`
-	// Opened says how this DB brought the graph into memory, once a
+	// Opened says how this engine brought the graph into memory, once a
 	// search or sync has: "loaded" (from the snapshot, no rebuild),
 	// "built (no snapshot)", "rebuilt: WHY", "built" or "compacted".
 	// Empty until then.

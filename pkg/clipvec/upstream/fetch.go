@@ -130,7 +130,7 @@ type FetchSummary struct {
 	Imported int `json:"imported"`
 	Replaced int `json:"replaced"`
 	Dropped  int `json:"dropped,omitempty"`
-	// Options is the embedding options the assets were retrieved with.
+	// Modalities are the modalities the assets were retrieved with.
 	Modalities   []string      `json:"modalities,omitempty"`
 	Elapsed      time.Duration `json:"elapsed_ns"`
 	IndexElapsed time.Duration `json:"index_elapsed_ns,omitempty"`
