@@ -218,6 +218,18 @@ func (db *DB) tombstone(ctx context.Context, touched []sqlite.Space) error {
 	return db.SyncIndexes(ctx, sync, nil)
 }
 
+// SyncCommitted brings the graphs of spaces in step after a write (op:
+// "import", "fetch", ...) committed their data. The write stands whatever
+// happens here: a failure is an *IndexNotSavedError, or, when ctx ended,
+// an error saying the upkeep was interrupted. pkg/clipvec/upstream's
+// fetches end with it.
+func (db *DB) SyncCommitted(ctx context.Context, op string, spaces []Space, progress IndexProgress) error {
+	if len(spaces) == 0 {
+		return nil
+	}
+	return afterCommit(op, db.SyncIndexes(ctx, spaces, progress))
+}
+
 // afterCommit is the error of a write whose data committed and whose
 // graph upkeep then failed with err (nil if it did not): the write
 // stands, and the next search or sync catches the graphs up, so the error

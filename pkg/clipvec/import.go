@@ -189,7 +189,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 			}
 		}
 		start := time.Now()
-		if err := afterCommit("import", db.SyncIndexes(ctx, touched, opts.IndexProgress)); err != nil {
+		if err := db.SyncCommitted(ctx, "import", touched, opts.IndexProgress); err != nil {
 			rejected = append(rejected, err)
 		} else {
 			sum.IndexElapsed = time.Since(start)

@@ -696,16 +696,7 @@ func syncSpaces(ctx context.Context, db *clipvec.DB, touched []clipvec.Space, pr
 			sync = append(sync, sp)
 		}
 	}
-	if len(sync) == 0 {
-		return nil
-	}
-	if err := db.SyncIndexes(ctx, sync, progress); err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("fetch: the data is committed; bringing the search graphs up to date was interrupted: %w", err)
-		}
-		return &clipvec.IndexNotSavedError{Op: "fetch", Err: err}
-	}
-	return nil
+	return db.SyncCommitted(ctx, "fetch", sync, progress)
 }
 
 // SyncFetched brings the graphs of the spaces fetches wrote to in step,
