@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -137,7 +136,7 @@ Examples:
 				switch {
 				case errors.Is(err, clipvec.ErrInvalidQuery):
 					return usageError{err}
-				case err != nil && strings.Contains(err.Error(), "nothing fetched from index"):
+				case errors.Is(err, upstream.ErrNotFetched):
 					return fmt.Errorf("%w\n(clipvec fetch index %s)", err, opts.IndexID)
 				case err != nil:
 					return upstreamHint(err)

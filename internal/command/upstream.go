@@ -80,7 +80,7 @@ func upstreamHint(err error) error {
 		return fmt.Errorf("%w\n(rate limited: wait, then run the command again)", err)
 	case errors.Is(err, clipvec.ErrNoCredentials):
 		return fmt.Errorf("%w\n(set TWELVELABS_API_KEY or pass --api-key)", err)
-	case errors.Is(err, clipvec.ErrNotReady) && strings.Contains(err.Error(), "or wait for it"):
+	case errors.Is(err, upstream.ErrStillProcessing):
 		return fmt.Errorf("%w\n(clipvec fetch task --wait ID waits for it)", err)
 	}
 	return err

@@ -23,6 +23,10 @@ import (
 	"github.com/clipvec/clipvec/pkg/twelvelabs"
 )
 
+// ErrNotFetched: the database a benchmark compares holds nothing fetched
+// from its index. It also matches clipvec.ErrNotFound.
+var ErrNotFetched = errors.New("index not fetched")
+
 // BenchQuery is one query of a benchmark: a text, and optionally the
 // search options (modalities) and grouping TwelveLabs' /search gets, and
 // a filter.
@@ -463,7 +467,8 @@ func (b *bench) start(ctx context.Context, queries []BenchQuery) error {
 		return err
 	}
 	if len(fetched) == 0 {
-		return fmt.Errorf("bench: %w: the database holds nothing fetched from index %s: fetch it first (FetchIndex)", clipvec.ErrNotFound, b.index.ID)
+		return fmt.Errorf("bench: %w: the database holds nothing fetched from index %s: fetch it first (FetchIndex)",
+			&alsoError{clipvec.ErrNotFound, ErrNotFetched}, b.index.ID)
 	}
 	return nil
 }

@@ -93,6 +93,10 @@ type FetchResult struct {
 	spaces []clipvec.Space
 }
 
+// ErrStillProcessing: a task is still being processed upstream, and
+// FetchOptions.Wait would wait for it. It also matches clipvec.ErrNotReady.
+var ErrStillProcessing = errors.New("still processing")
+
 // KindTask is a FetchResult's kind while a task's version (v1 or
 // embed-v2) is not known.
 const KindTask clipvec.SourceKind = "task"
@@ -234,7 +238,8 @@ func notReadyWait(what, status string, cause error, canWait bool) error {
 	if !canWait {
 		return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready", what, clipvec.ErrNotReady, status))
 	}
-	return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it", what, clipvec.ErrNotReady, status))
+	return asInput(fmt.Errorf("fetch %s: %w: it is %s; fetch it again once it is ready, or wait for it", what,
+		&alsoError{clipvec.ErrNotReady, ErrStillProcessing}, status))
 }
 
 // waitV1 returns nil once a v1 task is ready: at once, or after waiting
