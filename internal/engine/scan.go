@@ -279,8 +279,20 @@ func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, thread
 		}
 		parts[p] = vs
 	})
-	total := make([]videoScore, nv)
+	return topVideos(f.cols, mergeVideos(parts), k, mean)
+}
+
+// mergeVideos adds up per-thread video aggregates (parts[0] is reused).
+func mergeVideos(parts [][]videoScore) []videoScore {
+	var total []videoScore
 	for _, vs := range parts {
+		if vs == nil {
+			continue
+		}
+		if total == nil {
+			total = vs
+			continue
+		}
 		for i, v := range vs {
 			if v.count == 0 {
 				continue
@@ -293,7 +305,13 @@ func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, thread
 			t.count += v.count
 		}
 	}
-	top := topK{k: min(k, nv)}
+	return total
+}
+
+// topVideos returns the k best videos of total, best first, each as its
+// best row with the aggregate score, and their rows counted.
+func topVideos(cols *columns, total []videoScore, k int, mean bool) ([]scored, []int) {
+	top := topK{k: min(k, len(total))}
 	for _, t := range total {
 		if t.count == 0 {
 			continue
@@ -307,7 +325,7 @@ func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, thread
 	res := sortScored(top.h)
 	counts := make([]int, len(res))
 	for i, s := range res {
-		counts[i] = total[f.cols.video[s.row]].count
+		counts[i] = total[cols.video[s.row]].count
 	}
 	return res, counts
 }

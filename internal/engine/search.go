@@ -32,6 +32,8 @@ type Request struct {
 	// it by the mean of its matching segments (always an exact scan).
 	ByVideo, Mean bool
 	Filter        Filter
+	// Vectors returns each hit's (unit) vector too.
+	Vectors bool
 }
 
 // Method says how a search was answered.
@@ -49,6 +51,8 @@ type Hit struct {
 	Segment sqlite.Segment
 	Score   float32
 	Matches int
+	// Vector is the segment's unit vector, when Request.Vectors asked.
+	Vector []float32
 }
 
 // Answer is a search's result.
@@ -73,27 +77,48 @@ func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Req
 	if err != nil {
 		return nil, err
 	}
-	if req.Ef == 0 {
-		params, err := e.ParamsAt(ctx, gen)
-		if err != nil {
-			return nil, err
-		}
-		req.Ef = params.EfSearch
+	if err := e.defaultEf(ctx, gen, &req); err != nil {
+		return nil, err
 	}
-	req.Ef = max(req.Ef, req.K)
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	rf := compileFilter(idx.cols, &req.Filter)
 	ans := &Answer{Searched: idx.g.Len() - idx.g.Deleted()}
-	rows, counts := e.searchIndex(idx, &req, rf, ans)
+	rows, counts := e.searchIndex(idx, &req, rf, ans, e.Threads())
+	idx.fill(ans, &req, rows, counts)
+	return ans, nil
+}
+
+// defaultEf sets req.Ef to the database's when it is 0, and to at least K.
+func (e *Engine) defaultEf(ctx context.Context, gen int64, req *Request) error {
+	if req.Ef == 0 {
+		params, err := e.ParamsAt(ctx, gen)
+		if err != nil {
+			return err
+		}
+		req.Ef = params.EfSearch
+	}
+	req.Ef = max(req.Ef, req.K)
+	return nil
+}
+
+// fill turns a search's rows into ans.Hits; idx.mu is held shared.
+func (idx *spaceIndex) fill(ans *Answer, req *Request, rows []scored, counts []int) {
 	ans.Hits = make([]Hit, len(rows))
 	for i, r := range rows {
-		ans.Hits[i] = Hit{Segment: idx.cols.segment(int(r.row), sp.Model), Score: r.score}
+		ans.Hits[i] = Hit{Segment: idx.cols.segment(int(r.row), idx.space.Model), Score: r.score}
 		if counts != nil {
 			ans.Hits[i].Matches = counts[i]
 		}
 	}
-	return ans, nil
+	if req.Vectors && len(rows) > 0 {
+		dim := idx.space.Dim
+		idx.g.View(func(vecs []float32, _ int, _ func(uint32) bool) {
+			for i, r := range rows {
+				ans.Hits[i].Vector = append([]float32(nil), vecs[int(r.row)*dim:(int(r.row)+1)*dim]...)
+			}
+		})
+	}
 }
 
 // smallFilter is how many allowed segments of a space of n a filtered
@@ -113,10 +138,10 @@ func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Req
 // constant is rounded up because the scan is also exact.
 func smallFilter(n int) int { return int(math.Sqrt(1500 * float64(n))) }
 
-// searchIndex runs the search; idx.mu is held shared.
-func (e *Engine) searchIndex(idx *spaceIndex, q *Request, rf *rowFilter, ans *Answer) ([]scored, []int) {
+// searchIndex runs the search, an exact scan on threads goroutines;
+// idx.mu is held shared.
+func (e *Engine) searchIndex(idx *spaceIndex, q *Request, rf *rowFilter, ans *Answer, threads int) ([]scored, []int) {
 	cols := idx.cols
-	threads := e.Threads()
 	vec := q.Vector
 	// exactOver compares the query with the listed nodes (nil: all).
 	exactOver := func(method Method, nodes []uint32) ([]scored, []int) {

@@ -119,6 +119,10 @@ type SegmentQuery struct {
 	MinGen int64
 	// Order says in which order rows come (OrderID when zero).
 	Order Order
+	// AfterID selects segments with a larger id, and Limit (when > 0)
+	// stops after that many: with OrderID, a table read in pages.
+	AfterID int64
+	Limit   int
 }
 
 // Order is a row order for Segments.
@@ -163,6 +167,9 @@ func readSegments(ctx context.Context, qr querier, q SegmentQuery, fn func(*Segm
 	if q.MinGen > 0 {
 		where, args = append(where, "s.gen >= ?"), append(args, q.MinGen)
 	}
+	if q.AfterID > 0 {
+		where, args = append(where, "s.id > ?"), append(args, q.AfterID)
+	}
 	if q.HasAt {
 		where = append(where, "((s.start_sec <= ? AND ? < s.end_sec) OR (s.start_sec = ? AND s.end_sec = ?))")
 		args = append(args, q.At, q.At, q.At, q.At)
@@ -180,6 +187,9 @@ func readSegments(ctx context.Context, qr querier, q SegmentQuery, fn func(*Segm
 		query += " ORDER BY s.gen, s.id"
 	default:
 		query += " ORDER BY s.id"
+	}
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
 	rows, err := qr.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -166,6 +166,9 @@ type QueryInfo struct {
 	// Text and Image are a text or image query's input.
 	Text  string `json:"text,omitempty"`
 	Image string `json:"image,omitempty"`
+	// Positive and Negative are a recommendation's example videos.
+	Positive []string `json:"positive,omitempty"`
+	Negative []string `json:"negative,omitempty"`
 }
 
 // Query kinds (QueryInfo.Kind); QueryText and QueryImage are also the
@@ -190,13 +193,34 @@ const (
 // than K matches falls back to an exact scan, so K results come back
 // whenever K segments match.
 func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
-	if err := validateQuery(&q); err != nil {
-		return nil, err
-	}
 	// One read of the generation serves the spaces, the parameters and
 	// the file names (each cached per generation).
 	gen, err := db.store.Generation(ctx)
 	if err != nil {
+		return nil, err
+	}
+	p, err := db.prepare(ctx, gen, q)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := db.eng.Search(ctx, p.space.row(), gen, p.req)
+	if err != nil {
+		return nil, err
+	}
+	return db.result(ctx, gen, p, ans)
+}
+
+// prepared is a query resolved into an engine request in one space.
+type prepared struct {
+	req    engine.Request
+	space  Space
+	desc   QueryInfo
+	source string
+}
+
+// prepare checks q and resolves it into a request.
+func (db *DB) prepare(ctx context.Context, gen int64, q Query) (*prepared, error) {
+	if err := validateQuery(&q); err != nil {
 		return nil, err
 	}
 	var vec []float32
@@ -204,6 +228,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	var source string
 	var desc QueryInfo
 	var exclude []int64
+	var err error
 	if q.Text != "" || q.Image != "" {
 		vec, sp, desc, source, err = db.resolveInput(ctx, &q)
 	} else {
@@ -222,6 +247,11 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if q.Like != nil && q.IncludeSelf {
 		exclude = nil
 	}
+	return &prepared{req: engineRequest(vec, &q, flt, exclude), space: sp, desc: desc, source: source}, nil
+}
+
+// engineRequest is the engine's form of a search for vec.
+func engineRequest(vec []float32, q *Query, flt Filter, exclude []int64) engine.Request {
 	req := engine.Request{Vector: vec, K: q.K, Ef: q.Ef, Exact: q.Exact,
 		ByVideo: q.GroupBy == GroupByVideo, Mean: q.GroupBy == GroupByVideo && q.Aggregate == AggMean,
 		Filter: engine.Filter{Modalities: flt.Modalities, Scopes: flt.Scopes, Videos: flt.Videos, ExcludeVideos: flt.ExcludeVideos,
@@ -229,18 +259,20 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if tr := flt.TimeRange; tr != nil {
 		req.Filter.Timed, req.Filter.From, req.Filter.To = true, tr.From, tr.To
 	}
-	ans, err := db.eng.Search(ctx, sp.row(), gen, req)
-	if err != nil {
-		return nil, err
-	}
+	return req
+}
+
+// result turns the engine's answer to p into the library's.
+func (db *DB) result(ctx context.Context, gen int64, p *prepared, ans *engine.Answer) (*Result, error) {
 	names, err := db.filenamesAt(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Space: sp, Query: desc, Searched: ans.Searched, Method: Method(ans.Method), Ef: ans.Ef,
-		QuerySource: source, Hits: make([]Hit, len(ans.Hits))}
+	res := &Result{Space: p.space, Query: p.desc, Searched: ans.Searched, Method: Method(ans.Method), Ef: ans.Ef,
+		QuerySource: p.source, Hits: make([]Hit, len(ans.Hits))}
 	for i, h := range ans.Hits {
 		res.Hits[i] = Hit{Segment: segmentOf(&h.Segment), Score: h.Score, Filename: names[h.Segment.VideoID], Matches: h.Matches}
+		res.Hits[i].Vector = h.Vector
 	}
 	return res, nil
 }
@@ -607,4 +639,23 @@ func ReadQueryVector(r io.Reader, pick string) (vec []float32, model string, err
 // filenamesAt maps video ids to file names, read once per generation.
 func (db *DB) filenamesAt(ctx context.Context, gen int64) (map[string]string, error) {
 	return db.names.Get(gen, func() (map[string]string, error) { return db.store.Filenames(ctx) })
+}
+
+// VideoSegments lists a video's segments by model, dimension, modality,
+// scope and time, with their vectors when vectors is true. An unknown
+// video is an error wrapping ErrNotFound.
+func (db *DB) VideoSegments(ctx context.Context, videoID string, vectors bool) ([]Segment, error) {
+	if _, err := db.store.Video(ctx, videoID); err != nil {
+		return nil, err
+	}
+	var out []Segment
+	err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: videoID, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
+		seg := segmentOf(s)
+		if vectors {
+			seg.Vector = slices.Clone(s.Vector)
+		}
+		out = append(out, seg)
+		return nil
+	})
+	return out, err
 }

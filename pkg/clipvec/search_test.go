@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -218,7 +219,7 @@ func TestLikeQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "video-012", Modality: "visual", Clips: 60}); res.Query != want || len(res.Hits) != 4 {
+		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "video-012", Modality: "visual", Clips: 60}); !reflect.DeepEqual(res.Query, want) || len(res.Hits) != 4 {
 			t.Fatalf("result %+v", res)
 		}
 		// Reference: the normalised mean of the video's visual clips.
@@ -250,7 +251,7 @@ func TestLikeQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := db.Search(ctx, clipvec.Query{LikeVideo: "663e16ac4d11aff765088b3a", IncludeSelf: true})
-		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "663e16ac4d11aff765088b3a", Modality: "visual", Scope: "video"}); err != nil || res.Query != want {
+		if want := (clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: "663e16ac4d11aff765088b3a", Modality: "visual", Scope: "video"}); err != nil || !reflect.DeepEqual(res.Query, want) {
 			t.Fatalf("%+v %v", res, err)
 		}
 	})

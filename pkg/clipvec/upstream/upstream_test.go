@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -713,7 +714,7 @@ func TestSearchText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.QuerySource != want || res.Query != (clipvec.QueryInfo{Kind: clipvec.QueryText, Text: topic.Description}) || len(res.Hits) == 0 {
+		if res.QuerySource != want || !reflect.DeepEqual(res.Query, clipvec.QueryInfo{Kind: clipvec.QueryText, Text: topic.Description}) || len(res.Hits) == 0 {
 			t.Fatalf("search %d: source %q, query %+v, %d hits", i, res.QuerySource, res.Query, len(res.Hits))
 		}
 		if v := srv.Catalogue.Video(res.Hits[0].VideoID); v == nil || v.Topic.Name != topic.Name {
