@@ -2,6 +2,7 @@ package clipvec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -174,7 +175,6 @@ func (db *DB) videoNeighbours(ctx context.Context, q NeighboursQuery, sp Space, 
 	if err != nil {
 		return err
 	}
-	model := sp.String()
 	var ids []string
 	for _, v := range videos {
 		if v.ID > q.AfterVideo || q.AfterVideo == "" {
@@ -191,13 +191,13 @@ func (db *DB) videoNeighbours(ctx context.Context, q NeighboursQuery, sp Space, 
 		}
 		preps := make([]*prepared, len(block))
 		for i, id := range block {
-			p, err := db.prepare(ctx, gen, Query{LikeVideo: id, Modality: q.Modality, Model: model, K: q.K,
+			p, err := db.prepare(ctx, gen, Query{LikeVideo: id, Modality: q.Modality, Model: sp.Model, K: q.K,
 				Filter: q.Filter, GroupBy: GroupByVideo, Exact: q.Exact, Ef: q.Ef})
 			switch {
 			case err == nil:
 				preps[i] = p
-			case ctx.Err() != nil:
-				return ctx.Err()
+			case !errors.Is(err, ErrNotFound):
+				return fmt.Errorf("neighbours: video %s: %w", id, err)
 			}
 		}
 		out := make([]BatchResult, len(block))
