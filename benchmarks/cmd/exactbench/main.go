@@ -8,6 +8,9 @@
 //	go run ./benchmarks/cmd/exactbench                 # 100k segments × 512
 //	go run ./benchmarks/cmd/exactbench -segments 20000 -queries 50
 //
+// It also runs the same exact queries as one SearchBatch, which shares
+// passes over the vectors between queries, and reports the speed-up.
+//
 // Everything is a ratio measured in the same process on the same data;
 // the absolute numbers move with the machine's load, which is printed.
 package main
@@ -90,6 +93,10 @@ type results struct {
 	LoadSeconds       float64 `json:"first_search_seconds"`
 	ExactQPS1         float64 `json:"exact_qps_1_thread"`
 	ExactQPSAll       float64 `json:"exact_qps_all_threads"`
+	BatchQPS1         float64 `json:"exact_batch_qps_1_thread"`
+	BatchQPSAll       float64 `json:"exact_batch_qps_all_threads"`
+	BatchSize         int     `json:"exact_batch_size"`
+	BatchSameAnswers  bool    `json:"exact_batch_same_answers"`
 	BandwidthGBs      float64 `json:"bandwidth_gb_per_sec_all_threads"`
 	FloorQPS          float64 `json:"floor_qps_all_threads"`
 	SqliteVecQPS      float64 `json:"sqlite_vec_qps"`
@@ -225,6 +232,45 @@ func run(target, nq, k int, work, jsonOut string, skipVec bool) error {
 	if res.ExactQPSAll, _, err = measure(runtime.GOMAXPROCS(0)); err != nil {
 		return err
 	}
+	// The same queries as batches (SearchBatch): exact queries share
+	// passes over the vectors, MaxExactBatch at a time.
+	measureBatch := func(threads int) (float64, bool, error) {
+		db.Threads = threads
+		batch := make([]clipvec.Query, len(qs))
+		for i, q := range qs {
+			batch[i] = clipvec.Query{Vector: q, K: k, Exact: true}
+		}
+		if _, err := db.SearchBatch(ctx, batch[:min(len(batch), 8)]); err != nil { // warm up
+			return 0, false, err
+		}
+		start := time.Now()
+		out, err := db.SearchBatch(ctx, batch)
+		if err != nil {
+			return 0, false, err
+		}
+		qps := float64(len(qs)) / time.Since(start).Seconds()
+		same := true
+		for i, r := range out {
+			if r.Err != nil {
+				return 0, false, r.Err
+			}
+			for j, h := range r.Result.Hits {
+				same = same && j < len(ours[i]) && h.ID == ours[i][j]
+			}
+			same = same && len(r.Result.Hits) == len(ours[i])
+		}
+		return qps, same, nil
+	}
+	var same1, sameAll bool
+	if res.BatchQPS1, same1, err = measureBatch(1); err != nil {
+		return err
+	}
+	if res.BatchQPSAll, sameAll, err = measureBatch(runtime.GOMAXPROCS(0)); err != nil {
+		return err
+	}
+	res.BatchSize, res.BatchSameAnswers = clipvec.MaxExactBatch, same1 && sameAll
+	fmt.Printf("exact batch (SearchBatch, %d queries a pass): %.1f q/s on 1 thread (%.1f× one at a time), %.1f q/s on %d threads (%.1f×); same answers: %v\n",
+		res.BatchSize, res.BatchQPS1, res.BatchQPS1/res.ExactQPS1, res.BatchQPSAll, runtime.GOMAXPROCS(0), res.BatchQPSAll/res.ExactQPSAll, res.BatchSameAnswers)
 	res.BandwidthGBs = bandwidth(res.Data.Segments * p.Dim)
 	res.FloorQPS = res.BandwidthGBs * 1e9 / (res.Data.ScanMB * 1e6)
 	fmt.Printf("exact search, %d queries, k=%d: %.1f q/s on 1 thread, %.1f q/s on %d threads\n",
