@@ -129,6 +129,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 		Commands: []*cli.Command{
 			importCommand(e),
 			searchCommand(e),
+			recommendCommand(e),
 			videosCommand(e),
 			statsCommand(e),
 			exportCommand(e),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,7 +49,7 @@ Examples:
    clipvec search --vector testdata/sample/queries.json#surfing
    clipvec search --like v1@12 --other-videos --group-by video
    clipvec search --text "a dog catching a frisbee" --group-by video`,
-		Flags: append([]cli.Flag{
+		Flags: slices.Concat([]cli.Flag{
 			&cli.StringFlag{Name: "like", Usage: "query by the clip at `VIDEO@TIME`"},
 			&cli.StringFlag{Name: "like-video", Usage: "query by a whole `VIDEO`"},
 			&cli.StringFlag{Name: "vector", Usage: "query by the vector in `FILE` (- for stdin)"},
@@ -57,12 +58,7 @@ Examples:
 			&cli.StringFlag{Name: "query-modality", Usage: "the query clip's or video's `MODALITY` (visual, audio, transcription, visual-text): which of its vectors is the query"},
 			&cli.StringFlag{Name: "model", Usage: "embedding space's `MODEL` when the query does not settle it"},
 			&cli.IntFlag{Name: "k", Aliases: []string{"limit"}, Value: clipvec.DefaultK, Usage: "number of results"},
-			&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `MODALITY` (repeatable)"},
-			&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video (whole-video vectors; asset is an alias), or any"},
-			&cli.StringSliceFlag{Name: "video", Usage: "only results from this `VIDEO` (repeatable)"},
-			&cli.StringSliceFlag{Name: "exclude-video", Usage: "no results from this `VIDEO` (repeatable)"},
-			&cli.StringFlag{Name: "from", Usage: "only segments that end after `TIME` (seconds or m:ss)"},
-			&cli.StringFlag{Name: "to", Usage: "only segments that start before `TIME`"},
+		}, filterFlags(), []cli.Flag{
 			&cli.BoolFlag{Name: "other-videos", Usage: "with --like: leave out the query clip's whole video"},
 			&cli.BoolFlag{Name: "include-self", Usage: "keep the query clip (or video) in the results"},
 			&cli.StringFlag{Name: "group-by", Usage: "`video`: one result per video, its best clip"},
@@ -71,7 +67,7 @@ Examples:
 			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's, see clipvec index status); higher finds more of the true top k, more slowly"},
 			&cli.IntFlag{Name: "threads", Usage: "exact scans use `N` goroutines (default: all cores)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-		}, apiFlags()...),
+		}, apiFlags()),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("search: unexpected argument %q: the query is a flag (--like, --like-video, --vector, --text or --image)", c.Args().First())
@@ -144,37 +140,11 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	if n != 1 {
 		return q, usagef("search: give exactly one of --like VIDEO@TIME, --like-video VIDEO, --vector FILE, --text TEXT or --image FILE|URL")
 	}
-	q.Filter.Modalities = c.StringSlice("modality")
-	q.Filter.Videos = c.StringSlice("video")
-	q.Filter.ExcludeVideos = c.StringSlice("exclude-video")
-	scopes := c.StringSlice("scope")
-	switch {
-	case len(scopes) == 0:
-		q.Filter.Scopes = []string{clipvec.ScopeClip}
-	case len(scopes) == 1 && scopes[0] == "any":
-	default:
-		for _, s := range scopes {
-			if s != clipvec.ScopeClip && s != clipvec.ScopeVideo && s != clipvec.ScopeAsset {
-				return q, usagef("search: --scope %q: want clip, video (alias asset) or any", s)
-			}
-		}
-		q.Filter.Scopes = scopes
+	flt, err := buildFilter(c, "search")
+	if err != nil {
+		return q, err
 	}
-	if c.IsSet("from") || c.IsSet("to") {
-		tr := &clipvec.TimeRange{From: 0, To: 1e18}
-		var err error
-		if c.IsSet("from") {
-			if tr.From, err = parseTime(c.String("from")); err != nil {
-				return q, usagef("search: --from: %v", err)
-			}
-		}
-		if c.IsSet("to") {
-			if tr.To, err = parseTime(c.String("to")); err != nil {
-				return q, usagef("search: --to: %v", err)
-			}
-		}
-		q.Filter.TimeRange = tr
-	}
+	q.Filter = flt
 	if q.GroupBy != "" && q.GroupBy != clipvec.GroupByVideo {
 		return q, usagef("search: --group-by %q: the only grouping is video", q.GroupBy)
 	}
@@ -185,6 +155,56 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 		q.GroupBy = clipvec.GroupByVideo // "videos like this video"
 	}
 	return q, nil
+}
+
+// buildFilter reads the result filters --modality, --scope, --video,
+// --exclude-video, --from and --to (clip scope unless --scope says).
+func buildFilter(c *cli.Context, cmd string) (clipvec.Filter, error) {
+	var flt clipvec.Filter
+	flt.Modalities = c.StringSlice("modality")
+	flt.Videos = c.StringSlice("video")
+	flt.ExcludeVideos = c.StringSlice("exclude-video")
+	scopes := c.StringSlice("scope")
+	switch {
+	case len(scopes) == 0:
+		flt.Scopes = []string{clipvec.ScopeClip}
+	case len(scopes) == 1 && scopes[0] == "any":
+	default:
+		for _, s := range scopes {
+			if s != clipvec.ScopeClip && s != clipvec.ScopeVideo && s != clipvec.ScopeAsset {
+				return flt, usagef("%s: --scope %q: want clip, video (alias asset) or any", cmd, s)
+			}
+		}
+		flt.Scopes = scopes
+	}
+	if c.IsSet("from") || c.IsSet("to") {
+		tr := &clipvec.TimeRange{From: 0, To: 1e18}
+		var err error
+		if c.IsSet("from") {
+			if tr.From, err = parseTime(c.String("from")); err != nil {
+				return flt, usagef("%s: --from: %v", cmd, err)
+			}
+		}
+		if c.IsSet("to") {
+			if tr.To, err = parseTime(c.String("to")); err != nil {
+				return flt, usagef("%s: --to: %v", cmd, err)
+			}
+		}
+		flt.TimeRange = tr
+	}
+	return flt, nil
+}
+
+// filterFlags are the flags buildFilter reads.
+func filterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "modality", Usage: "only results of this `MODALITY` (repeatable)"},
+		&cli.StringSliceFlag{Name: "scope", Usage: "only results of this `SCOPE`: clip (default), video (whole-video vectors; asset is an alias), or any"},
+		&cli.StringSliceFlag{Name: "video", Usage: "only results from this `VIDEO` (repeatable)"},
+		&cli.StringSliceFlag{Name: "exclude-video", Usage: "no results from this `VIDEO` (repeatable)"},
+		&cli.StringFlag{Name: "from", Usage: "only segments that end after `TIME` (seconds or m:ss)"},
+		&cli.StringFlag{Name: "to", Usage: "only segments that start before `TIME`"},
+	}
 }
 
 // parseLike splits VIDEO@TIME at the last @ (video ids do not contain one,
@@ -268,6 +288,12 @@ func describeQuery(q clipvec.QueryInfo) string {
 		return "image " + q.Image
 	case clipvec.QueryVector:
 		return fmt.Sprintf("a %d-d vector", q.Dim)
+	case clipvec.QueryRecommend:
+		s := fmt.Sprintf("like %s %s", plural(len(q.Positive), "video"), strings.Join(q.Positive, ", "))
+		if len(q.Negative) > 0 {
+			s += fmt.Sprintf(", unlike %s", strings.Join(q.Negative, ", "))
+		}
+		return s + " (" + modality(q.Modality) + ")"
 	}
 	return q.Kind
 }
