@@ -273,6 +273,10 @@ func (e *env) writeNeighbours(c *cli.Context, db *clipvec.DB, flt clipvec.Filter
 	}
 	if !c.Bool("quiet") {
 		what := "wrote"
+		if written > 0 && done == 0 {
+			fmt.Fprintf(e.stderr, "recommend: %s already holds the neighbours of all %s (%s, top %d)\n", visible(path), plural(written, q.Of[:len(q.Of)-1]), sp, q.K)
+			return nil
+		}
 		if written > 0 {
 			what = fmt.Sprintf("resumed after %d, wrote", written)
 		}
