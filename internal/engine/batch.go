@@ -19,7 +19,7 @@ import (
 // once per batch rather than once per query. Every answer is the one
 // Search would give.
 func (e *Engine) SearchBatch(ctx context.Context, sp sqlite.Space, gen int64, reqs []Request) ([]*Answer, error) {
-	idx, err := e.indexFor(ctx, sp)
+	idx, err := e.searchIndexFor(ctx, sp)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,14 @@
 // space's changes (catch-ups, rebuilds, compactions, saves), so spaces
 // never wait for each other; spaceIndex.mu guards its columns and graph
 // pointer, held shared by searches and exclusively only for brief edits;
-// the graph has its own locks. See spaceIndex.
+// the graph has its own locks. See spaceIndex. A search never waits on
+// changeMu: when another change of its space is under way (a write that
+// just committed being applied, a snapshot being saved), it answers from
+// the index as it stands, a generation of the store's history before that
+// write, whose own call returns only once the write is applied. Measured
+// by benchmarks/cmd/loadbench, this took the p99 of searches during
+// imports from the length of a catch-up and save (about 90 ms at 10k
+// segments) to that of a search.
 //
 // It imports the store, the graph and the vector math, never the facade
 // (pkg/clipvec), which turns queries into Requests and Answers into hits.

@@ -223,6 +223,26 @@ func (e *Engine) indexFor(ctx context.Context, sp sqlite.Space) (*spaceIndex, er
 	return e.indexWith(ctx, sp, nil)
 }
 
+// searchIndexFor is indexFor for a search: when another goroutine is
+// already changing the space's index (catching up with a write that just
+// committed, saving, compacting), the search does not wait for it but
+// answers from the index as it stands, a generation of this store's
+// history the write has not yet been applied to; the write's own call
+// (Import, Delete) returns only once it has been. A search never waits
+// behind a snapshot being written.
+func (e *Engine) searchIndexFor(ctx context.Context, sp sqlite.Space) (*spaceIndex, error) {
+	idx, _, err := e.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
+		return e.openIndex(ctx, sp, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.catchUpOrSkip(ctx, idx, false, nil); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
 // indexWith is indexFor reporting the progress of a build or rebuild.
 func (e *Engine) indexWith(ctx context.Context, sp sqlite.Space, progress func(done, total int)) (*spaceIndex, error) {
 	idx, _, err := e.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
@@ -522,6 +542,12 @@ func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int)
 // tombstoned), deleted ones tombstoned. Far behind, it rebuilds instead;
 // past compactFraction tombstones, it compacts.
 func (e *Engine) catchUp(ctx context.Context, idx *spaceIndex, progress func(done, total int)) error {
+	return e.catchUpOrSkip(ctx, idx, true, progress)
+}
+
+// catchUpOrSkip is catchUp; without wait, it returns at once, leaving the
+// index as it is, when another change of the space is under way.
+func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, progress func(done, total int)) error {
 	gen, err := e.store.Generation(ctx)
 	if err != nil {
 		return err
@@ -533,7 +559,12 @@ func (e *Engine) catchUp(ctx context.Context, idx *spaceIndex, progress func(don
 	if !behind {
 		return nil
 	}
-	idx.changeMu.Lock() // one change at a time per space
+	// One change at a time per space.
+	if wait {
+		idx.changeMu.Lock()
+	} else if !idx.changeMu.TryLock() {
+		return nil
+	}
 	defer idx.changeMu.Unlock()
 	head, err := e.store.Head(ctx)
 	if err != nil {

@@ -64,7 +64,8 @@ type Answer struct {
 }
 
 // Search answers req in space sp, bringing its graph up to date first
-// (loading, catching up or building it).
+// (loading, catching up or building it) unless another change of the
+// space is under way (see the package doc).
 //
 // By default it walks the graph (approximate: Ef trades speed for
 // recall); with Exact, or a mean by video, it compares every vector.
@@ -73,7 +74,7 @@ type Answer struct {
 // matches falls back to an exact scan, so K results come back whenever K
 // segments match.
 func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Request) (*Answer, error) {
-	idx, err := e.indexFor(ctx, sp)
+	idx, err := e.searchIndexFor(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
