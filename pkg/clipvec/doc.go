@@ -49,5 +49,7 @@
 // touches the network only through the Embedder.
 //
 // Concurrency: a DB is safe for concurrent use; searches run in parallel
-// with each other and with imports (which see a consistent snapshot).
+// with each other and with imports (which see a consistent snapshot). A
+// search never waits for a write: until the write's call returns, a search
+// concurrent with it may answer from the generation before it.
 package clipvec
