@@ -213,15 +213,20 @@ func (e *env) writeNeighbours(c *cli.Context, db *clipvec.DB, flt clipvec.Filter
 		w = f
 		written = resumed
 	}
-	total := sp.Videos
-	if q.Of == clipvec.NeighboursOfClips {
-		total = sp.Segments
-	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	pb := e.progressBar(c)
 	defer pb.done()
 	start, done := time.Now(), 0
 	lastFlush := time.Now()
+	q.Progress = func(listed, total int) {
+		rate := float64(listed) / time.Since(start).Seconds()
+		eta := ""
+		if left := total - written - listed; rate > 0 && left > 0 {
+			eta = ", " + (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String() + " left"
+		}
+		pb.update("%s %s of %s %s, %.0f/s%s", bar(float64(written+listed)/float64(max(total, 1)), 20),
+			count(int64(written+listed)), count(int64(total)), q.Of, rate, eta)
+	}
 	err = db.Neighbours(c.Context, q, func(n *clipvec.Neighbours) error {
 		line := neighbourLine{VideoID: n.VideoID, Modality: n.Modality, Hits: make([]neighbor, len(n.Hits))}
 		if cl := n.Clip; cl != nil {
@@ -247,13 +252,6 @@ func (e *env) writeNeighbours(c *cli.Context, db *clipvec.DB, flt clipvec.Filter
 			}
 			lastFlush = time.Now()
 		}
-		rate := float64(done) / time.Since(start).Seconds()
-		eta := ""
-		if left := total - written - done; rate > 0 && left > 0 {
-			eta = ", " + (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String() + " left"
-		}
-		pb.update("%s %s of %s %s, %.0f/s%s", bar(float64(written+done)/float64(max(total, 1)), 20),
-			count(int64(written+done)), count(int64(total)), q.Of, rate, eta)
 		return nil
 	})
 	if ferr := bw.Flush(); err == nil && ferr != nil {
@@ -262,7 +260,8 @@ func (e *env) writeNeighbours(c *cli.Context, db *clipvec.DB, flt clipvec.Filter
 	pb.done()
 	if err != nil {
 		if written+done > 0 && path != "-" {
-			return fmt.Errorf("%w (%s holds %d complete lines; run the same command again to continue)", err, path, written+done)
+			fmt.Fprintf(e.stderr, "recommend: stopped; %s holds the neighbours of %s: run the same command again to continue\n",
+				visible(path), plural(written+done, q.Of[:len(q.Of)-1]))
 		}
 		return err
 	}

@@ -203,3 +203,23 @@ func (idx *spaceIndex) exactBatch(reqs []Request, which []int, answers []*Answer
 		answers[which[i]] = ans
 	}
 }
+
+// Count returns how many live segments of space sp pass flt.
+func (e *Engine) Count(ctx context.Context, sp sqlite.Space, flt Filter) (int, error) {
+	idx, err := e.searchIndexFor(ctx, sp)
+	if err != nil {
+		return 0, err
+	}
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	rf := compileFilter(idx.cols, &flt)
+	n := 0
+	idx.g.View(func(_ []float32, rows int, dead func(uint32) bool) {
+		for i := range min(rows, idx.cols.len()) {
+			if (rf.any || rf.pass(idx.cols, i)) && !dead(uint32(i)) {
+				n++
+			}
+		}
+	})
+	return n, nil
+}

@@ -122,6 +122,11 @@ type NeighboursQuery struct {
 	// these are listed.
 	AfterVideo   string
 	AfterSegment int64
+	// Progress, when set, is called after each video or clip handed to
+	// fn: listed by this run, of total (the database's videos, or the
+	// space's clips of the modality, those before the resume point
+	// included).
+	Progress func(listed, total int)
 }
 
 // Neighbours is one video's or one clip's nearest neighbours.
@@ -176,11 +181,17 @@ func (db *DB) videoNeighbours(ctx context.Context, q NeighboursQuery, sp Space, 
 		return err
 	}
 	var ids []string
+	total := 0
 	for _, v := range videos {
+		if v.Segments == 0 {
+			continue
+		}
+		total++
 		if v.ID > q.AfterVideo || q.AfterVideo == "" {
 			ids = append(ids, v.ID)
 		}
 	}
+	listed := 0
 	for len(ids) > 0 {
 		n := min(len(ids), neighboursBlock)
 		block := ids[:n]
@@ -211,6 +222,9 @@ func (db *DB) videoNeighbours(ctx context.Context, q NeighboursQuery, sp Space, 
 			if err := fn(&Neighbours{VideoID: block[i], Modality: r.Result.Query.Modality, Hits: r.Result.Hits}); err != nil {
 				return err
 			}
+			if listed++; q.Progress != nil {
+				q.Progress(listed, total)
+			}
 		}
 	}
 	return nil
@@ -218,6 +232,15 @@ func (db *DB) videoNeighbours(ctx context.Context, q NeighboursQuery, sp Space, 
 
 func (db *DB) clipNeighbours(ctx context.Context, q NeighboursQuery, sp Space, fn func(*Neighbours) error) error {
 	after := q.AfterSegment
+	var mods []string
+	if q.Modality != "" {
+		mods = []string{q.Modality}
+	}
+	total, err := db.eng.Count(ctx, sp.row(), engine.Filter{Modalities: mods, Scopes: []string{ScopeClip}})
+	if err != nil {
+		return err
+	}
+	listed := 0
 	for {
 		gen, err := db.store.Generation(ctx)
 		if err != nil {
@@ -254,6 +277,9 @@ func (db *DB) clipNeighbours(ctx context.Context, q NeighboursQuery, sp Space, f
 			c.Vector = nil
 			if err := fn(&Neighbours{VideoID: c.VideoID, Clip: &c, Modality: c.Modality, Hits: out[i].Result.Hits}); err != nil {
 				return err
+			}
+			if listed++; q.Progress != nil {
+				q.Progress(listed, total)
 			}
 		}
 	}
