@@ -140,6 +140,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			embedCommand(e),
 			queriesCommand(e),
 			benchCommand(e),
+			serveCommand(e),
 		},
 		Reader:          stdin,
 		Writer:          stdout,
