@@ -37,6 +37,7 @@ function clock(seconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+// span formats a clip's times: "0:12–0:18".
 function span(start, end) {
   return `${clock(start)}–${clock(end)}`;
 }
@@ -56,6 +57,7 @@ function imageURL(url) {
   return "";
 }
 
+// videoName is a video's file name, else its id.
 function videoName(id) {
   const v = videos.get(id);
   return (v && v.filename) || id;
@@ -95,6 +97,8 @@ function askToken(message) {
   return tokenRequest.promise;
 }
 
+// tokenGiven keeps the token typed in the form and lets the waiting
+// API calls retry.
 function tokenGiven(event) {
   event.preventDefault();
   const token = $("token").value.trim();
@@ -155,6 +159,7 @@ function queryFromHash() {
   return null;
 }
 
+// hashOf is the URL hash that names q (see queryFromHash).
 function hashOf(q) {
   const p = new URLSearchParams();
   if (q.text) p.set("text", q.text);
@@ -174,11 +179,14 @@ function search(q) {
   else location.hash = h;
 }
 
+// mode is the kind of search the form is set to: text, clip or video.
 function mode() {
   const checked = document.querySelector('input[name="mode"]:checked');
   return checked ? checked.value : "clip";
 }
 
+// setMode sets the form to a kind of search (one it offers) and shows
+// its fields.
 function setMode(m) {
   const radio = document.querySelector(`input[name="mode"][value="${m}"]`);
   if (radio && !radio.closest("label").hidden) radio.checked = true;
@@ -187,6 +195,8 @@ function setMode(m) {
   $("at-field").hidden = mode() !== "clip";
 }
 
+// queryFromForm returns the search the form describes, or null when it
+// is incomplete.
 function queryFromForm() {
   switch (mode()) {
     case "text": {
@@ -234,11 +244,14 @@ function describe(q, info) {
 
 // ---- searching and drawing results ----
 
+// showError shows an error's message (the API's own, for its errors).
 function showError(err) {
   $("error").textContent = err.message || String(err);
   $("error").hidden = false;
 }
 
+// runSearch asks the API for q (null: no search) and draws the answer;
+// it says what it searches for while it waits.
 async function runSearch(q) {
   const seq = ++searchSeq;
   $("error").hidden = true;
@@ -297,11 +310,14 @@ function group(hits) {
   return [...byVideo.values()].sort((a, b) => b.best - a.best);
 }
 
+// modalityRank orders modalities: MODALITY_ORDER first, then the rest.
 function modalityRank(m) {
   const i = MODALITY_ORDER.indexOf(m);
   return i < 0 ? MODALITY_ORDER.length : i;
 }
 
+// render draws a search's answer: a heading, a count, a legend, and one
+// entry per video.
 function render(q, res) {
   const hits = res.hits || [];
   const groups = group(hits);
@@ -333,6 +349,9 @@ function render(q, res) {
   $("results").replaceChildren(...groups.map((g) => renderGroup(g, view)));
 }
 
+// renderGroup draws one video: its thumbnail, name and best score, a
+// timeline of its duration with a marker per clip (a row per modality,
+// fainter for lower scores) and the same clips as a list.
 function renderGroup(g, view) {
   const v = videos.get(g.videoId) || {};
   const name = v.filename || g.filename || g.videoId;
@@ -373,9 +392,11 @@ function renderGroup(g, view) {
       "data-video-id": h.video_id, "data-start": h.start, "data-end": h.end, "data-modality": h.modality || "",
     }, span(h.start, h.end), " ", el("b", null, h.score.toFixed(2)), h.modality ? ` ${h.modality}` : ""))));
 
-  // A thumbnail that does not load (offline, expired) is left out.
+  // A video without a thumbnail, or whose thumbnail does not load
+  // (offline, expired), gets a blank tile: the timelines stay aligned.
+  const blank = () => el("div", {class: "thumb blank", "aria-hidden": "true"});
   const src = imageURL(v.thumbnail_url);
-  const thumb = src ? el("img", {class: "thumb", src, alt: "", onerror: (e) => e.target.remove()}) : null;
+  const thumb = src ? el("img", {class: "thumb", src, alt: "", onerror: (e) => e.target.replaceWith(blank())}) : blank();
 
   return el("li", {class: "video", "data-video-id": g.videoId},
     thumb,
@@ -412,6 +433,7 @@ function resultClicked(event) {
 
 // ---- start-up ----
 
+// showSummary writes the header from GET /v1/stats.
 function showSummary(body) {
   const st = body.stats || body;
   const spaces = (st.spaces || []).map((s) => `${s.model}/${s.dim}`);
@@ -419,6 +441,8 @@ function showSummary(body) {
     `${spaces.length === 1 ? "space" : "spaces"} ${spaces.join(", ") || "none"}`;
 }
 
+// showVideos keeps GET /v1/videos's list (an object with videos, or a
+// bare array) and fills the video picker with it.
 function showVideos(body) {
   const list = Array.isArray(body) ? body : (body && body.videos) || [];
   videos.clear();
@@ -430,6 +454,8 @@ function showVideos(body) {
   $("q-video").replaceChildren(...options);
 }
 
+// start wires the page up, reads the database's summary and videos, and
+// runs the search the URL names.
 async function start() {
   $("token-form").addEventListener("submit", tokenGiven);
   $("search-form").addEventListener("submit", (e) => {
