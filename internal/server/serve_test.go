@@ -16,6 +16,8 @@ import (
 
 	"github.com/clipvec/clipvec/internal/server"
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/clipvec/upstream"
+	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
 )
 
 // serve runs srv on a loopback port until the returned cancel is
@@ -233,4 +235,35 @@ func TestSearchDuringImport(t *testing.T) {
 	if n := videoCount(t, db); n != len(files) {
 		t.Errorf("%d videos, want %d", n, len(files))
 	}
+}
+
+// TestTimeouts: a body that does not arrive in time is a 408; a request
+// that runs past its time limit (a text query waiting on TwelveLabs) is
+// a 503. Neither depends on how fast the machine is: the body never
+// comes, the embedding never answers.
+func TestTimeouts(t *testing.T) {
+	fake := twelvelabstest.NewServer()
+	defer fake.Close()
+	fake.Inject(twelvelabstest.Fault{Endpoint: twelvelabstest.EndpointEmbedV2, Delay: time.Hour})
+	db := emptyDB(t)
+	if _, err := db.Import(context.Background(), []string{cookingFile}, clipvec.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Embedder = upstream.Embedder(fake.Client())
+	base, _, _ := serve(t, server.New(db, server.Options{RequestTimeout: 200 * time.Millisecond}))
+	c := client{t: t, base: base}
+
+	pw, answered, failed := slowUpload(base + "/v1/search")
+	defer pw.Close()
+	if _, err := pw.Write([]byte(`{"like_video": `)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-answered:
+		wantError(t, r, http.StatusRequestTimeout, server.CodeRequestTimeout, "", "did not arrive")
+	case err := <-failed:
+		t.Fatal(err)
+	}
+
+	wantError(t, c.do("POST", "/v1/search", clipvec.Query{Text: "a chef"}), http.StatusServiceUnavailable, server.CodeTimeout, "", "time limit")
 }

@@ -62,9 +62,12 @@ type Options struct {
 	// MaxBatch queries of 1024-d vectors with room to spare).
 	MaxBatchBytes int64
 	// MaxImportBytes limits an import's body, which is held in memory
-	// while it is imported (default 32 MiB, about 7,000 512-d
-	// segments as API JSON). Larger exports: clipvec import, or
-	// several requests. Concurrent imports each hold their own.
+	// while it is imported (default 32 MiB: about 3,000 512-d segments
+	// as the API prints them, 11 KB each, and four times as many
+	// gzipped). A gzipped body may inflate to 8 times the limit, as a
+	// stream the library spools to disk past 16 MB. Larger exports:
+	// clipvec import, or several requests. Concurrent imports each
+	// hold their own.
 	MaxImportBytes int64
 	// MaxK is the most results one query may ask for (default 1000).
 	// More costs memory and time for the graph walk and the answer.
