@@ -223,20 +223,22 @@ func dbFlag(fromEnv bool) cli.Flag {
 // the command line, else $CLIPVEC_DB (read by the app's --db only, the
 // last in the lineage), else the default.
 func openDB(c *cli.Context) (*clipvec.DB, error) {
-	path := ""
-	for _, ctx := range c.Lineage() {
-		if v := ctx.String("db"); v != "" {
-			path = v
-			break
-		}
-	}
-	if path == "" {
-		var err error
-		if path, err = defaultDBPath(); err != nil {
-			return nil, err
-		}
+	path, err := dbPath(c)
+	if err != nil {
+		return nil, err
 	}
 	return clipvec.Open(c.Context, path)
+}
+
+// dbPath is the database's path: --db (on the command or above it), or
+// the default.
+func dbPath(c *cli.Context) (string, error) {
+	for _, ctx := range c.Lineage() {
+		if v := ctx.String("db"); v != "" {
+			return v, nil
+		}
+	}
+	return defaultDBPath()
 }
 
 // noFlagsAfterArgs catches "clipvec import dir --skip-invalid": flags must

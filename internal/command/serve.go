@@ -119,18 +119,9 @@ func openServeDB(c *cli.Context) (*clipvec.DB, error) {
 	if !c.Bool("read-only") {
 		return openDB(c)
 	}
-	path := ""
-	for _, ctx := range c.Lineage() {
-		if v := ctx.String("db"); v != "" {
-			path = v
-			break
-		}
-	}
-	if path == "" {
-		var err error
-		if path, err = defaultDBPath(); err != nil {
-			return nil, err
-		}
+	path, err := dbPath(c)
+	if err != nil {
+		return nil, err
 	}
 	return clipvec.OpenReadOnly(c.Context, path)
 }
