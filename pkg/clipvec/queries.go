@@ -139,7 +139,13 @@ func (db *DB) EmbedQuery(ctx context.Context, sp Space, in QueryInput) (vec []fl
 }
 
 func isURL(s string) bool {
-	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")
+	// Schemes are case-insensitive (RFC 3986): HTTP://x is a URL, never
+	// a local path.
+	return hasPrefixFold(s, "https://") || hasPrefixFold(s, "http://")
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // readImage reads a local image, refusing one larger than MaxImageBytes.

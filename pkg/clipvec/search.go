@@ -348,7 +348,9 @@ func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, 
 	case q.Vector != nil:
 		vec = slices.Clone(q.Vector)
 		if _, err := vecmath.Normalize(vec); err != nil {
-			return nil, sp, desc, nil, fmt.Errorf("search: query vector: %w", err)
+			// A zero or non-finite query is a question that cannot be
+			// answered: ErrInvalidQuery, as well as the vector's error.
+			return nil, sp, desc, nil, &alsoError{fmt.Errorf("search: query vector: %w", err), ErrInvalidQuery}
 		}
 		sp, err = pickSpace(spaces, q.Model, len(vec), "a "+fmt.Sprint(len(vec))+"-d query vector")
 		return vec, sp, QueryInfo{Kind: QueryVector, Dim: len(vec)}, nil, err

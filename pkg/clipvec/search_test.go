@@ -279,6 +279,7 @@ func TestSpaceErrors(t *testing.T) {
 		{"ErrInvalidQueryVideoInTwoSpaces", clipvec.Query{LikeVideo: "video-000"}, clipvec.ErrInvalidQuery, "has vectors in several embedding spaces"},
 		{"ErrInvalidQueryNothing", clipvec.Query{}, clipvec.ErrInvalidQuery, "exactly one"},
 		{"ErrZeroVector", clipvec.Query{Vector: make([]float32, 512)}, clipvec.ErrZeroVector, "query vector"},
+		{"ErrInvalidQueryZeroVector", clipvec.Query{Vector: make([]float32, 512)}, clipvec.ErrInvalidQuery, "query vector"},
 		{"ErrNotFoundVideo", clipvec.Query{LikeVideo: "nope"}, clipvec.ErrNotFound, "video nope"},
 		{"ErrNotFoundOption", clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-003", At: 1, Modality: "smell"}, Model: "marengo3.0"},
 			clipvec.ErrNotFound, "has no smell segment (it has audio, transcription, visual)"},
@@ -429,4 +430,17 @@ func compare(a, b float32) int {
 		return 1
 	}
 	return 0
+}
+
+// An image query's scheme is matched in any case: HTTP://... is a URL
+// for the embedder, never a path on this machine to read.
+func TestImageURLSchemeAnyCase(t *testing.T) {
+	ctx := context.Background()
+	db, _ := searchDB(t)
+	for _, img := range []string{"HTTP://example.invalid/../../etc/passwd", "Https://example.invalid/x.png"} {
+		_, err := db.Search(ctx, clipvec.Query{Image: img, Model: "marengo3.0"})
+		if !errors.Is(err, clipvec.ErrNoCredentials) {
+			t.Errorf("image %s: %v, want ErrNoCredentials (a URL, with no embedder to send it to)", img, err)
+		}
+	}
 }
