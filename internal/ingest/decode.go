@@ -308,6 +308,8 @@ func (d *decoder) member(doc *document, key string) (err error) {
 		err = d.systemMetadata(doc)
 	case "user_metadata":
 		doc.video.UserMetadata, err = d.userMetadata()
+	case "hls":
+		err = d.hls(doc)
 	case "audio_embedding":
 		err = d.syncEmbedding(doc, "audio")
 	case "text_embedding", "image_embedding":
@@ -378,6 +380,9 @@ func (d *decoder) member(doc *document, key string) (err error) {
 	case "filename":
 		doc.recHasVideoMeta = true
 		doc.video.Filename, err = s.stringOrNull()
+	case "thumbnail_url":
+		doc.recHasVideoMeta = true
+		doc.video.ThumbnailURL, err = s.stringOrNull()
 	case "duration", "fps", "width", "height":
 		doc.recHasVideoMeta = true
 		err = d.videoNumber(&doc.video, key)
@@ -541,6 +546,32 @@ func (d *decoder) systemMetadata(doc *document) error {
 			return d.videoNumber(&doc.video, key)
 		}
 		return d.s.skip()
+	})
+}
+
+// hls reads an indexed asset's (or video's) stream object and keeps the
+// first thumbnail URL. The stream is an extra: a value of an unexpected
+// type is skipped rather than failing the vectors beside it.
+func (d *decoder) hls(doc *document) error {
+	s := d.s
+	if c, _ := s.peek(); c != '{' {
+		return s.skip()
+	}
+	return d.object(func(key string) error {
+		if key != "thumbnail_urls" {
+			return s.skip()
+		}
+		if c, _ := s.peek(); c != '[' {
+			return s.skip()
+		}
+		return d.eachElement(func(int) error {
+			if c, _ := s.peek(); c != '"' || doc.video.ThumbnailURL != "" {
+				return s.skip()
+			}
+			var err error
+			doc.video.ThumbnailURL, err = s.string()
+			return err
+		})
 	})
 }
 

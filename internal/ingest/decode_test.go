@@ -69,16 +69,21 @@ func decodeString(t testing.TB, name, body string, opts ingest.Options) (*collec
 
 const fixtures = "../../testdata/twelvelabs"
 
+// fixtureThumbnail is the first hls.thumbnail_urls entry of the indexed
+// asset and video retrieve fixtures.
+const fixtureThumbnail = "https://d2cp8xx7n5vxnu.cloudfront.net/6298aa0b535db125bf6e1d10/64902a28fb01304dd47be3cb/thumbnails/c924f34a-144e-41df-bf2a-c693703fa134.0000001.jpg"
+
 func TestFixturesWithVectors(t *testing.T) {
 	for _, tc := range []struct {
-		file     string
-		video    string
-		model    string
-		kind     string
-		segments []string
-		dim      int
-		filename string
-		queries  int
+		file      string
+		video     string
+		model     string
+		kind      string
+		segments  []string
+		dim       int
+		filename  string
+		thumbnail string // hls.thumbnail_urls[0]
+		queries   int
 	}{
 		{
 			file: "embed_task_retrieve.json", video: "663e16ac4d11aff765088b3a", model: "marengo3.0",
@@ -88,12 +93,12 @@ func TestFixturesWithVectors(t *testing.T) {
 		},
 		{
 			file: "indexed_asset_retrieve.json", video: "61e17be5777e6caec646fa07", model: "marengo3.0",
-			kind: ingest.SourceIndexedAsset, dim: 3, filename: "IOKgzkakhlk.mp4",
+			kind: ingest.SourceIndexedAsset, dim: 3, filename: "IOKgzkakhlk.mp4", thumbnail: fixtureThumbnail,
 			segments: []string{"visual/clip 0-7.5666666"},
 		},
 		{
 			file: "video_retrieve.json", video: "61e17be5777e6caec646fa07", model: "marengo3.0",
-			kind: ingest.SourceVideo, dim: 3, filename: "IOKgzkakhlk.mp4",
+			kind: ingest.SourceVideo, dim: 3, filename: "IOKgzkakhlk.mp4", thumbnail: fixtureThumbnail,
 			segments: []string{"visual/clip 0-7.5666666"},
 		},
 		{
@@ -165,6 +170,8 @@ func TestFixturesWithVectors(t *testing.T) {
 			}
 			if len(c.videos) != 1 || c.videos[0].ID != tc.video || c.videos[0].Filename != tc.filename {
 				t.Errorf("videos = %+v, want one %q with filename %q", c.videos, tc.video, tc.filename)
+			} else if got := c.videos[0].ThumbnailURL; got != tc.thumbnail {
+				t.Errorf("thumbnail %q, want %q", got, tc.thumbnail)
 			}
 		})
 	}
@@ -387,7 +394,8 @@ func TestJSONLRoundTrip(t *testing.T) {
 	if err := w.WriteHeader(); err != nil {
 		t.Fatal(err)
 	}
-	v := ingest.Video{ID: c.videos[0].ID, Filename: "we\"ird\n.mp4", Duration: 18, UserMetadata: []byte(`{"a":[1,2]}`)}
+	v := ingest.Video{ID: c.videos[0].ID, Filename: "we\"ird\n.mp4", Duration: 18, UserMetadata: []byte(`{"a":[1,2]}`),
+		ThumbnailURL: `data:image/svg+xml,%3Csvg xmlns="http://www.w3.org/2000/svg"/%3E`}
 	if err := w.WriteVideo(&v); err != nil {
 		t.Fatal(err)
 	}
@@ -420,6 +428,57 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 	if len(back.videos) != 1 || fmt.Sprint(back.videos[0]) != fmt.Sprint(v) {
 		t.Errorf("videos = %+v, want %+v", back.videos, v)
+	}
+}
+
+// An indexed asset's thumbnail is the first string of hls.thumbnail_urls;
+// a stream object of another shape gives none, and never fails the
+// vectors beside it.
+func TestHLSThumbnail(t *testing.T) {
+	doc := func(hls string) string {
+		return `{"_id":"a1","status":"ready","hls":` + hls + `,"embedding":{"model_name":"marengo3.0","video_embedding":{"segments":[` +
+			`{"start_offset_sec":0,"end_offset_sec":6,"embedding_option":"visual","embedding_scope":"clip","float":[1,2]}]}}}`
+	}
+	for _, tc := range []struct {
+		name, hls, want string
+	}{
+		{"OKFirst", `{"video_url":"https://s/v.m3u8","thumbnail_urls":["https://s/1.jpg","https://s/2.jpg"],"status":"COMPLETE"}`, "https://s/1.jpg"},
+		{"OKFirstString", `{"thumbnail_urls":[null,7,{"u":"x"},"https://s/1.jpg"]}`, "https://s/1.jpg"},
+		{"OKEmptyList", `{"thumbnail_urls":[],"status":"PROCESSING"}`, ""},
+		{"OKNullList", `{"thumbnail_urls":null}`, ""},
+		{"OKListIsAString", `{"thumbnail_urls":"https://s/1.jpg"}`, ""},
+		{"OKNull", `null`, ""},
+		{"OKNotAnObject", `["https://s/1.jpg"]`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := decodeString(t, "asset.json", doc(tc.hls), ingest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.segs) != 1 || len(c.videos) != 1 {
+				t.Fatalf("%d segments, %d videos; want 1 and 1", len(c.segs), len(c.videos))
+			}
+			if got := c.videos[0].ThumbnailURL; got != tc.want {
+				t.Errorf("thumbnail %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// A clipvec video record and a segment record name theirs in
+	// thumbnail_url; a record without one names none.
+	body := `{"type":"video","video_id":"v1","thumbnail_url":"https://s/v1.jpg"}
+{"type":"video","video_id":"v2","filename":"v2.mp4"}
+{"video_id":"v3","model_name":"m","start_sec":0,"end_sec":6,"embedding":[1,2],"thumbnail_url":"https://s/v3.jpg"}
+`
+	c, _, err := decodeString(t, "records.jsonl", body, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range c.videos {
+		got = append(got, v.ID+"="+v.ThumbnailURL)
+	}
+	if g, w := strings.Join(got, " "), "v1=https://s/v1.jpg v2= v3=https://s/v3.jpg"; g != w {
+		t.Errorf("record thumbnails %s, want %s", g, w)
 	}
 }
 

@@ -17,7 +17,8 @@
 //     segments, and are counted and left out;
 //   - indexed asset, GET /indexes/{i}/indexed-assets/{id}, and the older
 //     GET /indexes/{i}/videos/{id}: embedding.video_embedding.segments[]
-//     plus system_metadata and user_metadata;
+//     plus system_metadata, user_metadata and hls.thumbnail_urls (the
+//     first is the video's thumbnail);
 //   - older eras: v1.2 engine_name, video_embeddings[] with
 //     embedding.float, Marengo 2.7 visual-text, segments without
 //     embedding_option;
@@ -43,10 +44,10 @@
 // most MaxNumber (4 kB) and a vector MaxDim (65,536) values. Model names,
 // embedding options and scopes are at most MaxName (128) bytes and ids
 // MaxID (1,024); these identifiers must be valid UTF-8, since replacing
-// bad bytes would merge distinct ids (file names and user_metadata are
-// only shown: their bad bytes become U+FFFD). Anything past a limit is an
-// *Error wrapping ErrTooLarge, or ErrInvalidUTF8, and messages quote at
-// most 128 bytes of any input value.
+// bad bytes would merge distinct ids (file names, thumbnail URLs and
+// user_metadata are only shown: their bad bytes become U+FFFD). Anything
+// past a limit is an *Error wrapping ErrTooLarge, or ErrInvalidUTF8, and
+// messages quote at most 128 bytes of any input value.
 //
 // Stage holds a whole input's segments, decoded and checked, in bounded
 // memory (spilling to an unlinked temporary file) for a caller that must

@@ -73,6 +73,11 @@ type Video struct {
 	Height   int
 	// UserMetadata is a compact JSON object, or nil.
 	UserMetadata []byte
+	// ThumbnailURL is an image of the video: the first of an indexed
+	// asset's (or video's) hls.thumbnail_urls, or a clipvec video
+	// record's thumbnail_url. It is shown, never fetched here, and taken
+	// as written (any scheme; bad UTF-8 becomes U+FFFD, as in file names).
+	ThumbnailURL string
 }
 
 // Handler receives what Decode finds, in document order. Video is called

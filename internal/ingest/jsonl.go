@@ -12,7 +12,7 @@ import (
 // JSON object:
 //
 //	{"type":"header","format":"clipvec","version":1,"spaces":[{"model_name":"marengo3.0","dim":512}]}
-//	{"type":"video","video_id":"…","filename":"…","duration":18,"fps":30,"width":1280,"height":720,"user_metadata":{…}}
+//	{"type":"video","video_id":"…","filename":"…","duration":18,"fps":30,"width":1280,"height":720,"user_metadata":{…},"thumbnail_url":"https://…"}
 //	{"video_id":"…","model_name":"marengo3.0","embedding_option":"visual","embedding_scope":"clip","start_sec":0,"end_sec":6,"source_kind":"embed-task-v1","source_id":"…","norm":0.98,"embedding":[…]}
 //
 // Segment lines carry the stored unit vector in float32's shortest exact
@@ -80,6 +80,10 @@ func (w *Writer) WriteVideo(v *Video) error {
 	if len(v.UserMetadata) > 0 {
 		b = append(b, `,"user_metadata":`...)
 		b = append(b, v.UserMetadata...)
+	}
+	if v.ThumbnailURL != "" {
+		b = append(b, `,"thumbnail_url":`...)
+		b = appendJSONString(b, v.ThumbnailURL)
 	}
 	b = append(b, "}\n"...)
 	w.buf = b

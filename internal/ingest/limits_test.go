@@ -254,13 +254,14 @@ func TestIgnoredValuesAreNotHeld(t *testing.T) {
 	}
 }
 
-// Filenames and user_metadata are not identities: invalid UTF-8 in them
+// Filenames, thumbnails and user_metadata are not identities: invalid UTF-8 in them
 // is replaced by U+FFFD (one per run of bad bytes) instead of rejecting
 // the file, and a lone surrogate escape does not swallow the character
 // after it.
 func TestInvalidUTF8InDisplayFields(t *testing.T) {
 	body := `{"_id":"t","model_name":"marengo3.0","status":"ready","video_embedding":{"segments":[{"start_offset_sec":0,"end_offset_sec":6,"float":[1,2]}],` +
-		`"metadata":{"input_filename":"a` + "\xff\xfe" + `b\ud83d\u0041.mp4"}},"user_metadata":{"k":"v` + "\xff" + `w","e":"\ud800"}}`
+		`"metadata":{"input_filename":"a` + "\xff\xfe" + `b\ud83d\u0041.mp4"}},"user_metadata":{"k":"v` + "\xff" + `w","e":"\ud800"},` +
+		`"hls":{"thumbnail_urls":["https://s/t` + "\xff" + `.jpg"]}}`
 	c, _, err := decodeString(t, "meta.json", body, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +271,9 @@ func TestInvalidUTF8InDisplayFields(t *testing.T) {
 	}
 	if got, want := string(c.videos[0].UserMetadata), `{"k":"v`+"\uFFFD"+`w","e":"\ud800"}`; got != want {
 		t.Errorf("user_metadata %q, want %q", got, want)
+	}
+	if got, want := c.videos[0].ThumbnailURL, "https://s/t\uFFFD.jpg"; got != want {
+		t.Errorf("thumbnail %q, want %q", got, want)
 	}
 	// Escaped surrogate pairs are ids like any other.
 	c, _, err = decodeString(t, "emoji.json", v1Doc(`\ud83d\ude00`, "marengo3.0", "visual", "[1,2]"), ingest.Options{})

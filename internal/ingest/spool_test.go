@@ -55,9 +55,10 @@ func TestSpoolSpillsToDisk(t *testing.T) {
 // A Stage hands back exactly what it was handed, in order, from memory
 // and once spilled to disk; Replay empties it for the next input.
 func TestStageReplaysInOrder(t *testing.T) {
-	body := `{"type":"video","video_id":"v1","filename":"a.mp4","duration":12,"fps":30,"width":640,"height":360,"user_metadata":{"k":[1,"x"]}}
+	body := `{"type":"video","video_id":"v1","filename":"a.mp4","duration":12,"fps":30,"width":640,"height":360,"user_metadata":{"k":[1,"x"]},"thumbnail_url":"https://s/v1.jpg"}
 {"video_id":"v1","model_name":"m","embedding_option":"visual","embedding_scope":"clip","start_sec":0,"end_sec":6,"source_kind":"embed-task-v1","source_id":"t1","norm":2,"embedding":[0.6,0.8]}
-{"type":"video","video_id":"v2"}
+{"type":"video","video_id":"v2","thumbnail_url":"data:image/svg+xml,%3Csvg/%3E"}
+{"type":"video","video_id":"v4"}
 {"video_id":"v2","model_name":"m","embedding_option":"audio","start_sec":6,"end_sec":12,"embedding":[3,4]}
 `
 	for i := 0; i < 300; i++ {
@@ -86,7 +87,7 @@ func TestStageReplaysInOrder(t *testing.T) {
 			if err := st.Replay(replayed); err != nil {
 				t.Fatal(err)
 			}
-			if len(replayed.items) != 304 || strings.Join(replayed.items, "\n") != strings.Join(direct.items, "\n") {
+			if len(replayed.items) != 305 || strings.Join(replayed.items, "\n") != strings.Join(direct.items, "\n") {
 				t.Fatalf("replayed %d items, decoded %d; first difference:\n%s", len(replayed.items), len(direct.items), firstDiff(replayed.items, direct.items))
 			}
 			again := &trace{}

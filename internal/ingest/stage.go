@@ -75,6 +75,7 @@ func (st *Stage) Video(v *Video) error {
 		b = append(b, 1)
 		b = appendString(b, string(v.UserMetadata))
 	}
+	b = appendString(b, v.ThumbnailURL)
 	st.buf = b
 	return st.write(b)
 }
@@ -157,11 +158,17 @@ func readVideo(r *bufio.Reader, v *Video) error {
 	}
 	v.Width, v.Height = int(w), int(h)
 	hasMeta, err := r.ReadByte()
-	if err != nil || hasMeta == 0 {
+	if err != nil {
 		return err
 	}
-	meta, err := readString(r)
-	v.UserMetadata = []byte(meta)
+	if hasMeta != 0 {
+		meta, err := readString(r)
+		if err != nil {
+			return err
+		}
+		v.UserMetadata = []byte(meta)
+	}
+	v.ThumbnailURL, err = readString(r)
 	return err
 }
 

@@ -65,7 +65,9 @@
 // bodies (GET /embed-v2/tasks/{id}) and indexed asset bodies
 // (GET /indexes/{index}/indexed-assets/{id}), rotating through them, half
 // of them gzipped. Vector values are printed as the API prints them,
-// float32 in shortest form. [WriteSample] adds queries.json and a README.
+// float32 in shortest form. Indexed assets carry hls.thumbnail_urls with
+// one thumbnail, [Generator.Thumbnail]: a data: URL of a small SVG tile, so
+// the sample shows thumbnails with no network. [WriteSample] adds queries.json and a README.
 //
 // Regenerate the committed sample with go generate ./internal/sample, or
 //

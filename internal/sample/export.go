@@ -354,6 +354,17 @@ func writeIndexedAsset(j *jsonWriter, g *Generator, v Video) error {
 		}
 	}
 	j.endObject()
+	// An index with streaming enabled returns hls; a synthetic video has
+	// no stream, so only its thumbnail is given.
+	j.key("hls")
+	j.beginObject()
+	j.key("thumbnail_urls")
+	j.strings([]string{g.Thumbnail(v)})
+	j.key("status")
+	j.str("COMPLETE")
+	j.key("updated_at")
+	j.str(timestamp(indexed))
+	j.endObject()
 	j.key("embedding")
 	j.beginObject()
 	j.key("model_name")
@@ -465,13 +476,17 @@ tests and its README use it. Do not edit these files by hand.
 Videos without %s have no speech. Segments come per option, clips
 in time order then the video scope, except in embed-v2 files, which list
 every option of a clip together and the asset scopes last (upstream gives
-no order guarantee there).
+no order guarantee there). Indexed assets carry an %s object whose
+%s holds one thumbnail: a %s URL of a small SVG tile (the
+topic's colour and initial, the video's number), so thumbnails show
+offline; upstream embed tasks have no thumbnails, and neither do their
+files here.
 
 ## Parameters
 
 | parameter | value |
 |---|---|
-`, "`transcription`")
+`, "`transcription`", "`hls`", "`thumbnail_urls`", "`data:`")
 	rows := [][2]string{
 		{"Seed", strconv.FormatUint(p.Seed, 10)},
 		{"Dim", strconv.Itoa(p.Dim)},

@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"io/fs"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,6 +118,7 @@ type video struct {
 	file, shape, id string
 	lines           int // newlines in the file: 1 when compact
 	duration        float64
+	thumbnail       string // hls.thumbnail_urls[0] of an indexed asset
 	segments        []segment
 }
 
@@ -179,7 +182,12 @@ type indexedAsset struct {
 		Width    int     `json:"width"`
 	} `json:"system_metadata"`
 	UserMetadata map[string]any `json:"user_metadata"`
-	Embedding    struct {
+	HLS          struct {
+		ThumbnailURLs []string `json:"thumbnail_urls"`
+		Status        string   `json:"status"`
+		UpdatedAt     string   `json:"updated_at"`
+	} `json:"hls"`
+	Embedding struct {
 		ModelName      string `json:"model_name"`
 		VideoEmbedding struct {
 			Segments []v1Segment `json:"segments"`
@@ -305,6 +313,11 @@ func loadSample(tb testing.TB) []video {
 				tb.Errorf("%s: status %q, model %q, system_metadata %+v, user_metadata %v", name, d.Status, d.Embedding.ModelName, sm, d.UserMetadata)
 			}
 			v.id, v.duration = d.ID, sm.Duration
+			if len(d.HLS.ThumbnailURLs) != 1 || d.HLS.Status != "COMPLETE" || d.HLS.UpdatedAt != d.IndexedAt {
+				tb.Errorf("%s: hls %+v, want one thumbnail, COMPLETE at indexed_at", name, d.HLS)
+			} else {
+				v.thumbnail = d.HLS.ThumbnailURLs[0]
+			}
 			fromV1(d.Embedding.VideoEmbedding.Segments)
 		}
 		videos = append(videos, v)
@@ -313,6 +326,46 @@ func loadSample(tb testing.TB) []video {
 }
 
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+
+// Every video's thumbnail is a small, well-formed SVG image in a data:
+// URL, its own, showing its topic's initial and its number.
+func TestSampleThumbnails(t *testing.T) {
+	seen := map[string]string{}
+	g := newGenerator(t, sample.DefaultParams())
+	for _, v := range g.Videos() {
+		const prefix = "data:image/svg+xml,"
+		thumb := g.Thumbnail(v)
+		if !strings.HasPrefix(thumb, prefix) || len(thumb) > 500 {
+			t.Fatalf("%s: thumbnail %q (%d bytes), want a data:image/svg+xml URL of at most 500 bytes", v.Filename, thumb, len(thumb))
+		}
+		if other, dup := seen[thumb]; dup {
+			t.Errorf("%s and %s have the same thumbnail", other, v.Filename)
+		}
+		seen[thumb] = v.Filename
+		svg, err := url.PathUnescape(strings.TrimPrefix(thumb, prefix))
+		if err != nil {
+			t.Fatalf("%s: %v", v.Filename, err)
+		}
+		var texts []string
+		dec := xml.NewDecoder(strings.NewReader(svg))
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: thumbnail is not well-formed XML: %v\n%s", v.Filename, err, svg)
+			}
+			if cd, ok := tok.(xml.CharData); ok {
+				texts = append(texts, string(cd))
+			}
+		}
+		number := strings.TrimSuffix(v.Filename[len(v.Topic)+1:], ".mp4")
+		if want := []string{strings.ToUpper(v.Topic[:1]), number}; !slices.Equal(texts, want) {
+			t.Errorf("%s: thumbnail text %q, want %q", v.Filename, texts, want)
+		}
+	}
+}
 
 // TestSampleMatchesModel checks the committed files against the
 // generator's metadata: one file per video, the right ids, durations,
@@ -344,6 +397,10 @@ func TestSampleMatchesModel(t *testing.T) {
 		}
 		if d.duration != v.Duration {
 			t.Errorf("%s: duration %v, want %v", d.file, d.duration, v.Duration)
+		}
+		// Embed task files have no hls object (decodeStrict rejects one).
+		if want := g.Thumbnail(v); v.Shape == sample.ShapeIndexedAsset && d.thumbnail != want {
+			t.Errorf("%s: thumbnail %q, want the generator's %q", d.file, d.thumbnail, want)
 		}
 		if got, want := len(d.segments), v.SegmentCount(); got != want {
 			t.Errorf("%s: %d segments, want %d", d.file, got, want)

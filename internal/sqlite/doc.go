@@ -30,6 +30,11 @@
 // replacing them. Of a segment stored under both names it keeps the one
 // written last, deleting the other (logged like any deletion).
 //
+// Thumbnails (migration 0005). videos.thumbnail_url, nullable, holds an
+// image of the video to show beside its results. Like the other video
+// fields it is replaced only by an import that names one. Adding the
+// column writes no row, so it leaves the generation alone.
+//
 // Concurrency. A DB is safe for concurrent use. Writes go through one
 // connection in IMMEDIATE transactions; reads use a separate query-only
 // pool and, thanks to WAL, never wait for a writer. Per-connection

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -30,16 +31,37 @@ func asV3File(t testing.TB, path string, batches ...[]*sqlite.Segment) sqlite.St
 	}
 	db.Close()
 	// Migration 4 changes data only: an older file differs in its
-	// version and in the rows it may hold.
+	// version, in the rows it may hold and in what later migrations add.
+	downgrade(t, path, 3)
+	return head
+}
+
+// downgrade makes the current-schema file at path what an older clipvec,
+// of schema version, wrote: it undoes the migrations after version that
+// changed the schema, and sets the file's version.
+func downgrade(t testing.TB, path string, version int) {
+	t.Helper()
 	raw, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	if _, err := raw.Exec("PRAGMA user_version = 3"); err != nil {
-		t.Fatal(err)
+	var undo []string
+	if version < 5 {
+		undo = append(undo, "ALTER TABLE videos DROP COLUMN thumbnail_url")
 	}
-	return head
+	if version < 3 {
+		undo = append(undo, "DROP TABLE generations", "DELETE FROM meta WHERE key = 'store_id'")
+	}
+	if version < 2 {
+		undo = append(undo, "DROP TRIGGER videos_deleted_fetches", "DROP TABLE fetches", "DROP TABLE queries")
+	}
+	undo = append(undo, fmt.Sprintf("PRAGMA user_version = %d", version))
+	for _, q := range undo {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("make a v%d file: %s: %v", version, q, err)
+		}
+	}
 }
 
 // whole is a whole-video segment of video, of scope "asset" or "video".
@@ -147,4 +169,113 @@ func TestMigrateAssetScopeToVideo(t *testing.T) {
 			t.Errorf("head %+v (%v), want %+v: nothing to rename, nothing written", head, err, old)
 		}
 	})
+}
+
+// A v4 file (before thumbnails) gets the column, empty, and keeps its
+// rows, its generation and its history: adding a column is no write.
+func TestMigrateThumbnailColumn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.UpsertSegment(seg("v", 0, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	err = tx.UpsertVideo(&sqlite.Video{ID: "v", Filename: "v.mp4", Duration: 18, FPS: 25, Width: 640, Height: 360,
+		UserMetadata: []byte(`{"k":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := db.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	downgrade(t, path, 4)
+	if hasColumn(t, path, "videos", "thumbnail_url") {
+		t.Fatal("the v4 file has a thumbnail_url column")
+	}
+
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !hasColumn(t, path, "videos", "thumbnail_url") {
+		t.Fatal("no thumbnail_url column after the migration")
+	}
+	if got, want := userVersion(t, path), sqlite.SchemaVersion(); got != want || want != 5 {
+		t.Errorf("schema version %d after the migration, want %d (and 5 known)", got, want)
+	}
+	want := sqlite.Video{ID: "v", Filename: "v.mp4", Duration: 18, FPS: 25, Width: 640, Height: 360,
+		UserMetadata: []byte(`{"k":1}`), Segments: 1}
+	v, err := db.Video(ctx, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*v, want) {
+		t.Errorf("video after the migration %+v, want %+v", *v, want)
+	}
+	if got := all(t, db); len(got) != 1 || got[0].Gen != old.Generation || !slices.Equal(got[0].Vector, seg("v", 0, 1, 2).Vector) {
+		t.Errorf("segments after the migration: %+v", got)
+	}
+	if head, err := db.Head(ctx); err != nil || head != old {
+		t.Errorf("head %+v (%v), want %+v: adding a column writes nothing", head, err, old)
+	}
+
+	// The column takes a thumbnail, and the other fields stay.
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.UpsertVideo(&sqlite.Video{ID: "v", ThumbnailURL: "https://example.com/v.jpg"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	want.ThumbnailURL = "https://example.com/v.jpg"
+	if v, err := db.Video(ctx, "v"); err != nil || !reflect.DeepEqual(*v, want) {
+		t.Errorf("video with a thumbnail %+v (%v), want %+v", v, err, want)
+	}
+}
+
+// hasColumn reports whether the file at path has table.column.
+func hasColumn(t testing.TB, path, table, column string) bool {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	err = raw.QueryRow("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", table, column).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// userVersion reads the schema version of the file at path.
+func userVersion(t testing.TB, path string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var v int
+	if err := raw.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -50,11 +50,11 @@ func readSpaces(ctx context.Context, q querier) ([]Space, error) {
 }
 
 const videoColumns = `v.video_id, coalesce(v.filename, ''), coalesce(v.duration, 0), coalesce(v.fps, 0),
-	coalesce(v.width, 0), coalesce(v.height, 0), v.user_metadata`
+	coalesce(v.width, 0), coalesce(v.height, 0), v.user_metadata, coalesce(v.thumbnail_url, '')`
 
 func scanVideo(sc interface{ Scan(...any) error }, v *Video, extra ...any) error {
 	var um sql.NullString
-	dst := append([]any{&v.ID, &v.Filename, &v.Duration, &v.FPS, &v.Width, &v.Height, &um}, extra...)
+	dst := append([]any{&v.ID, &v.Filename, &v.Duration, &v.FPS, &v.Width, &v.Height, &um, &v.ThumbnailURL}, extra...)
 	if err := sc.Scan(dst...); err != nil {
 		return err
 	}

@@ -150,7 +150,8 @@ func TestVideoMetadataMerges(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	tx, _ := db.Begin(ctx)
-	tx.UpsertVideo(&sqlite.Video{ID: "a", Filename: "a.mp4", Duration: 18, UserMetadata: []byte(`{"k":1}`)})
+	tx.UpsertVideo(&sqlite.Video{ID: "a", Filename: "a.mp4", Duration: 18, UserMetadata: []byte(`{"k":1}`),
+		ThumbnailURL: "https://example.com/a.jpg"})
 	tx.UpsertVideo(&sqlite.Video{ID: "a", FPS: 25, Width: 640, Height: 360})
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -161,6 +162,23 @@ func TestVideoMetadataMerges(t *testing.T) {
 	}
 	if v.Filename != "a.mp4" || v.Duration != 18 || v.FPS != 25 || v.Width != 640 || v.Height != 360 || string(v.UserMetadata) != `{"k":1}` {
 		t.Errorf("video = %+v", v)
+	}
+	if got, want := v.ThumbnailURL, "https://example.com/a.jpg"; got != want {
+		t.Errorf("thumbnail %q, want %q (kept by an update that names none)", got, want)
+	}
+	// A later transaction naming another thumbnail replaces it.
+	tx, _ = db.Begin(ctx)
+	tx.UpsertVideo(&sqlite.Video{ID: "a", ThumbnailURL: "https://example.com/b.jpg"})
+	tx.UpsertVideo(&sqlite.Video{ID: "b"})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := db.Videos(ctx)
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("videos: %v %+v", err, vs)
+	}
+	if vs[0].ThumbnailURL != "https://example.com/b.jpg" || vs[0].Filename != "a.mp4" || vs[1].ThumbnailURL != "" {
+		t.Errorf("videos after replacing a's thumbnail: %+v", vs)
 	}
 	if _, err := db.Video(ctx, "nope"); !errors.Is(err, sqlite.ErrNotFound) {
 		t.Errorf("Video(nope) = %v, want ErrNotFound", err)

@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -123,17 +122,7 @@ func TestMigrateV1File(t *testing.T) {
 	write(t, db, seg("v", 0, 1, 2))
 	db.Close()
 	// Make it a schema v1 file, as clipvec before the upstream work wrote.
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DROP TRIGGER videos_deleted_fetches", "DROP TABLE fetches", "DROP TABLE queries",
-		"DROP TABLE generations", "DELETE FROM meta WHERE key = 'store_id'", "PRAGMA user_version = 1"} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw.Close()
+	downgrade(t, path, 1)
 	db, err = sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +134,7 @@ func TestMigrateV1File(t *testing.T) {
 	if err := db.RecordFetch(ctx, &sqlite.Fetch{Kind: "embed-task-v1", ID: "t", VideoID: "v"}); err != nil {
 		t.Errorf("no fetches table after migration: %v", err)
 	}
-	if sqlite.SchemaVersion() != 4 {
+	if sqlite.SchemaVersion() != 5 {
 		t.Errorf("schema version %d", sqlite.SchemaVersion())
 	}
 	// Migration 3 gives the file an identity and its current generation

@@ -32,6 +32,9 @@ type Video struct {
 	Width        int
 	Height       int
 	UserMetadata []byte // JSON object or nil
+	// ThumbnailURL is an image of the video (typically an http(s) or
+	// data: URL), as the import named it: shown, never fetched here.
+	ThumbnailURL string
 	// Segments counts the video's segments (filled by Videos).
 	Segments int
 }
@@ -242,9 +245,11 @@ func (t *Tx) UpsertVideo(v *Video) error {
 	}
 	_, err := t.tx.ExecContext(t.ctx, `UPDATE videos SET
 			filename = coalesce(?, filename), duration = coalesce(?, duration), fps = coalesce(?, fps),
-			width = coalesce(?, width), height = coalesce(?, height), user_metadata = coalesce(?, user_metadata), gen = ?
+			width = coalesce(?, width), height = coalesce(?, height), user_metadata = coalesce(?, user_metadata),
+			thumbnail_url = coalesce(?, thumbnail_url), gen = ?
 		WHERE video_id = ?`,
-		nullString(v.Filename), nullFloat(v.Duration), nullFloat(v.FPS), nullInt(v.Width), nullInt(v.Height), um, t.gen, v.ID)
+		nullString(v.Filename), nullFloat(v.Duration), nullFloat(v.FPS), nullInt(v.Width), nullInt(v.Height), um,
+		nullString(v.ThumbnailURL), t.gen, v.ID)
 	if err != nil {
 		return fmt.Errorf("update video %s: %w", v.ID, err)
 	}

@@ -119,7 +119,7 @@ func (db *DB) spacesAt(ctx context.Context, gen int64) ([]Space, error) {
 
 func videoFromRow(r *sqlite.Video) Video {
 	return Video{ID: r.ID, Filename: r.Filename, Duration: r.Duration, FPS: r.FPS, Width: r.Width,
-		Height: r.Height, UserMetadata: r.UserMetadata, Segments: r.Segments}
+		Height: r.Height, UserMetadata: r.UserMetadata, ThumbnailURL: r.ThumbnailURL, Segments: r.Segments}
 }
 
 // Videos lists every video with its segment count, by id.

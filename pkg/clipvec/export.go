@@ -78,7 +78,7 @@ func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOpti
 		v := meta[id]
 		st.Videos++
 		return out.WriteVideo(&ingest.Video{ID: v.ID, Filename: v.Filename, Duration: v.Duration, FPS: v.FPS,
-			Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata})
+			Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata, ThumbnailURL: v.ThumbnailURL})
 	}
 	exportVideo := func(video string) error {
 		last := ""

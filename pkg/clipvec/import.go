@@ -530,6 +530,6 @@ func (h *importHandler) Video(v *ingest.Video) error {
 		return err
 	}
 	it.video = &sqlite.Video{ID: v.ID, Filename: v.Filename, Duration: v.Duration, FPS: v.FPS,
-		Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata}
+		Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata, ThumbnailURL: v.ThumbnailURL}
 	return nil
 }

@@ -135,6 +135,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if fmt.Sprint(v1) != fmt.Sprint(v2) || string(v2.UserMetadata) != `{"category":"recentlyAdded","batchNumber":5,"rating":9.3,"needsReview":true}` {
 		t.Errorf("video metadata: %+v vs %+v", v1, v2)
 	}
+	if v2.ThumbnailURL == "" || v2.ThumbnailURL != v1.ThumbnailURL {
+		t.Errorf("thumbnail %q after the round trip, want %q", v2.ThumbnailURL, v1.ThumbnailURL)
+	}
 }
 
 // segments reads every segment through the JSONL export's decoder, keyed

@@ -103,7 +103,13 @@ type Video struct {
 	Width        int             `json:"width,omitempty"`
 	Height       int             `json:"height,omitempty"`
 	UserMetadata json.RawMessage `json:"user_metadata,omitempty"`
-	Segments     int             `json:"segments"`
+	// ThumbnailURL is an image of the video to show beside it: the first
+	// of an indexed asset's hls.thumbnail_urls, or the thumbnail_url of a
+	// clipvec export's video line. Upstream URLs may expire or need
+	// network access, and the value is imported as written: treat it as
+	// untrusted (escape it, allow only http, https and data:image URLs).
+	ThumbnailURL string `json:"thumbnail_url,omitempty"`
+	Segments     int    `json:"segments"`
 }
 
 // Stats describes a database.

@@ -146,6 +146,33 @@ func checkIndexStored(t testing.TB, db *clipvec.DB, ix *twelvelabstest.Index) {
 	}
 }
 
+// checkThumbnails asserts every ready video of the fake index is stored
+// with the first of the hls.thumbnail_urls the server returns for it.
+func checkThumbnails(t testing.TB, db *clipvec.DB, srv *twelvelabstest.Server, ix *twelvelabstest.Index) {
+	t.Helper()
+	ctx := context.Background()
+	c := srv.Client()
+	for _, v := range ix.Videos {
+		if !v.Ready() {
+			continue
+		}
+		a, err := c.RetrieveIndexedAsset(ctx, ix.ID, v.ID, twelvelabs.RetrieveOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.HLS == nil || len(a.HLS.ThumbnailURLs) == 0 || a.HLS.ThumbnailURLs[0] == "" {
+			t.Fatalf("the fake server gave video %s no thumbnail: %+v", v.ID, a.HLS)
+		}
+		stored, err := db.Video(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stored.ThumbnailURL, a.HLS.ThumbnailURLs[0]; got != want {
+			t.Errorf("video %s: thumbnail %q, want %q", v.ID, got, want)
+		}
+	}
+}
+
 func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 	ctx := context.Background()
 	srv := fakeServer(t, twelvelabstest.WithVideos(30), twelvelabstest.WithIndexingVideos(2))
@@ -222,6 +249,7 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 		t.Fatalf("after delete: %v %+v", err, sum.Fetched)
 	}
 	checkIndexStored(t, db, ix)
+	checkThumbnails(t, db, srv, ix)
 }
 
 func TestFetchIndexOptionsAndScopes(t *testing.T) {
@@ -415,6 +443,13 @@ func TestFetchAsset(t *testing.T) {
 	v, err := db.Video(ctx, ix.Videos[0].ID)
 	if err != nil || v.Filename != ix.Videos[0].Filename || v.Duration != ix.Videos[0].Duration || len(v.UserMetadata) == 0 {
 		t.Errorf("video metadata: %v %+v", err, v)
+	}
+	a, err := srv.Client().RetrieveIndexedAsset(ctx, ix.ID, ix.Videos[0].ID, twelvelabs.RetrieveOptions{})
+	if err != nil || a.HLS == nil || len(a.HLS.ThumbnailURLs) == 0 {
+		t.Fatalf("the fake server's asset: %v %+v", err, a)
+	}
+	if v != nil && v.ThumbnailURL != a.HLS.ThumbnailURLs[0] {
+		t.Errorf("thumbnail %q, want the first hls thumbnail %q", v.ThumbnailURL, a.HLS.ThumbnailURLs[0])
 	}
 	if _, err := upstream.FetchAsset(ctx, db, srv.Client(), ix.ID, ix.Videos[2].ID, upstream.FetchOptions{}); !errors.Is(err, clipvec.ErrNotReady) {
 		t.Errorf("indexing asset: %v", err)

@@ -1,0 +1,11 @@
+-- clipvec schema v5: a thumbnail per video.
+--
+-- thumbnail_url is an image to show beside a video: the first of an
+-- indexed asset's (or an indexed video's) hls.thumbnail_urls, or what a
+-- clipvec export's video line names. NULL when unknown; an import that
+-- names none keeps the one stored, as for every other video field.
+--
+-- Nothing derived from the store (graphs, snapshots, a cluster's copy)
+-- depends on it, and adding the column writes no row: the generation and
+-- every row's gen stay as they were.
+ALTER TABLE videos ADD COLUMN thumbnail_url TEXT;
