@@ -385,6 +385,65 @@ func sampleEmbedder(t *testing.T) clipvec.QueryEmbedder {
 	}
 }
 
+// setThumbnail gives a video a thumbnail URL, as an import of its
+// clipvec export with one does.
+func setThumbnail(t *testing.T, db *clipvec.DB, id, url string) {
+	t.Helper()
+	ctx := context.Background()
+	var buf bytes.Buffer
+	if _, err := db.Export(ctx, &buf, clipvec.ExportOptions{Videos: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	for i, line := range lines {
+		var rec map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if string(rec["type"]) != `"video"` {
+			continue
+		}
+		rec["thumbnail_url"] = json.RawMessage(jsString(url))
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines[i] = string(b)
+	}
+	if _, err := db.ImportReader(ctx, id+".jsonl", strings.NewReader(strings.Join(lines, "\n")), clipvec.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := db.Video(ctx, id); err != nil || v.ThumbnailURL != url {
+		t.Fatalf("video %s after the import of a thumbnail URL: %+v, %v", id, v, err)
+	}
+}
+
+// checkThumbnails waits for the results' thumbnails to load or go, then
+// checks that each video with a data: thumbnail (the sample's indexed
+// assets have one) shows it, and that the others (none, or one that does
+// not load) show none. It counts the videos of each kind in seen:
+// "shown", "broken", "none".
+func checkThumbnails(t *testing.T, tb *tab, videos map[string]clipvec.Video, seen map[string]int) {
+	t.Helper()
+	tb.waitFor("the thumbnails", `[...document.querySelectorAll("#results img.thumb")].every((i) => i.complete && i.naturalWidth > 0)`)
+	for i, g := range eval[[]domGroup](tb, readResults) {
+		v := videos[g.VideoID]
+		shown := false
+		switch {
+		case strings.HasPrefix(v.ThumbnailURL, "data:image/"):
+			shown = true
+			seen["shown"]++
+		case v.ThumbnailURL != "":
+			seen["broken"]++
+		default:
+			seen["none"]++
+		}
+		if shown != (g.Thumbnail > 0) {
+			t.Errorf("video %d, %s, thumbnail URL %.40q: thumbnail width %d (-1: none), want it shown: %v", i, v.Filename, v.ThumbnailURL, g.Thumbnail, shown)
+		}
+	}
+}
+
 // clock formats seconds as the page does: m:ss, or h:mm:ss.
 func clock(s float64) string {
 	n := int(math.Floor(math.Max(0, s) + 1e-6))
@@ -422,6 +481,8 @@ type domGroup struct {
 	Best    string      `json:"best"`
 	Clips   int         `json:"clips"`
 	Markers []domMarker `json:"markers"`
+	// Thumbnail is the width of its thumbnail, -1 when none shows.
+	Thumbnail int `json:"thumbnail"`
 }
 
 // domMarker is a clip's marker on a video's timeline.
@@ -441,6 +502,7 @@ const readResults = `[...document.querySelectorAll("#results > li.video")].map((
 	name: li.querySelector(".video-name").textContent,
 	best: li.querySelector(".best b").textContent,
 	clips: li.querySelectorAll(".clips .clip").length,
+	thumbnail: li.querySelector("img.thumb") ? li.querySelector("img.thumb").naturalWidth : -1,
 	markers: [...li.querySelectorAll(".timeline .marker")].map((m) => ({
 		video_id: m.dataset.videoId,
 		start: Number(m.dataset.start),
@@ -543,6 +605,13 @@ func TestBrowserSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A thumbnail the server does not have, for surfing-02: the page
+	// leaves it out.
+	for _, v := range s.videos(t) {
+		if v.Filename == surfingTopic+"02.mp4" {
+			setThumbnail(t, db, v.ID, s.url+"/no-such-thumbnail.png")
+		}
+	}
 	videos := s.videos(t)
 	// The page's list of videos holds the first 5 only: it must look up
 	// the others its results name (their names and durations are checked).
@@ -574,6 +643,8 @@ func TestBrowserSearch(t *testing.T) {
 	if !strings.HasPrefix(groups[0].Name, surfingTopic) {
 		t.Errorf("best video for %q is %s, want one of the %s videos", surfing, groups[0].Name, surfingTopic)
 	}
+	thumbs := map[string]int{}
+	checkThumbnails(t, tb, videos, thumbs)
 	if got, want := eval[string](tb, `location.hash`), "#text=a+surfer+riding+a+big+wave"; got != want {
 		t.Errorf("location.hash %q, want %q", got, want)
 	}
@@ -620,6 +691,10 @@ func TestBrowserSearch(t *testing.T) {
 	}
 	groups = eval[[]domGroup](tb, readResults)
 	checkResults(t, groups, res, videos, 3)
+	checkThumbnails(t, tb, videos, thumbs)
+	if thumbs["shown"] == 0 || thumbs["broken"] == 0 {
+		t.Errorf("the results showed videos with a thumbnail and with a broken one %v times: want both", thumbs)
+	}
 
 	// The link: reloading the page runs the same search again.
 	hash := eval[string](tb, `location.hash`)
