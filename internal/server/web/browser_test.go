@@ -595,8 +595,11 @@ func decodeSearch(t *testing.T, body []byte) searchBody {
 // TestBrowserSearch searches the sample by text in the page, checks what
 // it draws against the API's own answer, follows a clip's "more like
 // this", reloads the link that search left in the URL, and looks at the
-// page at a phone's width. With CLIPVEC_SCREENSHOT=path it writes a
-// screenshot of the text search's results there (docs/serve.png).
+// page at a phone's width. With CLIPVEC_SCREENSHOT=path (relative to this
+// package's directory) it writes a screenshot of the text search's
+// results there; docs/serve.png is one:
+//
+//	CLIPVEC_SCREENSHOT=$PWD/docs/serve.png go test -run TestBrowserSearch ./internal/server/web/
 func TestBrowserSearch(t *testing.T) {
 	tb := newTab(t)
 	db := sampleDB(t, true)
