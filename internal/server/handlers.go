@@ -348,24 +348,8 @@ func (s *Server) importBody(w http.ResponseWriter, r *http.Request) error {
 }
 
 // syncSpaces brings the graphs of the spaces an import wrote to in step.
-// The graphs need the spaces' counts, which ImportReader does not give.
 func (s *Server) syncSpaces(ctx context.Context, touched []clipvec.Space) error {
-	if len(touched) == 0 {
-		return nil
-	}
-	spaces, err := s.db.Spaces(ctx)
-	if err != nil {
-		return fmt.Errorf("import: the data is committed; list the spaces to update their graphs: %w", err)
-	}
-	var sync []clipvec.Space
-	for _, sp := range spaces {
-		for _, t := range touched {
-			if t.Model == sp.Model && t.Dim == sp.Dim {
-				sync = append(sync, sp)
-			}
-		}
-	}
-	return s.db.SyncCommitted(ctx, "import", sync, nil)
+	return s.db.SyncCommitted(ctx, "import", touched, nil)
 }
 
 // maxInflate is how many times the import limit a gzipped import body

@@ -232,7 +232,13 @@ func (db *DB) ImportReader(ctx context.Context, name string, r io.Reader, opts I
 		stage = false
 	}
 	p := newPipeline(ctx, db.store)
-	f := p.importStream(name, r, -1, nil, stage, 0, 1, opts)
+	var f *fileState
+	if rd, err := ingest.NewReader(r, -1, name); err != nil { // gzip detected by its magic bytes
+		f = &fileState{res: FileResult{Name: name}, decErr: err}
+	} else {
+		defer rd.Close()
+		f = p.importStream(name, rd, -1, nil, stage, 0, 1, opts)
+	}
 	p.wait()
 	res := f.result(ctx)
 	if res.Err == nil {

@@ -3,6 +3,7 @@ package clipvec
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/clipvec/clipvec/internal/engine"
 	"github.com/clipvec/clipvec/internal/ingest"
@@ -170,11 +171,20 @@ func (db *DB) CompactIndex(ctx context.Context, model string, progress IndexProg
 // nil) in step with the store — loading, catching up or building them —
 // and saves their snapshots. Import runs it for the spaces it wrote to.
 func (db *DB) SyncIndexes(ctx context.Context, spaces []Space, progress IndexProgress) error {
-	if spaces == nil {
-		var err error
-		if spaces, err = db.Spaces(ctx); err != nil {
-			return err
-		}
+	all, err := db.Spaces(ctx)
+	if err != nil {
+		return err
 	}
-	return db.eng.Sync(ctx, rows(spaces), progress.engine())
+	if spaces != nil {
+		// The graphs need the spaces' counts as they are now, which the
+		// caller's copy (ImportReader's result, say) may not carry.
+		var current []Space
+		for _, sp := range all {
+			if slices.ContainsFunc(spaces, func(s Space) bool { return s.Model == sp.Model && s.Dim == sp.Dim }) {
+				current = append(current, sp)
+			}
+		}
+		all = current
+	}
+	return db.eng.Sync(ctx, rows(all), progress.engine())
 }
