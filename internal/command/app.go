@@ -230,6 +230,19 @@ func openDB(c *cli.Context) (*clipvec.DB, error) {
 	return clipvec.Open(c.Context, path)
 }
 
+// openQueryDB is openDB with --threads applied: how many goroutines an
+// exact scan uses (0: all cores).
+func openQueryDB(c *cli.Context) (*clipvec.DB, error) {
+	db, err := openDB(c)
+	if err != nil {
+		return nil, err
+	}
+	if n := c.Int("threads"); n > 0 {
+		db.Threads = n
+	}
+	return db, nil
+}
+
 // dbPath is the database's path: --db (on the command or above it), or
 // the default.
 func dbPath(c *cli.Context) (string, error) {

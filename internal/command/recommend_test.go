@@ -26,15 +26,17 @@ func sampleDB(t testing.TB) string {
 
 type neighboursFile struct {
 	header string
-	lines  []struct {
-		VideoID   string `json:"video_id"`
-		SegmentID int64  `json:"segment_id"`
-		Hits      []struct {
-			VideoID   string  `json:"video_id"`
-			Score     float32 `json:"score"`
-			SegmentID int64   `json:"segment_id"`
-		} `json:"neighbours"`
-	}
+	lines  []neighboursLine
+}
+
+type neighboursLine struct {
+	VideoID   string `json:"video_id"`
+	SegmentID int64  `json:"segment_id"`
+	Hits      []struct {
+		VideoID   string  `json:"video_id"`
+		Score     float32 `json:"score"`
+		SegmentID int64   `json:"segment_id"`
+	} `json:"neighbours"`
 }
 
 func readNeighbours(t testing.TB, path string) neighboursFile {
@@ -52,15 +54,7 @@ func readNeighbours(t testing.TB, path string) neighboursFile {
 			nf.header = sc.Text()
 			continue
 		}
-		nf.lines = append(nf.lines, struct {
-			VideoID   string `json:"video_id"`
-			SegmentID int64  `json:"segment_id"`
-			Hits      []struct {
-				VideoID   string  `json:"video_id"`
-				Score     float32 `json:"score"`
-				SegmentID int64   `json:"segment_id"`
-			} `json:"neighbours"`
-		}{})
+		nf.lines = append(nf.lines, neighboursLine{})
 		if err := json.Unmarshal(sc.Bytes(), &nf.lines[len(nf.lines)-1]); err != nil {
 			t.Fatalf("%s line %d: %v", path, len(nf.lines)+1, err)
 		}

@@ -76,14 +76,11 @@ Examples:
 			if err != nil {
 				return err
 			}
-			db, err := openDB(c)
+			db, err := openQueryDB(c)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if n := c.Int("threads"); n > 0 {
-				db.Threads = n
-			}
 			if err := queryEmbedder(c, db); err != nil {
 				return err
 			}
