@@ -116,6 +116,8 @@ Get started:
    clipvec search --like VIDEO_ID@12            # clips like the clip at 12 s of a video
    clipvec search --like-video VIDEO_ID         # videos like a video
    clipvec search --vector query.json --json    # clips like a vector, as JSON
+   clipvec recommend --like-video A --like-video B   # more like these videos
+   clipvec serve                                # HTTP API and a web page on :8377
    clipvec videos | clipvec stats | clipvec export -o all.jsonl | clipvec delete VIDEO_ID
    clipvec index status                         # the HNSW graphs behind search
    clipvec fetch index IDX                      # pull an index's embeddings (needs a key)

@@ -123,8 +123,10 @@ Explore the same database:
    clipvec search --like %s@%g --query-modality audio -k 10
    clipvec search --vector testdata/sample/queries.json#%s --group-by video
    clipvec search --like-video %s --agg mean --json
+   clipvec recommend --like-video %s --group-by video --mmr 0.7
+   clipvec serve                  # the same over HTTP, and a web page
 
-`, path, clipVideo.ID, at, clipVideo.Topic, likeVideo.ID)
+`, path, clipVideo.ID, at, clipVideo.Topic, likeVideo.ID, clipVideo.ID)
 			return nil
 		},
 	}
