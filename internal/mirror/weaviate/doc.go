@@ -1,0 +1,13 @@
+// Package weaviate mirrors a clipvec database into a Weaviate cluster and
+// asks it the questions clipvec asks locally.
+//
+// Layout in the cluster: one collection per embedding space
+// (CollectionName: prefix, model, dimension), with the segments' unit
+// vectors as bring-your-own vectors under cosine distance, and the
+// properties Prop* (all filterable). An object's id is ObjectID(store,
+// segment): a segment replaced in place overwrites its object, a deleted
+// one's object is deleted by id from the store's deletion log.
+//
+// Client speaks Weaviate's REST and GraphQL API directly (net/http, no
+// client library), with retries on network errors, 429 and 5xx.
+package weaviate
