@@ -35,6 +35,16 @@
 // fields it is replaced only by an import that names one. Adding the
 // column writes no row, so it leaves the generation alone.
 //
+// Mirrors (migration 0006). The mirrors table records, per target (a copy
+// of the store in another engine, named by a text key) and space, the
+// generation up to which every change of the space is in the target:
+// DB.SetMirrorGeneration after each batch a sync sends. It is progress,
+// not data: writing it leaves the generation alone. A sync replays from
+// it the segments written since (Segments with MinGen, in generation
+// order) and the deletion log (DeletedSince); both are exact because
+// segment ids are never reused, a replaced segment keeps its id and takes
+// the new generation, and the deletion log is never pruned.
+//
 // Concurrency. A DB is safe for concurrent use. Writes go through one
 // connection in IMMEDIATE transactions; reads use a separate query-only
 // pool and, thanks to WAL, never wait for a writer. Per-connection

@@ -47,6 +47,9 @@ func downgrade(t testing.TB, path string, version int) {
 	}
 	defer raw.Close()
 	var undo []string
+	if version < 6 {
+		undo = append(undo, "DROP TABLE mirrors")
+	}
 	if version < 5 {
 		undo = append(undo, "ALTER TABLE videos DROP COLUMN thumbnail_url")
 	}
@@ -213,8 +216,8 @@ func TestMigrateThumbnailColumn(t *testing.T) {
 	if !hasColumn(t, path, "videos", "thumbnail_url") {
 		t.Fatal("no thumbnail_url column after the migration")
 	}
-	if got, want := userVersion(t, path), sqlite.SchemaVersion(); got != want || want != 5 {
-		t.Errorf("schema version %d after the migration, want %d (and 5 known)", got, want)
+	if got, want := userVersion(t, path), sqlite.SchemaVersion(); got != want || want < 5 {
+		t.Errorf("schema version %d after the migration, want %d (and at least 5 known)", got, want)
 	}
 	want := sqlite.Video{ID: "v", Filename: "v.mp4", Duration: 18, FPS: 25, Width: 640, Height: 360,
 		UserMetadata: []byte(`{"k":1}`), Segments: 1}
@@ -278,4 +281,46 @@ func userVersion(t testing.TB, path string) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// A v5 file (before mirrors) gets an empty mirrors table and keeps its
+// rows, generation and history; progress can then be recorded in it.
+func TestMigrateMirrorsTable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v5.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, seg("v", 0, 1, 2), seg("v", 6, 3, 4))
+	old, err := db.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	downgrade(t, path, 5)
+	if got := userVersion(t, path); got != 5 {
+		t.Fatalf("downgraded file has version %d, want 5", got)
+	}
+
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got, want := userVersion(t, path), sqlite.SchemaVersion(); got != want || want < 6 {
+		t.Errorf("schema version %d after the migration, want %d (and at least 6 known)", got, want)
+	}
+	if head, err := db.Head(ctx); err != nil || head != old {
+		t.Errorf("head %+v (%v), want %+v: creating a table writes nothing", head, err, old)
+	}
+	if ms, err := db.Mirrors(ctx, ""); err != nil || len(ms) != 0 {
+		t.Errorf("Mirrors after the migration = %+v, %v; want none", ms, err)
+	}
+	if err := db.SetMirrorGeneration(ctx, "t", "marengo3.0", 2, old.Generation); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok, err := db.MirrorGeneration(ctx, "t", "marengo3.0", 2); err != nil || !ok || m.Generation != old.Generation {
+		t.Errorf("MirrorGeneration = %+v, %v, %v; want generation %d", m, ok, err, old.Generation)
+	}
 }

@@ -134,7 +134,10 @@ func TestMigrateV1File(t *testing.T) {
 	if err := db.RecordFetch(ctx, &sqlite.Fetch{Kind: "embed-task-v1", ID: "t", VideoID: "v"}); err != nil {
 		t.Errorf("no fetches table after migration: %v", err)
 	}
-	if sqlite.SchemaVersion() != 5 {
+	if _, err := db.Mirrors(ctx, ""); err != nil {
+		t.Errorf("no mirrors table after migration: %v", err)
+	}
+	if sqlite.SchemaVersion() != 6 {
 		t.Errorf("schema version %d", sqlite.SchemaVersion())
 	}
 	// Migration 3 gives the file an identity and its current generation

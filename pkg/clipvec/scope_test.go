@@ -76,8 +76,9 @@ func TestAssetScopeMigratedIntoSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	// A v3 file also lacks what later migrations add (0005's column).
-	rawExec(t, path, "ALTER TABLE videos DROP COLUMN thumbnail_url", "PRAGMA user_version = 3")
+	// A v3 file also lacks what later migrations add (0005's column,
+	// 0006's table).
+	rawExec(t, path, "ALTER TABLE videos DROP COLUMN thumbnail_url", "DROP TABLE mirrors", "PRAGMA user_version = 3")
 
 	db, err = clipvec.Open(ctx, path)
 	if err != nil {
