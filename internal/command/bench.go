@@ -158,7 +158,7 @@ Examples:
 				}
 				return printBench(e, rep, c.Int("k"), report)
 			},
-		}},
+		}, benchRemoteCommand(e)},
 	}
 }
 

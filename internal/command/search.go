@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/clipvec/clipvec/internal/mirror/weaviate"
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
@@ -67,6 +68,9 @@ Examples:
 			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's, see clipvec index status); higher finds more of the true top k, more slowly"},
 			&cli.IntFlag{Name: "threads", Usage: "exact scans use `N` goroutines (default: all cores)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			&cli.StringFlag{Name: "remote", Usage: "ask the Weaviate cluster at `URL` that clipvec sync weaviate fills"},
+			&cli.StringFlag{Name: "collection", Value: weaviate.DefaultPrefix, Usage: "with --remote: the collections' `PREFIX`"},
+			&cli.StringFlag{Name: "consistency", Value: weaviate.ConsistencyOne, Usage: "with --remote: read at `LEVEL` ONE, QUORUM or ALL"},
 		}, apiFlags()),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -84,7 +88,12 @@ Examples:
 			if err := queryEmbedder(c, db); err != nil {
 				return err
 			}
-			res, err := db.Search(c.Context, q)
+			var res *clipvec.Result
+			if c.String("remote") != "" {
+				res, err = searchRemote(c, db, q)
+			} else {
+				res, err = db.Search(c.Context, q)
+			}
 			if err != nil {
 				return upstreamHint(err)
 			}
@@ -302,6 +311,8 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 		how = fmt.Sprintf("HNSW graph, ef %d", res.Ef)
 	case clipvec.MethodExactFiltered:
 		how = "the filter's segments compared exactly"
+	case clipvec.MethodRemote:
+		how = "answered by the cluster"
 	}
 	query := describeQuery(res.Query)
 	switch res.QuerySource {

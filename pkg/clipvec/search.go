@@ -146,6 +146,9 @@ const (
 	MethodGraph         = Method(engine.MethodGraph)         // the HNSW graph, with Ef
 	MethodExact         = Method(engine.MethodExact)         // every vector compared
 	MethodExactFiltered = Method(engine.MethodExactFiltered) // a filter left few enough segments to compare them all
+	// MethodRemote: a mirror of the database in a cluster answered
+	// (clipvec search --remote), not this database.
+	MethodRemote = Method("remote")
 )
 
 // QueryInfo says what a search searched for, once resolved.
@@ -216,6 +219,11 @@ type prepared struct {
 	space  Space
 	desc   QueryInfo
 	source string
+	// query is the query with its defaults; filter and exclude what it
+	// runs with (its own clip or video left out).
+	query   Query
+	filter  Filter
+	exclude []int64
 }
 
 // prepare checks q and resolves it into a request.
@@ -247,7 +255,41 @@ func (db *DB) prepare(ctx context.Context, gen int64, q Query) (*prepared, error
 	if q.Like != nil && q.IncludeSelf {
 		exclude = nil
 	}
-	return &prepared{req: engineRequest(vec, &q, flt, exclude), space: sp, desc: desc, source: source}, nil
+	return &prepared{req: engineRequest(vec, &q, flt, exclude), space: sp, desc: desc, source: source,
+		query: q, filter: flt, exclude: exclude}, nil
+}
+
+// Resolved is a query resolved as Search resolves it, for an engine other
+// than the database's own (a mirror of it in a cluster): its unit vector
+// in one space, what it is, and the filter to apply, the query's own clip
+// (ExcludeSegments) or video (Filter.ExcludeVideos) already left out.
+type Resolved struct {
+	Space       Space
+	Vector      []float32
+	Query       QueryInfo
+	QuerySource string
+	// K, GroupBy and Aggregate are the query's, defaults applied.
+	K                  int
+	GroupBy, Aggregate string
+	Filter             Filter
+	ExcludeSegments    []int64
+}
+
+// Resolve checks q and resolves it as Search does (reading the query
+// clip's or video's vectors, embedding a text through the query cache),
+// without searching.
+func (db *DB) Resolve(ctx context.Context, q Query) (*Resolved, error) {
+	gen, err := db.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := db.prepare(ctx, gen, q)
+	if err != nil {
+		return nil, err
+	}
+	return &Resolved{Space: p.space, Vector: p.req.Vector, Query: p.desc, QuerySource: p.source,
+		K: p.query.K, GroupBy: p.query.GroupBy, Aggregate: p.query.Aggregate,
+		Filter: p.filter, ExcludeSegments: p.exclude}, nil
 }
 
 // engineRequest is the engine's form of a search for vec.
