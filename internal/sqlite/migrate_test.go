@@ -317,7 +317,7 @@ func TestMigrateMirrorsTable(t *testing.T) {
 	if ms, err := db.Mirrors(ctx, ""); err != nil || len(ms) != 0 {
 		t.Errorf("Mirrors after the migration = %+v, %v; want none", ms, err)
 	}
-	if err := db.SetMirrorGeneration(ctx, "t", "marengo3.0", 2, old.Generation); err != nil {
+	if err := db.SetMirrorGeneration(ctx, "t", "marengo3.0", 2, old.Generation, 0); err != nil {
 		t.Fatal(err)
 	}
 	if m, ok, err := db.MirrorGeneration(ctx, "t", "marengo3.0", 2); err != nil || !ok || m.Generation != old.Generation {

@@ -117,6 +117,10 @@ type SegmentQuery struct {
 	// MinGen selects segments last written at this generation or later
 	// (what an index stamped with MinGen-1 has not seen).
 	MinGen int64
+	// GenAfterID leaves out the segments of generation MinGen with ids
+	// up to it: with OrderGeneration, a stream resumed after segment
+	// GenAfterID of generation MinGen.
+	GenAfterID int64
 	// Order says in which order rows come (OrderID when zero).
 	Order Order
 	// AfterID selects segments with a larger id, and Limit (when > 0)
@@ -166,6 +170,9 @@ func readSegments(ctx context.Context, qr querier, q SegmentQuery, fn func(*Segm
 	}
 	if q.MinGen > 0 {
 		where, args = append(where, "s.gen >= ?"), append(args, q.MinGen)
+	}
+	if q.GenAfterID > 0 {
+		where, args = append(where, "(s.gen > ? OR s.id > ?)"), append(args, q.MinGen, q.GenAfterID)
 	}
 	if q.AfterID > 0 {
 		where, args = append(where, "s.id > ?"), append(args, q.AfterID)

@@ -26,35 +26,48 @@ import (
 // databases never write the same object.
 func (db *DB) StoreID(ctx context.Context) (int64, error) { return db.store.ID(ctx) }
 
-// Changes is what changed in one embedding space after a generation, as
-// one snapshot of the database saw it. It is valid only inside the
-// function given to ReadChanges.
+// MirrorPosition is how far a mirror of one space has got: every change
+// of the space up to Generation is in it, and so are the segments
+// written at generation Generation+1 with ids up to AfterID. A sync sends
+// segments in the order of the generation that wrote them, then by id,
+// so AfterID lets one stopped inside a big generation (one import of one
+// large file) resume there; it is 0 at a generation's end.
+type MirrorPosition struct {
+	Generation int64 `json:"generation"`
+	AfterID    int64 `json:"after_id,omitempty"`
+}
+
+// Changes is what changed in one embedding space after a mirror
+// position, as one snapshot of the database saw it. It is valid only
+// inside the function given to ReadChanges.
 type Changes struct {
 	// Space is the space, with its counts in the snapshot.
 	Space Space
-	// Since is the generation the changes are after.
-	Since int64
+	// From is the position the changes are after.
+	From MirrorPosition
 	// Generation is the snapshot's: once the changes are applied, the
 	// mirror holds the space as it was at Generation.
 	Generation int64
-	// Deleted lists the ids of the segments deleted after Since, in the
-	// order they were deleted. None of them is among the segments
-	// written: a deleted id is never used again.
+	// Deleted lists the ids of the segments deleted at generation
+	// From.Generation+1 or later, in the order they were deleted. None of
+	// them is among the segments written: a deleted id is never used
+	// again.
 	Deleted []int64
 	// Written counts the segments written (inserted or replaced) after
-	// Since, which Segments streams.
+	// From, which Segments streams.
 	Written int
 
 	tx *sqlite.ReadTx
 }
 
-// Segments streams the segments written after Since, vectors included,
-// in the order of the generation that last wrote each (then by id), and
+// Segments streams the segments written after From, vectors included,
+// in the order of the generation that last wrote each, then by id, and
 // hands each to fn with that generation. The *Segment and its Vector are
 // reused between calls: copy what you keep. An error from fn stops the
 // stream and is returned.
 func (c *Changes) Segments(ctx context.Context, fn func(s *Segment, gen int64) error) error {
-	q := sqlite.SegmentQuery{Model: c.Space.Model, Dim: c.Space.Dim, MinGen: c.Since + 1, Order: sqlite.OrderGeneration}
+	q := sqlite.SegmentQuery{Model: c.Space.Model, Dim: c.Space.Dim, MinGen: c.From.Generation + 1, GenAfterID: c.From.AfterID,
+		Order: sqlite.OrderGeneration}
 	var s Segment
 	return c.tx.Segments(ctx, q, func(row *sqlite.Segment) error {
 		vec := s.Vector
@@ -65,18 +78,18 @@ func (c *Changes) Segments(ctx context.Context, fn func(s *Segment, gen int64) e
 }
 
 // ReadChanges hands fn what changed in space sp (model and dimension)
-// after generation since (0: everything), all read from one snapshot of
-// the database, the one committed when ReadChanges began: writes that
-// commit meanwhile are not seen, nor blocked, and the next call sees
-// them. Until fn returns the WAL cannot be checkpointed past the
-// snapshot. A space the database never held is an error wrapping
+// after position from (the zero position: everything), all read from one
+// snapshot of the database, the one committed when ReadChanges began:
+// writes that commit meanwhile are not seen, nor blocked, and the next
+// call sees them. Until fn returns the WAL cannot be checkpointed past
+// the snapshot. A space the database never held is an error wrapping
 // ErrNotFound.
-func (db *DB) ReadChanges(ctx context.Context, sp Space, since int64, fn func(*Changes) error) error {
+func (db *DB) ReadChanges(ctx context.Context, sp Space, from MirrorPosition, fn func(*Changes) error) error {
 	return db.store.View(ctx, func(tx *sqlite.ReadTx) error {
-		c := &Changes{Space: Space{Model: sp.Model, Dim: sp.Dim}, Since: since, Generation: tx.Generation(), tx: tx}
-		if since > c.Generation {
-			return fmt.Errorf("read changes of %s: generation %d is ahead of the database's %d (restored from an older copy?)",
-				c.Space, since, c.Generation)
+		c := &Changes{Space: Space{Model: sp.Model, Dim: sp.Dim}, From: from, Generation: tx.Generation(), tx: tx}
+		if from.Generation > c.Generation || from.AfterID > 0 && from.Generation >= c.Generation {
+			return fmt.Errorf("read changes of %s: position %+v is ahead of the database's generation %d (restored from an older copy?)",
+				c.Space, from, c.Generation)
 		}
 		spaces, err := tx.Spaces(ctx)
 		if err != nil {
@@ -87,13 +100,13 @@ func (db *DB) ReadChanges(ctx context.Context, sp Space, since int64, fn func(*C
 				c.Space = spaceOf(s)
 			}
 		}
-		if c.Deleted, err = tx.DeletedSince(ctx, sp.Model, sp.Dim, since+1); err != nil {
+		if c.Deleted, err = tx.DeletedSince(ctx, sp.Model, sp.Dim, from.Generation+1); err != nil {
 			return fmt.Errorf("read changes of %s: %w", c.Space, err)
 		}
-		if c.Written, err = tx.CountWrittenSince(ctx, sp.Model, sp.Dim, since+1); err != nil {
+		if c.Written, err = tx.CountWrittenSince(ctx, sp.Model, sp.Dim, from.Generation+1, from.AfterID); err != nil {
 			return err
 		}
-		if c.Space.Segments == 0 && len(c.Deleted) == 0 && since == 0 {
+		if c.Space.Segments == 0 && len(c.Deleted) == 0 && from == (MirrorPosition{}) {
 			return fmt.Errorf("read changes of %s: %w", c.Space, ErrNotFound)
 		}
 		return fn(c)
@@ -105,26 +118,23 @@ type MirrorState struct {
 	// Target names the copy ("weaviate http://127.0.0.1:8080 Clipvec").
 	Target string `json:"target"`
 	Space  Space  `json:"space"`
-	// Generation is the generation up to which every change of the
-	// space is in the target.
-	Generation int64     `json:"generation"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	MirrorPosition
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// MirrorGeneration returns the generation up to which every change of
-// space sp is in target; ok is false when none was recorded (the target
-// holds nothing of the space).
-func (db *DB) MirrorGeneration(ctx context.Context, target string, sp Space) (gen int64, ok bool, err error) {
+// MirrorPosition returns the position recorded for target in space sp;
+// ok is false when none was (the target holds nothing of the space).
+func (db *DB) MirrorPosition(ctx context.Context, target string, sp Space) (pos MirrorPosition, ok bool, err error) {
 	m, ok, err := db.store.MirrorGeneration(ctx, target, sp.Model, sp.Dim)
-	return m.Generation, ok, err
+	return MirrorPosition{Generation: m.Generation, AfterID: m.AfterID}, ok, err
 }
 
-// SetMirrorGeneration records that every change of space sp up to
-// generation gen is in target. It is no write of the database's data:
-// the generation, the graphs and their snapshots are left alone. A
-// database opened read-only cannot record it (ErrReadOnly).
-func (db *DB) SetMirrorGeneration(ctx context.Context, target string, sp Space, gen int64) error {
-	return db.store.SetMirrorGeneration(ctx, target, sp.Model, sp.Dim, gen)
+// SetMirrorPosition records that target holds space sp up to pos. It is
+// no write of the database's data: the generation, the graphs and their
+// snapshots are left alone. A position ahead of the database is refused;
+// a database opened read-only cannot record one (ErrReadOnly).
+func (db *DB) SetMirrorPosition(ctx context.Context, target string, sp Space, pos MirrorPosition) error {
+	return db.store.SetMirrorGeneration(ctx, target, sp.Model, sp.Dim, pos.Generation, pos.AfterID)
 }
 
 // Mirrors lists the progress recorded for target's spaces (every
@@ -138,7 +148,8 @@ func (db *DB) Mirrors(ctx context.Context, target string) ([]MirrorState, error)
 	}
 	out := make([]MirrorState, len(rows))
 	for i, m := range rows {
-		out[i] = MirrorState{Target: m.Target, Space: Space{Model: m.Model, Dim: m.Dim}, Generation: m.Generation, UpdatedAt: m.UpdatedAt}
+		out[i] = MirrorState{Target: m.Target, Space: Space{Model: m.Model, Dim: m.Dim},
+			MirrorPosition: MirrorPosition{Generation: m.Generation, AfterID: m.AfterID}, UpdatedAt: m.UpdatedAt}
 	}
 	return out, nil
 }

@@ -15,9 +15,15 @@ import (
 // generation each was written at.
 func changes(t testing.TB, db *clipvec.DB, sp clipvec.Space, since int64) (gen int64, deleted []int64, written map[int64]clipvec.Segment, gens []int64) {
 	t.Helper()
+	return changesFrom(t, db, sp, clipvec.MirrorPosition{Generation: since})
+}
+
+// changesFrom is changes after a position.
+func changesFrom(t testing.TB, db *clipvec.DB, sp clipvec.Space, from clipvec.MirrorPosition) (gen int64, deleted []int64, written map[int64]clipvec.Segment, gens []int64) {
+	t.Helper()
 	ctx := context.Background()
 	written = map[int64]clipvec.Segment{}
-	err := db.ReadChanges(ctx, sp, since, func(c *clipvec.Changes) error {
+	err := db.ReadChanges(ctx, sp, from, func(c *clipvec.Changes) error {
 		gen, deleted = c.Generation, c.Deleted
 		err := c.Segments(ctx, func(s *clipvec.Segment, g int64) error {
 			cp := *s
@@ -54,14 +60,24 @@ func TestReadChanges(t *testing.T) {
 		t.Fatalf("everything: %d written, %v deleted, generations %v; want 6, none, in order", len(all), deleted, gens)
 	}
 	const target = "test target"
-	if err := db.SetMirrorGeneration(ctx, target, sp, gen0); err != nil {
+	// One import, one generation: a sync stopped inside it resumes after
+	// the last id it sent.
+	var ids []int64
+	for id := range all {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if _, _, rest, _ := changesFrom(t, db, sp, clipvec.MirrorPosition{Generation: gen0 - 1, AfterID: ids[3]}); len(rest) != 2 || rest[ids[4]].ID == 0 || rest[ids[5]].ID == 0 {
+		t.Errorf("changes after segment %d of generation %d: %v, want %v", ids[3], gen0, rest, ids[4:])
+	}
+	if err := db.SetMirrorPosition(ctx, target, sp, clipvec.MirrorPosition{Generation: gen0}); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := db.Stats(ctx); err != nil || st.Generation != gen0 {
 		t.Fatalf("generation %d (%v) after recording progress, want %d", st.Generation, err, gen0)
 	}
-	if got, ok, err := db.MirrorGeneration(ctx, target, sp); got != gen0 || !ok || err != nil {
-		t.Fatalf("MirrorGeneration = %d, %v, %v; want %d", got, ok, err, gen0)
+	if got, ok, err := db.MirrorPosition(ctx, target, sp); got.Generation != gen0 || !ok || err != nil {
+		t.Fatalf("MirrorPosition = %+v, %v, %v; want generation %d", got, ok, err, gen0)
 	}
 
 	// Nothing changed: nothing to send.
@@ -108,7 +124,7 @@ func TestReadChanges(t *testing.T) {
 
 	// The snapshot is ReadChanges': a write committed while fn runs is
 	// not seen, nor blocked.
-	err := db.ReadChanges(ctx, sp, gen, func(c *clipvec.Changes) error {
+	err := db.ReadChanges(ctx, sp, clipvec.MirrorPosition{Generation: gen}, func(c *clipvec.Changes) error {
 		if _, err := db.Delete(ctx, "video-002"); err != nil {
 			return err
 		}
@@ -134,13 +150,13 @@ func TestReadChanges(t *testing.T) {
 	}
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		err := db.ReadChanges(ctx, clipvec.Space{Model: "marengo3.0", Dim: 9}, 0, func(*clipvec.Changes) error { return nil })
+		err := db.ReadChanges(ctx, clipvec.Space{Model: "marengo3.0", Dim: 9}, clipvec.MirrorPosition{}, func(*clipvec.Changes) error { return nil })
 		if !errors.Is(err, clipvec.ErrNotFound) {
 			t.Errorf("a space never held: %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("ErrAhead", func(t *testing.T) {
-		if err := db.ReadChanges(ctx, sp, gen+100, func(*clipvec.Changes) error { return nil }); err == nil {
+		if err := db.ReadChanges(ctx, sp, clipvec.MirrorPosition{Generation: gen + 100}, func(*clipvec.Changes) error { return nil }); err == nil {
 			t.Error("changes since a generation ahead of the database: no error")
 		}
 	})
@@ -155,7 +171,7 @@ func TestMirrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	sp := clipvec.Space{Model: "marengo3.0", Dim: 8}
-	if err := db.SetMirrorGeneration(ctx, "a", sp, 1); err != nil {
+	if err := db.SetMirrorPosition(ctx, "a", sp, clipvec.MirrorPosition{Generation: 1}); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := db.Mirrors(ctx, "")
@@ -165,8 +181,8 @@ func TestMirrors(t *testing.T) {
 	if n, err := db.ForgetMirror(ctx, "a"); n != 1 || err != nil {
 		t.Errorf("ForgetMirror = %d, %v; want 1", n, err)
 	}
-	if _, ok, err := db.MirrorGeneration(ctx, "a", sp); ok || err != nil {
-		t.Errorf("MirrorGeneration after ForgetMirror: ok %v, %v", ok, err)
+	if _, ok, err := db.MirrorPosition(ctx, "a", sp); ok || err != nil {
+		t.Errorf("MirrorPosition after ForgetMirror: ok %v, %v", ok, err)
 	}
 	id, err := db.StoreID(ctx)
 	if err != nil || id == 0 {
