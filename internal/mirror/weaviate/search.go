@@ -54,6 +54,13 @@ func Search(ctx context.Context, c *Client, r *clipvec.Resolved, opts SearchOpti
 		return nil, err
 	}
 	class := CollectionName(opts.Prefix, r.Space.Model, r.Space.Dim)
+	searched := r.Space.Segments
+	if searched == 0 {
+		// The query came from the cluster's copy of a video the local
+		// database lacks: count the collection (with every node up;
+		// unknown, 0, otherwise).
+		searched, _ = countObjects(ctx, c, class)
+	}
 	limit := r.K
 	if r.GroupBy == clipvec.GroupByVideo {
 		limit = r.K * 10
@@ -64,7 +71,7 @@ func Search(ctx context.Context, c *Client, r *clipvec.Resolved, opts SearchOpti
 		if err != nil {
 			return nil, fmt.Errorf("search %s: %w", class, err)
 		}
-		res := &clipvec.Result{Space: r.Space, Query: r.Query, Searched: r.Space.Segments, Method: clipvec.MethodRemote,
+		res := &clipvec.Result{Space: r.Space, Query: r.Query, Searched: searched, Method: clipvec.MethodRemote,
 			QuerySource: r.QuerySource, Hits: []clipvec.Hit{}}
 		for _, o := range objs {
 			res.Hits = append(res.Hits, o.hit(r.Space.Model, opts.Names))
@@ -421,4 +428,24 @@ func collections(ctx context.Context, c *Client, prefix string) ([]string, error
 		}
 	}
 	return out, nil
+}
+
+// countObjects is how many objects collection class holds. Weaviate counts
+// across shards only with every node up (a node down makes it an error).
+func countObjects(ctx context.Context, c *Client, class string) (int, error) {
+	var data struct {
+		Aggregate map[string][]struct {
+			Meta struct {
+				Count int `json:"count"`
+			} `json:"meta"`
+		} `json:"Aggregate"`
+	}
+	if err := c.GraphQL(ctx, fmt.Sprintf("{ Aggregate { %s { meta { count } } } }", class), &data); err != nil {
+		return 0, fmt.Errorf("count %s: %w", class, err)
+	}
+	rows := data.Aggregate[class]
+	if len(rows) == 0 {
+		return 0, fmt.Errorf("count %s: %w: no such collection", class, clipvec.ErrNotFound)
+	}
+	return rows[0].Meta.Count, nil
 }
