@@ -26,6 +26,7 @@ const (
 	cV2Data                    // data (embed-v2 task or sync response)
 	cSyncAudio                 // audio_embedding.segments (v1 POST /embed)
 	cRecord                    // a clipvec JSONL segment record
+	cParquetRow                // a row of a clipvec Parquet file
 )
 
 var containerPath = [...]string{
@@ -35,6 +36,7 @@ var containerPath = [...]string{
 	cV2Data:        "data",
 	cSyncAudio:     "audio_embedding.segments",
 	cRecord:        "",
+	cParquetRow:    "",
 }
 
 // pending is a decoded segment whose vector is already checked and
@@ -78,7 +80,10 @@ type decoder struct {
 	vec      []float32 // scratch for the vector being read
 	seg      Segment   // scratch handed to the handler
 	jsonl    bool      // the input is a stream of clipvec records
-	doc      *document
+	// rowDims: the input (a Parquet file with a dim column) gives each
+	// row's dimension, which its checks use instead of dims.
+	rowDims bool
+	doc     *document
 }
 
 // document is what one top-level JSON object has said so far.
@@ -765,8 +770,11 @@ func vectorKey(container byte) string {
 // "video_embedding.segments[3]" (behind a prefix for multi-document
 // files) in a response.
 func recordName(prefix string, container byte, index, line int) string {
-	if container == cRecord {
+	switch container {
+	case cRecord:
 		return fmt.Sprintf("line %d", line)
+	case cParquetRow:
+		return fmt.Sprintf("row %d", index)
 	}
 	return fmt.Sprintf("%s%s[%d]", prefix, containerPath[container], index)
 }
@@ -911,14 +919,17 @@ func (d *decoder) deliver(p *pending) error {
 }
 
 func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) error {
+	// A clipvec export declares its spaces (a JSONL header, a Parquet
+	// footer), and a Parquet file's dim column gives each row's.
+	declared := (p.container == cRecord || p.container == cParquetRow) && d.declared != nil
 	want := d.opts.Dim
-	if want == 0 && (p.container != cRecord || d.declared == nil) {
+	if want == 0 && !declared && (p.container != cParquetRow || !d.rowDims) {
 		want = d.dims[model]
 	}
 	if want != 0 && len(p.vec) != want {
 		return d.recordError(p.container, p.index, p.line, &DimensionError{Model: model, Got: len(p.vec), Want: want})
 	}
-	if p.container == cRecord && d.declared != nil && !d.declared[Space{model, len(p.vec)}] {
+	if declared && !d.declared[Space{model, len(p.vec)}] {
 		return d.recordError(p.container, p.index, p.line, &DimensionError{Model: model, Got: len(p.vec), Want: d.declaredDim(model)})
 	}
 	if err := checkTimes(p); err != nil {

@@ -23,7 +23,20 @@
 //     embedding.float, Marengo 2.7 visual-text, segments without
 //     embedding_option;
 //   - clipvec JSONL (see Writer), and any of the above concatenated or in
-//     a top-level JSON array.
+//     a top-level JSON array;
+//   - clipvec Parquet (see ParquetWriter), read by DecodeParquet, which
+//     needs random access (Reader.Decode copies a stream to a temporary
+//     file first): a file starting with "PAR1" or named *.parquet.
+//
+// Parquet rows go through the checks JSON records do, and a bad row is
+// named by its index ("row 14", from 0). The reader bounds what a
+// malformed file can make it allocate (the footer, at most
+// MaxParquetFooter), reads only snappy, gzip and zstd pages, and turns
+// the Parquet library's panics into errors; FuzzDecodeParquet covers it.
+//
+// NPYWriter writes a float32 matrix as a NumPy .npy file, and
+// AppendRowLine the JSONL line describing one of its rows: the layout of
+// clipvec's npy export.
 //
 // Responses that carry no vectors (errors, lists, create responses, tasks
 // not ready, search results) are rejected with a message saying what the

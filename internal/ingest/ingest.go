@@ -147,6 +147,9 @@ var (
 	// supply (Options.Model, Options.VideoID); both are ErrMissingField.
 	ErrNoModel = &kindOf{"missing field", ErrMissingField}
 	ErrNoVideo = &kindOf{"missing field", ErrMissingField}
+	// ErrBadParquet: a Parquet file that cannot be read (truncated,
+	// corrupt). It is ErrSyntax.
+	ErrBadParquet = &kindOf{"unreadable Parquet", ErrSyntax}
 	// ErrQueryVectors: the input holds query vectors (a bare vector, text
 	// or image embeddings), not segments: it can be searched with, not
 	// imported. It is ErrNoVectors.

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,8 @@ import (
 
 // Expand turns the paths of an import into the files to read: a file as
 // itself, a directory as every .json, .jsonl and .ndjson file below it
-// (optionally .gz), in lexical order, and "-" (standard input) as itself.
+// (optionally .gz) and every .parquet file, in lexical order, and "-"
+// (standard input) as itself.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -52,6 +54,9 @@ func Expand(paths []string) ([]string, error) {
 }
 
 func importable(name string) bool {
+	if isParquetName(name) {
+		return true
+	}
 	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
 	for _, ext := range []string{".json", ".jsonl", ".ndjson"} {
 		if strings.HasSuffix(name, ext) {
@@ -77,6 +82,11 @@ func (c *Counter) Read(p []byte) (int, error) {
 // N returns the bytes read so far.
 func (c *Counter) N() int64 { return c.n.Load() }
 
+// isParquetName reports whether a file's name says it is Parquet.
+func isParquetName(name string) bool {
+	return strings.HasSuffix(strings.ToLower(name), ".parquet")
+}
+
 // Reader is an opened input: decompressed if it was gzip (recognised by
 // its magic bytes, whatever its name), with a count of the raw bytes read
 // for progress against Size.
@@ -88,6 +98,12 @@ type Reader struct {
 	// there, so reading it never waits for a writer, as reading a pipe,
 	// a FIFO or a terminal can.
 	Regular bool
+	// Parquet reports that the input is a Parquet file: it starts with
+	// ParquetMagic, or its name ends in .parquet. Decode reads it with
+	// DecodeParquet.
+	Parquet bool
+	name    string
+	src     io.Reader // the raw input
 	c       io.Closer
 	gz      *gzip.Reader
 }
@@ -145,9 +161,11 @@ func NewReader(src io.Reader, size int64, name string) (*Reader, error) {
 func wrap(r *Reader, src io.Reader, name string) (*Reader, error) {
 	r.Regular = regular(src)
 	r.Raw = &Counter{r: src}
+	r.name, r.src = name, src
 	br := bufio.NewReaderSize(r.Raw, 1<<16)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	magic, _ := br.Peek(4)
+	r.Parquet = string(magic) == ParquetMagic || isParquetName(name)
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			r.Close()
@@ -159,8 +177,56 @@ func wrap(r *Reader, src io.Reader, name string) (*Reader, error) {
 		}
 		r.gz = gz
 		r.Reader = gz
+		if !r.Parquet {
+			bz := bufio.NewReaderSize(gz, 1<<16)
+			magic, _ := bz.Peek(4)
+			r.Parquet = string(magic) == ParquetMagic
+			r.Reader = bz
+		}
 		return r, nil
 	}
 	r.Reader = br
 	return r, nil
+}
+
+// Decode decodes the input with Decode, or DecodeParquet when it is
+// Parquet. Parquet is read at random offsets: a regular file or an
+// in-memory body (a *bytes.Reader, a *strings.Reader) is read where it
+// is; anything else (standard input, a pipe, a gzipped file) is first
+// copied to an unlinked temporary file.
+func (r *Reader) Decode(ctx context.Context, opts Options, h Handler) (Stats, error) {
+	if !r.Parquet {
+		return Decode(ctx, r, opts, h)
+	}
+	if r.gz == nil {
+		switch src := r.src.(type) {
+		case *os.File:
+			if r.Regular && r.Size >= 0 {
+				return decodeParquet(ctx, &countingReaderAt{r: src, n: r.Raw}, r.Size, opts, h)
+			}
+		case interface {
+			io.ReaderAt
+			Size() int64
+		}:
+			return decodeParquet(ctx, &countingReaderAt{r: src, n: r.Raw}, src.Size(), opts, h)
+		}
+	}
+	tmp, err := os.CreateTemp("", "clipvec-parquet-*")
+	if err != nil {
+		return Stats{}, fmt.Errorf("spool %s: %w", r.name, err)
+	}
+	defer tmp.Close()
+	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
+	size, err := io.Copy(tmp, r)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return Stats{}, err
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) {
+			return Stats{}, &Error{File: r.name, Err: fmt.Errorf("%w: gzip: %w", ErrSyntax, err)}
+		}
+		return Stats{}, fmt.Errorf("spool %s: %w", r.name, err)
+	}
+	return decodeParquet(ctx, &countingReaderAt{r: tmp}, size, opts, h)
 }
