@@ -6,8 +6,10 @@
 // visual, audio, transcription), per model. Segments come in through
 // Import, from saved TwelveLabs responses in any of their shapes (embed
 // tasks v1 and v2, indexed assets, the older videos endpoint, sync embed
-// responses, older API eras) or from clipvec's own JSONL export, and go
-// out through Export.
+// responses, older API eras) or from clipvec's own JSONL or Parquet
+// export, and go out through Export (JSONL), ExportParquet (one Parquet
+// file: DuckDB, Polars, Spark, vector databases' bulk importers) and
+// ExportNPY (a NumPy matrix per space, with a JSONL sidecar).
 //
 // Vectors live in embedding spaces: one model at one dimension
 // (marengo3.0/512, marengo2.7/1024, ...). A search runs in exactly one

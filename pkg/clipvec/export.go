@@ -19,6 +19,8 @@ type ExportOptions struct {
 type ExportStats struct {
 	Videos   int `json:"videos"`
 	Segments int `json:"segments"`
+	// Files lists the files ExportNPY wrote (the manifest last).
+	Files []string `json:"files,omitempty"`
 }
 
 // Export streams the database (or the selected part) to w in clipvec's
@@ -31,17 +33,38 @@ type ExportStats struct {
 // go on unblocked and are left out. Until Export returns the database's
 // WAL cannot be checkpointed past that snapshot, so a slow w lets it grow.
 func (db *DB) Export(ctx context.Context, w io.Writer, opts ExportOptions) (ExportStats, error) {
+	return db.export(ctx, opts, &jsonlSink{out: ingest.NewWriter(w)})
+}
+
+// exportSink is an export format: it receives what the export's walk
+// reads, in export order (by video, then model, dimension, modality,
+// scope and times).
+type exportSink interface {
+	// begin comes first, with the spaces the selection may hold
+	// segments of.
+	begin(spaces []ingest.Space) error
+	// video comes before the video's first segment.
+	video(v *sqlite.Video) error
+	// segment is one segment of the video last announced; s and its
+	// vector are reused after the call.
+	segment(s *sqlite.Segment, v *sqlite.Video) error
+	// end comes last, after a walk that met no error.
+	end() error
+}
+
+// export walks the selection in one read transaction and hands it to out.
+func (db *DB) export(ctx context.Context, opts ExportOptions, out exportSink) (ExportStats, error) {
 	var st ExportStats
 	err := db.store.View(ctx, func(tx *sqlite.ReadTx) error {
 		var err error
-		st, err = export(ctx, tx, w, opts)
+		st, err = walkExport(ctx, tx, opts, out)
 		return err
 	})
 	return st, err
 }
 
-// export is Export in the read transaction tx.
-func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOptions) (ExportStats, error) {
+// walkExport is the export's walk in the read transaction tx.
+func walkExport(ctx context.Context, tx *sqlite.ReadTx, opts ExportOptions, out exportSink) (ExportStats, error) {
 	var st ExportStats
 	videos, err := tx.Videos(ctx)
 	if err != nil {
@@ -70,22 +93,19 @@ func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOpti
 			decl = append(decl, ingest.Space{Model: sp.Model, Dim: sp.Dim})
 		}
 	}
-	out := ingest.NewWriter(w)
-	if err := out.WriteHeader(decl...); err != nil {
+	if err := out.begin(decl); err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
-	writeVideo := func(id string) error {
-		v := meta[id]
-		st.Videos++
-		return out.WriteVideo(&ingest.Video{ID: v.ID, Filename: v.Filename, Duration: v.Duration, FPS: v.FPS,
-			Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata, ThumbnailURL: v.ThumbnailURL})
-	}
 	exportVideo := func(video string) error {
-		last := ""
-		err := tx.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
-			if s.VideoID != last {
-				last = s.VideoID
-				if err := writeVideo(s.VideoID); err != nil {
+		var cur *sqlite.Video
+		return tx.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
+			if cur == nil || s.VideoID != cur.ID {
+				if cur = meta[s.VideoID]; cur == nil {
+					// A foreign key keeps this from happening.
+					return fmt.Errorf("segment %d: video %s: %w", s.ID, s.VideoID, ErrNotFound)
+				}
+				st.Videos++
+				if err := out.video(cur); err != nil {
 					return err
 				}
 			}
@@ -95,10 +115,8 @@ func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOpti
 					return err
 				}
 			}
-			return out.WriteSegment(&ingest.Segment{VideoID: s.VideoID, Model: s.Model, Option: s.Option, Scope: s.Scope,
-				Start: s.Start, End: s.End, SourceKind: s.SourceKind, SourceID: s.SourceID, Norm: s.Norm, Vector: s.Vector})
+			return out.segment(s, cur)
 		})
-		return err
 	}
 	if len(opts.Videos) == 0 {
 		err = exportVideo("")
@@ -108,11 +126,40 @@ func export(ctx context.Context, tx *sqlite.ReadTx, w io.Writer, opts ExportOpti
 			break
 		}
 	}
-	if err != nil {
-		return st, fmt.Errorf("export: %w", err)
+	if err == nil {
+		err = out.end()
 	}
-	if err := out.Flush(); err != nil {
+	if err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
 	return st, nil
 }
+
+// ingestSegment is s as the ingest package's writers take it.
+func ingestSegment(s *sqlite.Segment) ingest.Segment {
+	return ingest.Segment{VideoID: s.VideoID, Model: s.Model, Option: s.Option, Scope: s.Scope,
+		Start: s.Start, End: s.End, SourceKind: s.SourceKind, SourceID: s.SourceID, Norm: s.Norm, Vector: s.Vector}
+}
+
+// ingestVideo is v as the ingest package's writers take it.
+func ingestVideo(v *sqlite.Video) *ingest.Video {
+	return &ingest.Video{ID: v.ID, Filename: v.Filename, Duration: v.Duration, FPS: v.FPS,
+		Width: v.Width, Height: v.Height, UserMetadata: v.UserMetadata, ThumbnailURL: v.ThumbnailURL}
+}
+
+// jsonlSink writes clipvec's JSONL format.
+type jsonlSink struct {
+	out *ingest.Writer
+	seg ingest.Segment
+}
+
+func (j *jsonlSink) begin(spaces []ingest.Space) error { return j.out.WriteHeader(spaces...) }
+
+func (j *jsonlSink) video(v *sqlite.Video) error { return j.out.WriteVideo(ingestVideo(v)) }
+
+func (j *jsonlSink) segment(s *sqlite.Segment, _ *sqlite.Video) error {
+	j.seg = ingestSegment(s)
+	return j.out.WriteSegment(&j.seg)
+}
+
+func (j *jsonlSink) end() error { return j.out.Flush() }

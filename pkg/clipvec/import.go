@@ -113,9 +113,16 @@ type ImportSummary struct {
 }
 
 // Import reads files, directories (recursively: *.json, *.jsonl,
-// *.ndjson, optionally .gz) and "-" (standard input), in order, each file
-// in its own transaction: a rejected file leaves the database exactly as
-// it was, and a killed import keeps every file committed before.
+// *.ndjson, optionally .gz, and *.parquet) and "-" (standard input), in
+// order, each file in its own transaction: a rejected file leaves the
+// database exactly as it was, and a killed import keeps every file
+// committed before.
+//
+// A Parquet file (recognised by its magic bytes or a .parquet name) is
+// read as clipvec's Parquet export (see ExportParquet), with the JSONL
+// export's guarantees and checks. Parquet is read at random offsets, so
+// one that comes as a stream (standard input, a gzipped file) is first
+// copied to an unlinked temporary file.
 //
 // A regular file is written as it is decoded. Any other input (standard
 // input, a pipe, a FIFO), which can stall waiting for its writer, is
@@ -145,7 +152,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		return sum, err
 	}
 	if len(files) == 0 {
-		return sum, fmt.Errorf("import %s: %w: no .json, .jsonl or .ndjson files (optionally .gz) there",
+		return sum, fmt.Errorf("import %s: %w: no .json, .jsonl or .ndjson files (optionally .gz) or .parquet files there",
 			strings.Join(paths, " "), ErrNotFound)
 	}
 	before, err := db.Spaces(ctx)
@@ -404,7 +411,7 @@ func (p *pipeline) importFile(name string, index, files int, opts ImportOptions)
 // (which another import would wait 10 s for, then fail with "database is
 // locked"); a rejected input then never begins one. Without, it is
 // written as it is decoded: a file is all there, and reads at disk speed.
-func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *ingest.Counter, stage bool, index, files int, opts ImportOptions) *fileState {
+func (p *pipeline) importStream(name string, r *ingest.Reader, size int64, raw *ingest.Counter, stage bool, index, files int, opts ImportOptions) *fileState {
 	fctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
 	f := &fileState{res: FileResult{Name: name}, cancel: cancel, beforeCommit: opts.BeforeCommit}
@@ -437,7 +444,7 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 	if stage {
 		var staged ingest.Stage
 		defer staged.Close()
-		if st, err = ingest.Decode(fctx, r, dopts, &staged); err == nil {
+		if st, err = r.Decode(fctx, dopts, &staged); err == nil {
 			p.events <- event{kind: evBegin, file: f}
 			began = true
 			err = staged.Replay(h)
@@ -446,7 +453,7 @@ func (p *pipeline) importStream(name string, r io.Reader, size int64, raw *inges
 	} else {
 		p.events <- event{kind: evBegin, file: f}
 		began = true
-		st, err = ingest.Decode(fctx, r, dopts, h)
+		st, err = r.Decode(fctx, dopts, h)
 		h.flush()
 	}
 	f.decErr = err
