@@ -143,6 +143,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			queriesCommand(e),
 			benchCommand(e),
 			serveCommand(e),
+			syncCommand(e),
 		},
 		Reader:          stdin,
 		Writer:          stdout,
