@@ -17,10 +17,10 @@ import (
 func importCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "import",
-		Usage:     "import embedding segments from saved TwelveLabs responses or clipvec JSONL",
+		Usage:     "import embedding segments from saved TwelveLabs responses or clipvec JSONL or Parquet",
 		ArgsUsage: "PATH...",
 		Description: `Reads files, directories (recursively: *.json, *.jsonl, *.ndjson, optionally
-.gz) and - (standard input). The shape of each file is detected:
+.gz, and *.parquet) and - (standard input). The shape of each file is detected:
 
    embed task v1       GET /embed/tasks/{id}           video_embedding.segments[].float
    embed task v2       GET /embed-v2/tasks/{id}        data[].embedding (scope "asset": stored as video)
@@ -30,6 +30,7 @@ func importCommand(e *env) *cli.Command {
    video (deprecated)  GET /indexes/{i}/videos/{id}?embedding_option=...
    older eras          v1.2 engine_name, video_embeddings[], Marengo 2.7 visual-text
    clipvec JSONL       what clipvec export writes (one segment per line)
+   clipvec Parquet     what clipvec export --format parquet writes (one segment per row)
 
 A response that does not name its video (embed tasks name only their task)
 is filed under the task id, or the file name for sync responses; --video-id
@@ -43,7 +44,8 @@ Examples:
    clipvec import exports/
    clipvec import --video-id my-video task-66419a20.json
    curl -s ... | clipvec import --video-id clip7 -
-   clipvec import --skip-invalid --json dump.jsonl.gz`,
+   clipvec import --skip-invalid --json dump.jsonl.gz
+   clipvec import clips.parquet`,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "video-id", Usage: "file every segment under this video `ID`"},
 			&cli.StringFlag{Name: "model", Usage: "`MODEL` of responses that name none (embed-v2; default marengo3.0)"},
