@@ -35,7 +35,8 @@ type scanner struct {
 
 	depth int // arrays and objects open at pos, the document included
 
-	str []byte // scratch for decoded strings
+	str    []byte // scratch for decoded strings
+	keyBuf []byte // scratch for a key whose colon is not buffered yet
 }
 
 // scanBufSize is the read buffer. It never grows: every token the
@@ -247,10 +248,19 @@ func (s *scanner) key(first bool) (key []byte, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	if s.pos < s.end && s.buf[s.pos] == ':' {
+		s.pos++
+		return key, true, nil
+	}
+	// Finding the colon may read more input, which moves the buffer's
+	// bytes: a key read in place (stringBytes' fast path) would then
+	// change under the caller (a record's "embedding" read as the next
+	// input's bytes, and skipped). Keep a copy.
+	s.keyBuf = append(s.keyBuf[:0], key...)
 	if err := s.expect(':'); err != nil {
 		return nil, false, err
 	}
-	return key, true, nil
+	return s.keyBuf, true, nil
 }
 
 // elem advances to the next array element. first is true for the first
