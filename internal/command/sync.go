@@ -38,10 +38,11 @@ segment's, so a re-imported segment overwrites its object.
 
 Only what changed since the last sync to the same cluster and prefix is
 sent: segments deleted since are deleted, segments written since are
-upserted in batches of --batch, oldest first. After each batch the
-database records how far the cluster has got, so a sync that is killed or
-loses the network sends at most that batch again when run again; run the
-same command. Writes are acknowledged by a quorum of each object's
+upserted in batches of --batch, oldest first, --parallel batches in
+flight. As batches are acknowledged the database records how far the
+cluster has got, so a sync that is killed or loses the network sends at
+most the batches that were in flight again when run again; run the same
+command. Writes are acknowledged by a quorum of each object's
 replicas (QUORUM; --consistency ALL waits for every replica).
 
 --verify then compares the cluster with the database: counts per space
@@ -65,6 +66,7 @@ Examples:
 			&cli.IntFlag{Name: "shards", Value: 1, Usage: "shards of a new collection: `N`"},
 			&cli.IntFlag{Name: "replication", Value: 1, Usage: "replication factor of a new collection: `N`"},
 			&cli.IntFlag{Name: "batch", Value: mirror.DefaultBatch, Usage: "segments per request: `N` (1 to 10000)"},
+			&cli.IntFlag{Name: "parallel", Value: mirror.DefaultParallel, Usage: "upsert requests in flight at once: `N`"},
 			&cli.StringFlag{Name: "consistency", Value: weaviate.WriteConsistency, Usage: "write consistency `LEVEL`: QUORUM or ALL"},
 			&cli.BoolFlag{Name: "full", Usage: "send every segment again, whatever was recorded"},
 			&cli.BoolFlag{Name: "verify", Usage: "then compare the cluster with the database"},
@@ -101,6 +103,8 @@ func syncWeaviate(c *cli.Context, e *env) error {
 		// 10,000 is Weaviate's default QUERY_MAXIMUM_RESULTS, the most a
 		// batch delete matches.
 		return usagef("sync weaviate: --batch %d: want 1 to 10000", c.Int("batch"))
+	case c.Int("parallel") < 1 || c.Int("parallel") > 64:
+		return usagef("sync weaviate: --parallel %d: want 1 to 64", c.Int("parallel"))
 	case c.Int("verify-sample") < 0:
 		return usagef("sync weaviate: --verify-sample %d: want 0 (all) or more", c.Int("verify-sample"))
 	case level != "QUORUM" && level != "ALL":
@@ -150,7 +154,8 @@ func syncWeaviate(c *cli.Context, e *env) error {
 	defer pb.done()
 	start := time.Now()
 	res, err := mirror.Sync(c.Context, db, t, mirror.Options{
-		Batch: c.Int("batch"),
+		Batch:    c.Int("batch"),
+		Parallel: c.Int("parallel"),
 		Progress: func(p mirror.Progress) {
 			done, total := p.Deleted+p.Upserted, p.ToDelete+p.ToUpsert
 			rate := float64(p.TotalUpserted+p.TotalDeleted) / time.Since(start).Seconds()

@@ -48,13 +48,20 @@ type Collection struct {
 // Options.Batch is 0.
 const DefaultBatch = 500
 
+// DefaultParallel is how many upserts the command line keeps in flight.
+const DefaultParallel = 2
+
 // Options tune Sync. The zero value syncs every space in batches of
 // DefaultBatch.
 type Options struct {
 	// Batch is how many segments one upsert (and one deletion) sends:
 	// bigger batches cost fewer round trips, and a sync killed midway
-	// sends at most one again.
+	// sends at most Parallel of them again.
 	Batch int
+	// Parallel is how many upsert batches are in flight at once (default
+	// 1): more keeps a cluster of many cores busy while the next batch is
+	// read and sent.
+	Parallel int
 	// Spaces, when set, syncs only these spaces (model and dimension).
 	Spaces []clipvec.Space
 	// Progress, when set, is called after each batch from Sync's
@@ -208,58 +215,41 @@ func syncSpace(ctx context.Context, db *clipvec.DB, t Target, sp clipvec.Space, 
 			report()
 		}
 
-		batch := make([]clipvec.Segment, 0, opts.Batch)
-		var lastGen, lastID int64
-		recorded := from
-		// send upserts the batch and records the position of its last
-		// segment, given the generation of the next one (0: none).
-		send := func(nextGen int64) error {
-			if len(batch) == 0 {
+		up := &upserter{ctx: ctx, t: t, sp: sp, parallel: max(opts.Parallel, 1), batch: opts.Batch,
+			record: func(pos clipvec.MirrorPosition, n int) error {
+				if err := db.SetMirrorPosition(ctx, name, sp, pos); err != nil {
+					return err
+				}
+				sr.Upserted += n
+				total.Upserted += n
+				p.Upserted = sr.Upserted
+				report()
 				return nil
-			}
-			if err := t.Upsert(ctx, sp, batch); err != nil {
-				return err
-			}
-			sr.Upserted += len(batch)
-			total.Upserted += len(batch)
-			p.Upserted = sr.Upserted
-			batch = batch[:0]
-			pos := clipvec.MirrorPosition{Generation: c.Generation}
-			switch {
-			case nextGen > lastGen:
-				// Every segment before generation nextGen is sent.
-				pos = clipvec.MirrorPosition{Generation: nextGen - 1}
-			case nextGen == lastGen:
-				// Inside one generation: sent up to lastID.
-				pos = clipvec.MirrorPosition{Generation: lastGen - 1, AfterID: lastID}
-			}
-			if err := db.SetMirrorPosition(ctx, name, sp, pos); err != nil {
-				return err
-			}
-			recorded = pos
-			report()
-			return nil
-		}
+			}}
+		up.cur = up.buffer()
 		err := c.Segments(ctx, func(s *clipvec.Segment, gen int64) error {
-			if len(batch) == opts.Batch {
-				if err := send(gen); err != nil {
+			if len(up.cur) == opts.Batch {
+				if err := up.submit(up.position(gen, c.Generation)); err != nil {
 					return err
 				}
 			}
-			// Reuse the vectors of the batch before.
-			batch = batch[:len(batch)+1]
-			b := &batch[len(batch)-1]
-			vec := b.Vector
-			*b = *s
-			b.Vector = append(vec[:0], s.Vector...)
-			lastGen, lastID = gen, s.ID
+			up.add(s, gen)
 			return nil
 		})
+		if err == nil && len(up.cur) > 0 {
+			err = up.submit(clipvec.MirrorPosition{Generation: c.Generation})
+		}
+		// Wait for the batches in flight, recording those acknowledged
+		// in order, whatever happened.
+		if werr := up.wait(); err == nil {
+			err = werr
+		}
 		if err != nil {
 			return err
 		}
-		if err := send(0); err != nil {
-			return err
+		recorded := from
+		if up.recorded != nil {
+			recorded = *up.recorded
 		}
 		if end := (clipvec.MirrorPosition{Generation: c.Generation}); recorded != end {
 			if err := db.SetMirrorPosition(ctx, name, sp, end); err != nil {
@@ -270,4 +260,140 @@ func syncSpace(ctx context.Context, db *clipvec.DB, t Target, sp clipvec.Space, 
 		return nil
 	})
 	return sr, err
+}
+
+// upserter sends a space's upserts, up to parallel batches in flight,
+// and records, in the order they were read, the position of each batch
+// once it and every batch before it are acknowledged: a position never
+// claims a batch still in flight, so a kill loses nothing, and a rerun
+// sends again at most the batches that were in flight.
+type upserter struct {
+	ctx      context.Context
+	t        Target
+	sp       clipvec.Space
+	parallel int
+	batch    int
+	// record records a position, n more segments having been sent.
+	record func(pos clipvec.MirrorPosition, n int) error
+
+	// cur is the batch being filled, from the segments read; lastGen and
+	// lastID are those of its last segment.
+	cur             []clipvec.Segment
+	lastGen, lastID int64
+	// free holds batches sent, for reuse (their vectors too).
+	free [][]clipvec.Segment
+
+	// Batches in flight, in the order they were read; done receives
+	// each one's outcome.
+	queue []*flight
+	done  chan *flight
+	// recorded is the last position recorded; failed the first error.
+	recorded *clipvec.MirrorPosition
+	failed   error
+}
+
+// flight is one batch sent.
+type flight struct {
+	segs []clipvec.Segment
+	pos  clipvec.MirrorPosition
+	err  error
+	// finished is set by the submitting goroutine when done delivers it.
+	finished bool
+}
+
+func (u *upserter) buffer() []clipvec.Segment {
+	if n := len(u.free); n > 0 {
+		b := u.free[n-1]
+		u.free = u.free[:n-1]
+		return b[:0]
+	}
+	return make([]clipvec.Segment, 0, u.batch)
+}
+
+// add copies s into the current batch, reusing the vectors of a batch
+// sent before.
+func (u *upserter) add(s *clipvec.Segment, gen int64) {
+	u.cur = u.cur[:len(u.cur)+1]
+	b := &u.cur[len(u.cur)-1]
+	vec := b.Vector
+	*b = *s
+	b.Vector = append(vec[:0], s.Vector...)
+	u.lastGen, u.lastID = gen, s.ID
+}
+
+// position is what is sent once the current batch is, given the
+// generation of the next segment read.
+func (u *upserter) position(nextGen, end int64) clipvec.MirrorPosition {
+	switch {
+	case nextGen > u.lastGen:
+		// Every segment before generation nextGen is sent.
+		return clipvec.MirrorPosition{Generation: nextGen - 1}
+	case nextGen == u.lastGen:
+		// Inside one generation, which is sent in id order: up to lastID.
+		return clipvec.MirrorPosition{Generation: u.lastGen - 1, AfterID: u.lastID}
+	}
+	return clipvec.MirrorPosition{Generation: end}
+}
+
+// submit sends the current batch, to be recorded at pos, once fewer than
+// parallel are in flight; it returns the first error of any batch.
+func (u *upserter) submit(pos clipvec.MirrorPosition) error {
+	if u.done == nil {
+		u.done = make(chan *flight, u.parallel)
+	}
+	for len(u.queue) >= u.parallel && u.failed == nil {
+		u.settle(<-u.done)
+	}
+	if u.failed != nil {
+		return u.failed
+	}
+	f := &flight{segs: u.cur, pos: pos}
+	u.queue = append(u.queue, f)
+	u.cur = u.buffer()
+	go func() {
+		f.err = u.t.Upsert(u.ctx, u.sp, f.segs)
+		u.done <- f
+	}()
+	return nil
+}
+
+// settle takes in a finished batch and records every batch at the head
+// of the queue that is acknowledged.
+func (u *upserter) settle(f *flight) {
+	f.finished = true
+	if f.err != nil && u.failed == nil {
+		u.failed = f.err
+	}
+	for len(u.queue) > 0 && u.queue[0].finished && u.queue[0].err == nil && u.failed == nil {
+		head := u.queue[0]
+		if err := u.record(head.pos, len(head.segs)); err != nil {
+			u.failed = err
+			break
+		}
+		u.recorded = &head.pos
+		u.queue = u.queue[1:]
+		u.free = append(u.free, head.segs)
+	}
+	// After a failure nothing more is recorded: a batch acknowledged
+	// after one that failed may be sent again by the rerun, which is
+	// harmless.
+}
+
+// wait waits for every batch in flight and returns the first error.
+func (u *upserter) wait() error {
+	for n := u.inFlight(); n > 0; n-- {
+		u.settle(<-u.done)
+	}
+	return u.failed
+}
+
+// inFlight counts the batches sent whose outcome is not in.
+func (u *upserter) inFlight() int {
+	n := 0
+	for _, f := range u.queue {
+		if !f.finished {
+			n++
+		}
+	}
+	return n
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clipvec/clipvec/internal/ingest"
@@ -22,6 +23,8 @@ import (
 // the first half of that call's writes, as a cluster that died midway
 // through a batch may have.
 type memTarget struct {
+	// mu guards everything: Sync upserts from several goroutines.
+	mu        sync.Mutex
 	objects   map[clipvec.Space]map[int64]clipvec.Segment
 	calls     int
 	failAfter int
@@ -37,6 +40,8 @@ func newMemTarget() *memTarget {
 func (m *memTarget) Name() string { return "mem" }
 
 func (m *memTarget) EnsureSpace(_ context.Context, sp clipvec.Space) (mirror.Collection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	col := mirror.Collection{Name: sp.String()}
 	if m.objects[sp] == nil {
 		m.objects[sp] = map[int64]clipvec.Segment{}
@@ -56,6 +61,8 @@ func (m *memTarget) fail(n int) (bool, int) {
 }
 
 func (m *memTarget) Upsert(_ context.Context, sp clipvec.Space, segs []clipvec.Segment) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	failed, n := m.fail(len(segs))
 	for _, s := range segs[:n] {
 		s.Vector = slices.Clone(s.Vector)
@@ -69,6 +76,8 @@ func (m *memTarget) Upsert(_ context.Context, sp clipvec.Space, segs []clipvec.S
 }
 
 func (m *memTarget) Delete(_ context.Context, sp clipvec.Space, ids []int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	failed, n := m.fail(len(ids))
 	for _, id := range ids[:n] {
 		delete(m.objects[sp], id)
@@ -196,10 +205,18 @@ func history(t *testing.T, db *clipvec.DB, dir string, sync func(step string)) {
 // TestSyncExact mirrors a database's history into a target that fails
 // at every possible call in turn (having applied part of that call), and
 // checks that a rerun then leaves the target holding exactly the
-// database, sending again at most the batch that failed.
+// database, sending again exactly what was not recorded as sent; with
+// one batch in flight at a time, and with three.
 func TestSyncExact(t *testing.T) {
+	for _, parallel := range []int{1, 3} {
+		t.Run(fmt.Sprintf("Parallel%d", parallel), func(t *testing.T) { testSyncExact(t, parallel) })
+	}
+}
+
+func testSyncExact(t *testing.T, parallel int) {
 	ctx := context.Background()
 	const batch = 7
+	opts := mirror.Options{Batch: batch, Parallel: parallel}
 	for failAt := 0; ; failAt++ {
 		db, err := clipvec.Open(ctx, filepath.Join(t.TempDir(), "clipvec.db"))
 		if err != nil {
@@ -210,14 +227,14 @@ func TestSyncExact(t *testing.T) {
 		history(t, db, t.TempDir(), func(step string) {
 			needed := toUpsert(t, db, m.Name())
 			m.calls, m.failAfter = 0, failAt
-			res, err := mirror.Sync(ctx, db, m, mirror.Options{Batch: batch})
+			res, err := mirror.Sync(ctx, db, m, opts)
 			if err != nil {
 				if !errors.Is(err, errInjected) {
 					t.Fatalf("fail at %d, %s sync: %v", failAt, step, err)
 				}
 				injected = true
 				m.failAfter = -1
-				again, err := mirror.Sync(ctx, db, m, mirror.Options{Batch: batch})
+				again, err := mirror.Sync(ctx, db, m, opts)
 				if err != nil {
 					t.Fatalf("fail at %d, %s sync, rerun: %v", failAt, step, err)
 				}
