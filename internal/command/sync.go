@@ -52,8 +52,9 @@ which also finds objects the database does not hold). Any difference
 exits with code 1.
 
 --full forgets what was recorded for this cluster and sends every segment
-again (objects of segments deleted meanwhile stay: drop the collection to
-start from nothing).
+again, and deletes the object of every segment ever deleted (the
+database's deletion log is kept forever). A collection found missing is
+filled again from the start by itself.
 
 Examples:
    clipvec sync weaviate --url http://127.0.0.1:8080
@@ -61,7 +62,7 @@ Examples:
    clipvec sync weaviate --url https://cluster.example --collection Clips --json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "url", Usage: "the cluster's `URL` (http://127.0.0.1:8080)", EnvVars: []string{"WEAVIATE_URL"}},
-			&cli.StringFlag{Name: "api-key", Usage: "send `KEY` as a bearer token ($WEAVIATE_API_KEY)", EnvVars: []string{"WEAVIATE_API_KEY"}},
+			&cli.StringFlag{Name: "api-key", Usage: "send `KEY` as a bearer token", EnvVars: []string{"WEAVIATE_API_KEY"}},
 			&cli.StringFlag{Name: "collection", Value: weaviate.DefaultPrefix, Usage: "collection name `PREFIX`"},
 			&cli.IntFlag{Name: "shards", Value: 1, Usage: "shards of a new collection: `N`"},
 			&cli.IntFlag{Name: "replication", Value: 1, Usage: "replication factor of a new collection: `N`"},

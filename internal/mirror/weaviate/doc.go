@@ -10,4 +10,13 @@
 //
 // Client speaks Weaviate's REST and GraphQL API directly (net/http, no
 // client library), with retries on network errors, 429 and 5xx.
+//
+// Target is the cluster as package mirror syncs and verifies it:
+// collections created when missing (no vectorizer, cosine, the shards and
+// replicas asked for) or checked; upserts through the batch API at
+// WriteConsistency (QUORUM), each object's result checked and the refused
+// ones sent again; deletions by object id in one batch delete; counts by
+// Aggregate; objects read back by id or listed with the cursor API. Its
+// property text values use "field" tokenization and no BM25 index:
+// filters match them whole, and nothing searches their words.
 package weaviate
