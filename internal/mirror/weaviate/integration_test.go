@@ -292,7 +292,11 @@ func TestSyncKilled(t *testing.T) {
 
 	// The real binary, killed as a user's would be.
 	bin := filepath.Join(dir, "clipvec")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/clipvec/clipvec/cmd/clipvec").CombinedOutput(); err != nil {
+	build := []string{"build", "-o", bin}
+	if raceBuild {
+		build = append(build, "-race")
+	}
+	if out, err := exec.Command("go", append(build, "github.com/clipvec/clipvec/cmd/clipvec")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/clipvec: %v\n%s", err, out)
 	}
 	var childOut bytes.Buffer
