@@ -43,7 +43,12 @@ flight. As batches are acknowledged the database records how far the
 cluster has got, so a sync that is killed or loses the network sends at
 most the batches that were in flight again when run again; run the same
 command. Writes are acknowledged by a quorum of each object's
-replicas (QUORUM; --consistency ALL waits for every replica).
+replicas (QUORUM; --consistency ALL waits for every replica), and a sync
+starts only when every node of the cluster is healthy: Weaviate
+acknowledges writes without the replicas of a node that is down.
+Collections with more than one replica are created with asynchronous
+replication, so a replica that missed writes catches up once its node is
+back.
 
 --verify then compares the cluster with the database: counts per space
 (every node must be up), and --verify-sample objects per space read back
@@ -149,6 +154,12 @@ func syncWeaviate(c *cli.Context, e *env) error {
 		if _, err := db.ForgetMirror(c.Context, t.Name()); err != nil {
 			return err
 		}
+	}
+
+	// Weaviate acknowledges writes with a replica's node down, leaving
+	// that replica without them: sync only into a whole cluster.
+	if _, err := t.Healthy(c.Context); err != nil {
+		return fmt.Errorf("sync weaviate: %w: Weaviate would acknowledge writes without the replicas on it; sync once every node is back", err)
 	}
 
 	pb := e.progressBar(c)

@@ -43,7 +43,9 @@ func TestSyncWeaviateUsage(t *testing.T) {
 // fakeWeaviate is the least of a cluster a sync talks to: collections
 // created on demand, batches of objects kept by id.
 type fakeWeaviate struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// down names a node that is not HEALTHY ("" for none).
+	down    string
 	classes map[string]json.RawMessage
 	objects map[string]bool
 	batches int
@@ -54,6 +56,12 @@ func (f *fakeWeaviate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	raw, _ := io.ReadAll(r.Body)
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/nodes":
+		nodes := []map[string]any{{"name": "weaviate-0", "status": "HEALTHY"}}
+		if f.down != "" {
+			nodes = append(nodes, map[string]any{"name": f.down, "status": "UNAVAILABLE"})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"nodes": nodes})
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/schema/"):
 		def, ok := f.classes[strings.TrimPrefix(r.URL.Path, "/v1/schema/")]
 		if !ok {
@@ -127,6 +135,15 @@ func TestSyncWeaviateCommand(t *testing.T) {
 	}
 	if errs != "" {
 		t.Errorf("stderr %q: a collection clipvec made, its settings not asked for again, deserves no note", errs)
+	}
+
+	// A node down: Weaviate would acknowledge writes without its
+	// replicas, so nothing is sent.
+	fake.down = "weaviate-2"
+	run(t, db, "", "delete", "6821ad59a9d4f4fb30f4fe21")
+	_, errs, code = run(t, db, "", "sync", "weaviate", "--url", srv.URL)
+	if code != command.ExitFailure || !strings.Contains(errs, "weaviate-2 UNAVAILABLE") || !strings.Contains(errs, "once every node is back") {
+		t.Errorf("sync with a node down: exit %d, %q; want %d and the node named", code, errs, command.ExitFailure)
 	}
 }
 

@@ -362,3 +362,35 @@ wait:
 	}
 	exact(t, res)
 }
+
+// TestSyncRefusedWithNodeDown: with a node stopped, Weaviate would
+// acknowledge writes without its replicas (and /v1/nodes no longer lists
+// it), so a sync refuses to start, naming the node, and sends and
+// records nothing.
+func TestSyncRefusedWithNodeDown(t *testing.T) {
+	url, stopNode := weaviatetest.Start(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "down.db")
+	db := openStore(t, path)
+	importPaths(t, db, sampleExports)
+	const prefix = "SyncDown"
+	stopNode(2)
+
+	var out, errb bytes.Buffer
+	argv := []string{"clipvec", "--db", path, "sync", "weaviate", "--url", url, "--collection", prefix, "--shards", "3", "--replication", "2"}
+	code := command.Run(ctx, argv, strings.NewReader(""), &out, &errb)
+	if code != command.ExitFailure || !strings.Contains(errb.String(), "weaviate-2") || !strings.Contains(errb.String(), "once every node is back") {
+		t.Errorf("sync with node 2 down: exit %d, %q; want %d, naming weaviate-2", code, errb.String(), command.ExitFailure)
+	}
+	ms, err := db.Mirrors(ctx, "")
+	if err != nil || len(ms) != 0 {
+		t.Errorf("recorded %+v (%v), want nothing", ms, err)
+	}
+	c, err := weaviate.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "GET", "/v1/schema/"+weaviate.CollectionName(prefix, "marengo3.0", 512), nil, nil); !weaviate.IsNotFound(err) {
+		t.Errorf("collection read back: %v, want none created", err)
+	}
+}

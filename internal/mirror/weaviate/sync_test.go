@@ -199,8 +199,11 @@ func TestEnsureSpace(t *testing.T) {
 		}
 		body := f.requests[1].Body
 		if body["vectorizer"] != "none" || body["vectorIndexConfig"].(map[string]any)["distance"] != "cosine" ||
-			body["shardingConfig"].(map[string]any)["desiredCount"] != 3.0 || body["replicationConfig"].(map[string]any)["factor"] != 2.0 {
+			body["shardingConfig"].(map[string]any)["desiredCount"] != 3.0 {
 			t.Errorf("created %v", body)
+		}
+		if rc := body["replicationConfig"].(map[string]any); rc["factor"] != 2.0 || rc["asyncEnabled"] != true || rc["deletionStrategy"] != "DeleteOnConflict" {
+			t.Errorf("replication %v, want 2 replicas repaired asynchronously, deletions winning", rc)
 		}
 		props := map[string]map[string]any{}
 		for _, p := range body["properties"].([]any) {
@@ -241,17 +244,18 @@ func TestEnsureSpace(t *testing.T) {
 		tg, f := existing(t, func(cl map[string]any) { cl["replicationConfig"] = map[string]any{"factor": 3} })
 		tg.Replication = 2
 		col, err := tg.EnsureSpace(ctx, testSpace)
-		if err != nil || col.Created || len(col.Notes) != 1 || !strings.Contains(col.Notes[0], "replication factor 3") {
-			t.Errorf("EnsureSpace = %+v, %v; want a note on the replication factor", col, err)
+		if err != nil || col.Created || len(col.Notes) != 2 || !strings.Contains(col.Notes[0], "replication factor 3") ||
+			!strings.Contains(col.Notes[1], "no asynchronous replication") {
+			t.Errorf("EnsureSpace = %+v, %v; want notes on the replication factor and the missing repair", col, err)
 		}
 		for _, r := range f.requests {
 			if r.Method != http.MethodGet {
 				t.Errorf("%s %s on an existing collection", r.Method, r.Path)
 			}
 		}
-		tg.Replication = 0 // not asked for: no note
-		if col, err := tg.EnsureSpace(ctx, testSpace); err != nil || len(col.Notes) != 0 {
-			t.Errorf("EnsureSpace = %+v, %v; want no note", col, err)
+		tg.Replication = 0 // not asked for: no note on the factor
+		if col, err := tg.EnsureSpace(ctx, testSpace); err != nil || len(col.Notes) != 1 {
+			t.Errorf("EnsureSpace = %+v, %v; want only the note on the missing repair", col, err)
 		}
 	})
 
