@@ -162,7 +162,18 @@ func (tb *tab) waitFor(what, expr string) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(stepTimeout)))
+		// A poll begun as a navigation replaces the page's JavaScript
+		// context loses it ("Cannot find context with specified id"):
+		// poll again, in the new page, within the same time limit.
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
 		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`["summary", "query", "status", "error", "token-message"]
 			.map((id) => id + ": " + JSON.stringify(document.getElementById(id).textContent)).join("; ")`))
 		tb.t.Fatalf("waiting for %s: %v\npage: %s", what, err, state)
