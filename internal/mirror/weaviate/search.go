@@ -107,8 +107,8 @@ func bestPerVideo(hits []clipvec.Hit, k int) []clipvec.Hit {
 	return out
 }
 
-// object is a segment as the cluster returns it.
-type object struct {
+// properties are a segment's properties as the cluster holds them.
+type properties struct {
 	SegmentID  int64   `json:"segment_id"`
 	VideoID    string  `json:"video_id"`
 	Modality   string  `json:"modality"`
@@ -119,6 +119,11 @@ type object struct {
 	Norm       float64 `json:"norm"`
 	SourceKind string  `json:"source_kind"`
 	SourceID   string  `json:"source_id"`
+}
+
+// object is a segment as a GraphQL Get returns it: its properties inline.
+type object struct {
+	properties
 	Additional struct {
 		ID       string    `json:"id"`
 		Distance float64   `json:"distance"`
@@ -430,8 +435,9 @@ func collections(ctx context.Context, c *Client, prefix string) ([]string, error
 	return out, nil
 }
 
-// countObjects is how many objects collection class holds. Weaviate counts
-// across shards only with every node up (a node down makes it an error).
+// countObjects is how many objects collection class holds, from an
+// Aggregate query: Weaviate counts across shards only with every node up
+// (one down makes it an error).
 func countObjects(ctx context.Context, c *Client, class string) (int, error) {
 	var data struct {
 		Aggregate map[string][]struct {
@@ -441,11 +447,11 @@ func countObjects(ctx context.Context, c *Client, class string) (int, error) {
 		} `json:"Aggregate"`
 	}
 	if err := c.GraphQL(ctx, fmt.Sprintf("{ Aggregate { %s { meta { count } } } }", class), &data); err != nil {
-		return 0, fmt.Errorf("count %s: %w", class, err)
+		return 0, fmt.Errorf("count the objects of %s: %w", class, err)
 	}
 	rows := data.Aggregate[class]
-	if len(rows) == 0 {
-		return 0, fmt.Errorf("count %s: %w: no such collection", class, clipvec.ErrNotFound)
+	if len(rows) != 1 {
+		return 0, fmt.Errorf("count the objects of %s: %d answers", class, len(rows))
 	}
 	return rows[0].Meta.Count, nil
 }

@@ -388,39 +388,14 @@ func (t *Target) Count(ctx context.Context, sp clipvec.Space) (int, error) {
 	if _, err := t.schema(ctx, name); IsNotFound(err) {
 		return 0, nil
 	}
-	var data struct {
-		Aggregate map[string][]struct {
-			Meta struct {
-				Count int `json:"count"`
-			} `json:"meta"`
-		} `json:"Aggregate"`
-	}
-	if err := t.c.GraphQL(ctx, fmt.Sprintf("{ Aggregate { %s { meta { count } } } }", name), &data); err != nil {
-		return 0, fmt.Errorf("count the objects of %s: %w", name, err)
-	}
-	rows := data.Aggregate[name]
-	if len(rows) != 1 {
-		return 0, fmt.Errorf("count the objects of %s: %d answers", name, len(rows))
-	}
-	return rows[0].Meta.Count, nil
+	return countObjects(ctx, t.c, name)
 }
 
 // restObject is an object as the REST API returns it.
 type restObject struct {
-	ID         string    `json:"id"`
-	Vector     []float32 `json:"vector"`
-	Properties struct {
-		SegmentID  int64   `json:"segment_id"`
-		VideoID    string  `json:"video_id"`
-		Modality   string  `json:"modality"`
-		Scope      string  `json:"scope"`
-		Start      float64 `json:"start"`
-		End        float64 `json:"end"`
-		Model      string  `json:"model"`
-		Norm       float64 `json:"norm"`
-		SourceKind string  `json:"source_kind"`
-		SourceID   string  `json:"source_id"`
-	} `json:"properties"`
+	ID         string     `json:"id"`
+	Vector     []float32  `json:"vector"`
+	Properties properties `json:"properties"`
 }
 
 func (o *restObject) segment() clipvec.Segment {
