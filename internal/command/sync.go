@@ -3,6 +3,9 @@ package command
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/clipvec/clipvec/internal/mirror"
 	"github.com/clipvec/clipvec/internal/mirror/weaviate"
+	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
 func syncCommand(e *env) *cli.Command {
@@ -126,6 +130,9 @@ func syncWeaviate(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sync weaviate: %w: no database at %s to sync (import into it first, or name another with --db)", clipvec.ErrNotFound, visible(path))
+	}
 	unlock, err := mirror.Lock(path)
 	if err != nil {
 		return fmt.Errorf("sync weaviate: %w", err)
@@ -159,6 +166,10 @@ func syncWeaviate(c *cli.Context, e *env) error {
 	// Weaviate acknowledges writes with a replica's node down, leaving
 	// that replica without them: sync only into a whole cluster.
 	if _, err := t.Healthy(c.Context); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return fmt.Errorf("sync weaviate: cannot reach the cluster at %s (is it running? scripts/weaviate-cluster start runs one here): %w", client.URL(), err)
+		}
 		return fmt.Errorf("sync weaviate: %w: Weaviate would acknowledge writes without the replicas on it; sync once every node is back", err)
 	}
 

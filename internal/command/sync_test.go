@@ -151,6 +151,13 @@ func TestSyncWeaviateCommand(t *testing.T) {
 // is refused before it sends anything.
 func TestSyncWeaviateLocked(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "c.db")
+	// No database there yet: nothing to sync.
+	if _, errs, code := run(t, db, "", "sync", "weaviate", "--url", "http://127.0.0.1:1"); code != command.ExitNotFound || !strings.Contains(errs, "no database at") {
+		t.Fatalf("sync of a missing database: exit %d, %q; want %d", code, errs, command.ExitNotFound)
+	}
+	if _, errs, code := run(t, db, "", "stats"); code != command.ExitOK { // creates it
+		t.Fatal(errs)
+	}
 	unlock, err := mirror.Lock(db)
 	if err != nil {
 		t.Fatal(err)
