@@ -231,27 +231,24 @@ func (e *Engine) indexFor(ctx context.Context, sp sqlite.Space) (*spaceIndex, er
 // (Import, Delete) returns only once it has been. A search never waits
 // behind a snapshot being written.
 func (e *Engine) searchIndexFor(ctx context.Context, sp sqlite.Space) (*spaceIndex, error) {
-	idx, _, err := e.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
-		return e.openIndex(ctx, sp, nil)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := e.catchUpOrSkip(ctx, idx, false, nil); err != nil {
-		return nil, err
-	}
-	return idx, nil
+	return e.index(ctx, sp, false, nil)
 }
 
 // indexWith is indexFor reporting the progress of a build or rebuild.
 func (e *Engine) indexWith(ctx context.Context, sp sqlite.Space, progress func(done, total int)) (*spaceIndex, error) {
+	return e.index(ctx, sp, true, progress)
+}
+
+// index opens the space's index and catches it up, waiting for a change
+// under way or not (see catchUpOrSkip).
+func (e *Engine) index(ctx context.Context, sp sqlite.Space, wait bool, progress func(done, total int)) (*spaceIndex, error) {
 	idx, _, err := e.slotIndex(ctx, spaceKey{sp.Model, sp.Dim}, func() (*spaceIndex, error) {
 		return e.openIndex(ctx, sp, progress)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := e.catchUp(ctx, idx, progress); err != nil {
+	if err := e.catchUpOrSkip(ctx, idx, wait, progress); err != nil {
 		return nil, err
 	}
 	return idx, nil

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clipvec/clipvec/internal/vecmath"
 	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
@@ -362,7 +363,11 @@ func Resolve(ctx context.Context, c *Client, q clipvec.Query, opts SearchOptions
 		if len(vecs) == 0 {
 			return nil, fmt.Errorf("resolve: %w: video %s has no %s segment in the cluster", clipvec.ErrNotFound, video, modality)
 		}
-		r.Vector = meanUnit(vecs, dim)
+		// The mean of the clips, normalised, as clipvec.DB.Resolve makes it.
+		r.Vector = vecmath.Mean(make([]float32, dim), vecs)
+		if _, err := vecmath.Normalize(r.Vector); err != nil {
+			return nil, fmt.Errorf("resolve: mean of video %s's clips: %w", video, err)
+		}
 		r.Query = clipvec.QueryInfo{Kind: clipvec.QueryVideo, VideoID: video, Modality: modality, Clips: len(vecs)}
 	}
 	if !q.IncludeSelf {
@@ -392,26 +397,6 @@ func pickModality(objs []object, video string) (string, error) {
 	}
 	slices.Sort(names)
 	return "", fmt.Errorf("resolve: %w: video %s has segments of several modalities in the cluster (%s); choose one", clipvec.ErrInvalidQuery, video, strings.Join(names, ", "))
-}
-
-// meanUnit is the normalised mean of vecs.
-func meanUnit(vecs [][]float32, dim int) []float32 {
-	sum := make([]float64, dim)
-	for _, v := range vecs {
-		for i, x := range v {
-			sum[i] += float64(x)
-		}
-	}
-	var n float64
-	for _, x := range sum {
-		n += x * x
-	}
-	n = math.Sqrt(n)
-	out := make([]float32, dim)
-	for i, x := range sum {
-		out[i] = float32(x / n)
-	}
-	return out
 }
 
 // collections lists the cluster's collections that carry prefix.
