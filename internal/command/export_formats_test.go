@@ -172,7 +172,7 @@ func TestParquetReadByDuckDB(t *testing.T) {
 		Rows    int
 		Columns []struct{ Name, Type string }
 		Spaces  []struct {
-			Model        string `json:"model_name"`
+			Model        string `json:"model"`
 			Dim          int
 			Rows         int
 			MinLen       int     `json:"min_len"`
@@ -182,12 +182,12 @@ func TestParquetReadByDuckDB(t *testing.T) {
 		Sample []struct {
 			SegmentID int64   `json:"segment_id"`
 			VideoID   string  `json:"video_id"`
-			Model     string  `json:"model_name"`
+			Model     string  `json:"model"`
 			Dim       int     `json:"dim"`
-			Option    string  `json:"embedding_option"`
-			Scope     string  `json:"embedding_scope"`
-			Start     float64 `json:"start_sec"`
-			End       float64 `json:"end_sec"`
+			Option    string  `json:"modality"`
+			Scope     string  `json:"scope"`
+			Start     float64 `json:"start"`
+			End       float64 `json:"end"`
 			Norm      float64 `json:"norm"`
 			Kind      string  `json:"source_kind"`
 			SourceID  string  `json:"source_id"`
@@ -220,8 +220,8 @@ func TestParquetReadByDuckDB(t *testing.T) {
 	for _, c := range got.Columns {
 		types = append(types, c.Name+" "+c.Type)
 	}
-	wantTypes := "segment_id BIGINT, video_id VARCHAR, model_name VARCHAR, dim INTEGER, embedding_option VARCHAR, embedding_scope VARCHAR, " +
-		"start_sec DOUBLE, end_sec DOUBLE, norm DOUBLE, source_kind VARCHAR, source_id VARCHAR, filename VARCHAR, duration DOUBLE, " +
+	wantTypes := "segment_id BIGINT, video_id VARCHAR, model VARCHAR, dim INTEGER, modality VARCHAR, scope VARCHAR, " +
+		"start DOUBLE, end DOUBLE, norm DOUBLE, source_kind VARCHAR, source_id VARCHAR, filename VARCHAR, duration DOUBLE, " +
 		"fps DOUBLE, width INTEGER, height INTEGER, user_metadata VARCHAR, thumbnail_url VARCHAR, embedding FLOAT[]"
 	if s := strings.Join(types, ", "); s != wantTypes {
 		t.Errorf("columns\n %s\nwant\n %s", s, wantTypes)

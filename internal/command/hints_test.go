@@ -17,7 +17,7 @@ func TestImportHintsNameTheFlags(t *testing.T) {
 		name, body, engine, hint string
 	}{
 		{"NoModel", `{"video_id":"v","start_sec":0,"end_sec":6,"embedding":[1,2,3]}` + "\n",
-			"segment record has no model_name, and none was given", "(give the model with --model MODEL)"},
+			"segment record has no model, and none was given", "(give the model with --model MODEL)"},
 		{"NoVideo", `{"model_name":"m","start_sec":0,"end_sec":6,"embedding":[1,2,3]}` + "\n",
 			"segment record has no video_id, and none was given", "(file the segments under a video with --video-id ID)"},
 		{"BareVector", `[0.1, 0.2, 0.3]`,

@@ -305,12 +305,13 @@ func describeQuery(q clipvec.QueryInfo) string {
 }
 
 func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
-	how := "every vector compared (exact)"
+	n := count(int64(res.Searched))
+	how := n + " compared exactly"
 	switch res.Method {
 	case clipvec.MethodGraph:
-		how = fmt.Sprintf("HNSW graph, ef %d", res.Ef)
+		how = fmt.Sprintf("HNSW graph, ef %d: %s compared", res.Ef, n)
 	case clipvec.MethodExactFiltered:
-		how = "the filter's segments compared exactly"
+		how = "the filter leaves " + n + ", compared exactly"
 	case clipvec.MethodRemote:
 		how = "answered by the cluster"
 	}
@@ -321,7 +322,7 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	case clipvec.QueryFromEmbedder:
 		query += " (embedded upstream by " + res.Space.String() + ", now cached)"
 	}
-	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(query), visible(res.Space.String()), count(int64(res.Searched)), how)
+	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(query), visible(res.Space.String()), count(int64(res.Space.Segments)), how)
 	if len(res.Hits) == 0 {
 		fmt.Fprintln(w, "no matching segments")
 		return nil

@@ -60,9 +60,9 @@ func dbSegments(t testing.TB, path string) map[string][]clipvec.Segment {
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var r struct {
 			VideoID string    `json:"video_id"`
-			Option  string    `json:"embedding_option"`
-			Start   float64   `json:"start_sec"`
-			End     float64   `json:"end_sec"`
+			Option  string    `json:"modality"`
+			Start   float64   `json:"start"`
+			End     float64   `json:"end"`
 			Vector  []float32 `json:"embedding"`
 		}
 		if err := json.Unmarshal([]byte(line), &r); err != nil {

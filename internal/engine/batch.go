@@ -53,7 +53,7 @@ func (e *Engine) SearchBatch(ctx context.Context, sp sqlite.Space, gen int64, re
 					}
 					req := &reqs[walk[j]]
 					rf := compileFilter(idx.cols, &req.Filter)
-					ans := &Answer{Searched: searched}
+					ans := &Answer{Live: searched}
 					rows, counts := e.searchIndex(idx, req, rf, ans, 1)
 					idx.fill(ans, req, rows, counts)
 					answers[walk[j]] = ans
@@ -124,6 +124,7 @@ func (idx *spaceIndex) exactBatch(reqs []Request, which []int, answers []*Answer
 	threads = max(threads, 1)
 	tops := make([][]topK, threads)
 	vids := make([][][]videoScore, threads)
+	passed := make([][]int, threads) // per thread, per filtered query: rows compared
 	idx.g.View(func(vecs []float32, n int, dead func(uint32) bool) {
 		n = min(n, cols.len())
 		dim := idx.space.Dim
@@ -143,6 +144,7 @@ func (idx *spaceIndex) exactBatch(reqs []Request, which []int, answers []*Answer
 					top[i] = topK{k: q.k, h: make([]scored, 0, q.k)}
 				}
 			}
+			np := make([]int, len(qs))
 			var gone [batchTile]bool
 			for t0 := lo; t0 < hi; t0 += batchTile {
 				t1 := min(t0+batchTile, hi)
@@ -156,6 +158,7 @@ func (idx *spaceIndex) exactBatch(reqs []Request, which []int, answers []*Answer
 						if gone[r-t0] || (!q.rf.any && !q.rf.pass(cols, r)) {
 							continue
 						}
+						np[i]++
 						s := vecmath.Dot(vec, vecs[r*dim:(r+1)*dim])
 						if vs[i] != nil {
 							v := &vs[i][cols.video[r]]
@@ -173,11 +176,16 @@ func (idx *spaceIndex) exactBatch(reqs []Request, which []int, answers []*Answer
 					}
 				}
 			}
-			tops[p], vids[p] = top, vs
+			tops[p], vids[p], passed[p] = top, vs, np
 		})
 	})
 	for i, q := range qs {
-		ans := &Answer{Searched: searched, Method: MethodExact}
+		ans := &Answer{Live: searched, Method: MethodExact}
+		for p := range passed {
+			if passed[p] != nil {
+				ans.Searched += passed[p][i]
+			}
+		}
 		var rows []scored
 		var counts []int
 		if q.req.ByVideo {

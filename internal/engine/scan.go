@@ -182,6 +182,9 @@ type scan struct {
 	dead func(uint32) bool
 	cols *columns
 	rows []uint32
+	// deleted counts the tombstones among the rows (those of an
+	// unfiltered scan, which does not look at each).
+	deleted int
 }
 
 // size is how many rows the scan visits.
@@ -201,37 +204,49 @@ func (f *scan) row(j int) int {
 }
 
 // searchClips returns the k rows most similar to q that pass rf, best
-// first.
-func (f *scan) searchClips(q []float32, k int, rf *rowFilter, threads int) []scored {
+// first, and how many live rows it compared.
+func (f *scan) searchClips(q []float32, k int, rf *rowFilter, threads int) ([]scored, int) {
 	k = min(k, f.size())
 	parts := make([]topK, max(threads, 1))
+	passed := make([]int, len(parts))
 	chunks(f.size(), threads, func(p, lo, hi int) {
 		t := topK{k: k, h: make([]scored, 0, k)}
 		dim := f.dim
 		vecs := f.vecs
+		n := 0
 		for j := lo; j < hi; j++ {
 			i := f.row(j)
-			if !rf.any && !rf.pass(f.cols, i) {
-				continue
+			if !rf.any {
+				if !rf.pass(f.cols, i) || f.dead(uint32(i)) {
+					continue
+				}
+				n++
 			}
 			s := vecmath.Dot(q, vecs[i*dim:(i+1)*dim])
 			if t.full() && s < t.h[0].score {
 				continue
 			}
+			// Unfiltered, the tombstone check waits for the few rows
+			// that would make the top k: the loop stays lean.
 			if f.dead(uint32(i)) {
 				continue
 			}
 			t.push(scored{int32(i), s})
 		}
-		parts[p] = t
+		parts[p], passed[p] = t, n
 	})
 	all := topK{k: k}
-	for _, p := range parts {
-		for _, s := range p.h {
+	compared := 0
+	for p, part := range parts {
+		for _, s := range part.h {
 			all.push(s)
 		}
+		compared += passed[p]
 	}
-	return sortScored(all.h)
+	if rf.any {
+		compared = f.size() - f.deleted
+	}
+	return sortScored(all.h), compared
 }
 
 func sortScored(s []scored) []scored {
@@ -255,7 +270,7 @@ type videoScore struct {
 // result's score is the best row's, or with mean the mean over the
 // video's matching rows. Returns the k best videos, best first, each as
 // its best row with the aggregate score, and the rows counted per video.
-func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, threads int) ([]scored, []int) {
+func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, threads int) ([]scored, []int, int) {
 	nv := len(f.cols.videos)
 	parts := make([][]videoScore, max(threads, 1))
 	chunks(f.size(), threads, func(p, lo, hi int) {
@@ -279,7 +294,13 @@ func (f *scan) searchVideos(q []float32, k int, rf *rowFilter, mean bool, thread
 		}
 		parts[p] = vs
 	})
-	return topVideos(f.cols, mergeVideos(parts), k, mean)
+	total := mergeVideos(parts)
+	compared := 0
+	for _, v := range total {
+		compared += v.count
+	}
+	rows, counts := topVideos(f.cols, total, k, mean)
+	return rows, counts, compared
 }
 
 // mergeVideos adds up per-thread video aggregates (parts[0] is reused).

@@ -57,9 +57,14 @@ type Hit struct {
 
 // Answer is a search's result.
 type Answer struct {
-	Method   Method
-	Ef       int // the walk's candidate list (graph searches)
-	Searched int // the space's live segments
+	Method Method
+	Ef     int // the walk's candidate list (graph searches)
+	// Searched counts the segments compared with the query: the walk's
+	// nodes (graph), the filter's segments (exact-filtered), every live
+	// segment (exact), or the walk's and then a scan's when a starved
+	// walk fell back to one.
+	Searched int
+	Live     int // the space's live segments
 	Hits     []Hit
 }
 
@@ -84,7 +89,7 @@ func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Req
 	idx.mu.RLock()
 	defer idx.mu.RUnlock()
 	rf := compileFilter(idx.cols, &req.Filter)
-	ans := &Answer{Searched: idx.g.Len() - idx.g.Deleted()}
+	ans := &Answer{Live: idx.g.Len() - idx.g.Deleted()}
 	rows, counts := e.searchIndex(idx, &req, rf, ans, e.Threads())
 	idx.fill(ans, &req, rows, counts)
 	return ans, nil
@@ -151,12 +156,14 @@ func (e *Engine) searchIndex(idx *spaceIndex, q *Request, rf *rowFilter, ans *An
 		var counts []int
 		idx.g.View(func(vecs []float32, n int, dead func(uint32) bool) {
 			n = min(n, cols.len())
-			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols, rows: nodes}
+			s := &scan{vecs: vecs, dim: idx.space.Dim, n: n, dead: dead, cols: cols, rows: nodes, deleted: idx.g.Deleted()}
+			var compared int
 			if q.ByVideo {
-				rows, counts = s.searchVideos(vec, q.K, rf, q.Mean, threads)
+				rows, counts, compared = s.searchVideos(vec, q.K, rf, q.Mean, threads)
 			} else {
-				rows = s.searchClips(vec, q.K, rf, threads)
+				rows, compared = s.searchClips(vec, q.K, rf, threads)
 			}
+			ans.Searched += compared
 		})
 		return rows, counts
 	}
@@ -201,7 +208,8 @@ func (e *Engine) searchIndex(idx *spaceIndex, q *Request, rf *rowFilter, ans *An
 		// more, then keep each video's best.
 		k = max(q.K*10, q.Ef)
 	}
-	found, complete := idx.g.SearchBudget(vec, k, max(q.Ef, k), allow, budget, nil)
+	found, compared, complete := idx.g.SearchCounted(vec, k, max(q.Ef, k), allow, budget, nil)
+	ans.Searched += compared
 	if !complete {
 		return exact(MethodExactFiltered) // the filter starved the walk
 	}

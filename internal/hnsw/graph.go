@@ -599,6 +599,7 @@ func (g *Graph) greedy(s *searcher, cur uint32, curSim float32, l int) (uint32, 
 	for changed := true; changed; {
 		changed = false
 		s.buf = g.neighbours(cur, l, s.buf)
+		s.scored += len(s.buf)
 		for _, n := range s.buf {
 			if sim := g.sim(s, n); sim > curSim {
 				cur, curSim, changed = n, sim, true
@@ -649,6 +650,7 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 			}
 			sim := g.sim(s, n)
 			visits++
+			s.scored++
 			if s.res.len() < ef || sim > s.res.top().sim {
 				s.cands.push(cand{n, sim})
 				if (allow == nil || allow(n)) && !(skipDead && g.isDead(n)) {
@@ -679,9 +681,18 @@ func (g *Graph) Search(q []float32, k, ef int, allow func(id uint32) bool, dst [
 // false, and whatever it found. A caller whose filter turned out too
 // restrictive for the graph then scans exactly instead.
 func (g *Graph) SearchBudget(q []float32, k, ef int, allow func(id uint32) bool, maxVisits int, dst []Result) (_ []Result, complete bool) {
+	dst, _, complete = g.SearchCounted(q, k, ef, allow, maxVisits, dst)
+	return dst, complete
+}
+
+// SearchCounted is SearchBudget that also reports how many nodes it
+// compared with the query: the walk's cost, which ef and the filter
+// drive, or the live nodes allow accepts when ef covers them all and the
+// answer comes from a scan.
+func (g *Graph) SearchCounted(q []float32, k, ef int, allow func(id uint32) bool, maxVisits int, dst []Result) (_ []Result, compared int, complete bool) {
 	dst = dst[:0]
 	if k <= 0 || len(q) != g.dim {
-		return dst, true
+		return dst, 0, true
 	}
 	if ef == 0 {
 		ef = g.cfg.EfSearch
@@ -691,18 +702,21 @@ func (g *Graph) SearchBudget(q []float32, k, ef int, allow func(id uint32) bool,
 	defer g.mu.RUnlock()
 	ep, top := g.entryPoint()
 	if ep == none {
-		return dst, true
+		return dst, 0, true
 	}
+	s := g.searcher()
+	defer g.searchers.Put(s)
+	s.scored = 0
 	if n := g.count.Load(); int64(ef) >= n-g.deleted.Load() {
 		// ef covers every live node: the answer is the exact one, and a
 		// scan gives it even where the graph is not fully connected
 		// (HNSW's pruning can cut a few nodes off the entry point).
-		return g.exact(q, k, int(n), allow, dst), true
+		dst = g.exactWith(s, q, k, int(n), allow, dst)
+		return dst, s.scored, true
 	}
-	s := g.searcher()
-	defer g.searchers.Put(s)
 	s.setQuery(q, g.cfg.Quantize)
 	cur, curSim := ep, g.sim(s, ep)
+	s.scored++
 	for l := top; l > 0; l-- {
 		cur, curSim = g.greedy(s, cur, curSim, l)
 	}
@@ -717,7 +731,7 @@ func (g *Graph) SearchBudget(q []float32, k, ef int, allow func(id uint32) bool,
 	for _, c := range res[:min(k, len(res))] {
 		dst = append(dst, Result{ID: c.id, Label: g.labels[c.id], Score: c.sim})
 	}
-	return dst, !s.cut
+	return dst, s.scored, !s.cut
 }
 
 // Exact returns the k nodes most similar to q among those allow accepts
@@ -759,6 +773,11 @@ func (g *Graph) ExactIDs(q []float32, k int, ids []uint32, dst []Result) []Resul
 func (g *Graph) exact(q []float32, k, n int, allow func(uint32) bool, dst []Result) []Result {
 	s := g.searcher()
 	defer g.searchers.Put(s)
+	return g.exactWith(s, q, k, n, allow, dst)
+}
+
+// exactWith is exact with the searcher s, whose scored it adds to.
+func (g *Graph) exactWith(s *searcher, q []float32, k, n int, allow func(uint32) bool, dst []Result) []Result {
 	s.res.reset()
 	dead := g.deleted.Load() > 0
 	for i := 0; i < n; i++ {
@@ -766,6 +785,7 @@ func (g *Graph) exact(q []float32, k, n int, allow func(uint32) bool, dst []Resu
 		if (allow != nil && !allow(id)) || (dead && g.isDead(id)) {
 			continue
 		}
+		s.scored++
 		g.offer(s, k, id, vecmath.Dot(q, g.vec(id)))
 	}
 	return g.results(s, dst)

@@ -176,6 +176,8 @@ type searcher struct {
 	quant  bool
 	// cut reports that the last walk hit its visit budget.
 	cut bool
+	// scored counts the nodes a search compared with the query.
+	scored int
 
 	visit     visited
 	cands     maxHeap

@@ -279,7 +279,7 @@ func (d *decoder) member(doc *document, key string) (err error) {
 		doc.id, err = s.identOrNull()
 	case "asset_id":
 		doc.assetID, err = s.identOrNull()
-	case "model_name":
+	case "model_name", "model": // upstream and clipvec export v1; export v2
 		doc.model, err = s.identOrNull()
 	case "engine_name":
 		doc.engine, err = s.identOrNull()
@@ -348,7 +348,7 @@ func (d *decoder) member(doc *document, key string) (err error) {
 			var sp Space
 			err := d.object(func(key string) error {
 				switch key {
-				case "model_name":
+				case "model", "model_name": // version 2, 1
 					m, err := s.identOrNull()
 					sp.Model = CanonicalModel(m)
 					return err
@@ -368,13 +368,13 @@ func (d *decoder) member(doc *document, key string) (err error) {
 		doc.version = int(v)
 	case "video_id":
 		doc.recVideoID, err = s.identOrNull()
-	case "embedding_option":
+	case "modality", "embedding_option": // clipvec export version 2, 1
 		doc.recOption, err = s.identOrNull()
-	case "embedding_scope":
+	case "scope", "embedding_scope":
 		doc.recScope, err = s.identOrNull()
-	case "start_sec":
+	case "start", "start_sec":
 		doc.recStart, doc.recHasStart, err = s.numberOrNull()
-	case "end_sec":
+	case "end", "end_sec":
 		doc.recEnd, doc.recHasEnd, err = s.numberOrNull()
 	case "norm":
 		doc.recNorm, doc.recHasNorm, err = s.numberOrNull()
@@ -1178,7 +1178,7 @@ func (d *decoder) record(doc *document) error {
 	model := CanonicalModel(cmp.Or(doc.model, d.opts.Model))
 	videoID := cmp.Or(d.opts.VideoID, doc.recVideoID)
 	if model == "" {
-		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no model_name, and none was given", ErrNoModel))
+		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no model, and none was given", ErrNoModel))
 	}
 	if videoID == "" {
 		return d.recordError(cRecord, 0, p.line, fmt.Errorf("%w: segment record has no video_id, and none was given", ErrNoVideo))

@@ -240,7 +240,7 @@ func (e *DimensionError) Unwrap() error { return ErrDimensionMismatch }
 
 // FormatVersion is the version of clipvec's JSONL export format that this
 // package writes and the newest it reads.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // maxQuoted is how much of an input value a message shows: enough for
 // any TwelveLabs id, model name or error message, and a bound on every

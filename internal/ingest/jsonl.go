@@ -11,14 +11,19 @@ import (
 // each video a video line followed by its segment lines. Every line is one
 // JSON object:
 //
-//	{"type":"header","format":"clipvec","version":1,"spaces":[{"model_name":"marengo3.0","dim":512}]}
+//	{"type":"header","format":"clipvec","version":2,"spaces":[{"model":"marengo3.0","dim":512}]}
 //	{"type":"video","video_id":"…","filename":"…","duration":18,"fps":30,"width":1280,"height":720,"user_metadata":{…},"thumbnail_url":"https://…"}
-//	{"video_id":"…","model_name":"marengo3.0","embedding_option":"visual","embedding_scope":"clip","start_sec":0,"end_sec":6,"source_kind":"embed-task-v1","source_id":"…","norm":0.98,"embedding":[…]}
+//	{"video_id":"…","model":"marengo3.0","modality":"visual","scope":"clip","start":0,"end":6,"source_kind":"embed-task-v1","source_id":"…","norm":0.98,"embedding":[…]}
+//
+// The keys are those of search results (clipvec search --json, the HTTP
+// API). Version 1 used TwelveLabs' embed keys (model_name,
+// embedding_option, embedding_scope, start_sec, end_sec); readers accept
+// both.
 //
 // Segment lines carry the stored unit vector in float32's shortest exact
 // decimal form and the norm it arrived with, so importing an export
 // restores every vector bit for bit. A segment line needs only video_id,
-// model_name, the times and embedding: hand-written files can omit the
+// model, the times and embedding: hand-written files can omit the
 // rest (their vectors are normalised on import).
 //
 // A Writer is not safe for concurrent use.
@@ -51,7 +56,7 @@ func (w *Writer) WriteHeader(spaces ...Space) error {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"model_name":`...)
+			b = append(b, `{"model":`...)
 			b = appendJSONString(b, s.Model)
 			b = append(b, `,"dim":`...)
 			b = strconv.AppendInt(b, int64(s.Dim), 10)
@@ -95,15 +100,15 @@ func (w *Writer) WriteVideo(v *Video) error {
 func (w *Writer) WriteSegment(s *Segment) error {
 	b := append(w.buf[:0], `{"video_id":`...)
 	b = appendJSONString(b, s.VideoID)
-	b = append(b, `,"model_name":`...)
+	b = append(b, `,"model":`...)
 	b = appendJSONString(b, s.Model)
-	b = append(b, `,"embedding_option":`...)
+	b = append(b, `,"modality":`...)
 	b = appendJSONString(b, s.Option)
-	b = append(b, `,"embedding_scope":`...)
+	b = append(b, `,"scope":`...)
 	b = appendJSONString(b, s.Scope)
-	b = append(b, `,"start_sec":`...)
+	b = append(b, `,"start":`...)
 	b = strconv.AppendFloat(b, s.Start, 'g', -1, 64)
-	b = append(b, `,"end_sec":`...)
+	b = append(b, `,"end":`...)
 	b = strconv.AppendFloat(b, s.End, 'g', -1, 64)
 	b = append(b, `,"source_kind":`...)
 	b = appendJSONString(b, s.SourceKind)

@@ -92,7 +92,7 @@ func (w *NPYWriter) Close() error {
 // AppendRowLine appends the JSONL line that describes row row of an .npy
 // export, segment s whose store id is id:
 //
-//	{"row":0,"segment_id":1,"video_id":"…","model_name":"marengo3.0","dim":512,"embedding_option":"visual","embedding_scope":"clip","start_sec":0,"end_sec":6,"norm":0.98,"source_kind":"embed-task-v1","source_id":"…"}
+//	{"row":0,"segment_id":1,"video_id":"…","model":"marengo3.0","dim":512,"modality":"visual","scope":"clip","start":0,"end":6,"norm":0.98,"source_kind":"embed-task-v1","source_id":"…"}
 func AppendRowLine(b []byte, row, id int64, s *Segment) []byte {
 	b = append(b, `{"row":`...)
 	b = strconv.AppendInt(b, row, 10)
@@ -100,17 +100,17 @@ func AppendRowLine(b []byte, row, id int64, s *Segment) []byte {
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"video_id":`...)
 	b = appendJSONString(b, s.VideoID)
-	b = append(b, `,"model_name":`...)
+	b = append(b, `,"model":`...)
 	b = appendJSONString(b, s.Model)
 	b = append(b, `,"dim":`...)
 	b = strconv.AppendInt(b, int64(len(s.Vector)), 10)
-	b = append(b, `,"embedding_option":`...)
+	b = append(b, `,"modality":`...)
 	b = appendJSONString(b, s.Option)
-	b = append(b, `,"embedding_scope":`...)
+	b = append(b, `,"scope":`...)
 	b = appendJSONString(b, s.Scope)
-	b = append(b, `,"start_sec":`...)
+	b = append(b, `,"start":`...)
 	b = strconv.AppendFloat(b, s.Start, 'g', -1, 64)
-	b = append(b, `,"end_sec":`...)
+	b = append(b, `,"end":`...)
 	b = strconv.AppendFloat(b, s.End, 'g', -1, 64)
 	b = append(b, `,"norm":`...)
 	b = strconv.AppendFloat(b, s.Norm, 'g', -1, 64)

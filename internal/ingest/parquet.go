@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -27,7 +28,7 @@ const ParquetMagic = "PAR1"
 // that marks a file as clipvec's Parquet export. Its value is a JSON
 // object like a JSONL export's header, declaring the spaces of the rows:
 //
-//	{"format":"clipvec","version":1,"spaces":[{"model_name":"marengo3.0","dim":512}]}
+//	{"format":"clipvec","version":2,"spaces":[{"model":"marengo3.0","dim":512}]}
 const ParquetMetadataKey = "clipvec"
 
 // Row groups end at ParquetRowGroupRows rows or ParquetRowGroupBytes of
@@ -48,16 +49,17 @@ const MaxParquetFooter = 64 << 20
 // parquetRow is one row of clipvec's Parquet export: a segment, with its
 // video's metadata repeated on each of its rows (dictionary-encoded, so
 // the repetition costs next to nothing). The column names are the JSONL
-// format's keys.
+// format's keys, those of search results; a version 1 file's (model_name,
+// embedding_option, embedding_scope, start_sec, end_sec) are read too.
 type parquetRow struct {
 	SegmentID       int64    `parquet:"segment_id"`
 	VideoID         string   `parquet:"video_id,dict"`
-	ModelName       string   `parquet:"model_name,dict"`
+	ModelName       string   `parquet:"model,dict"`
 	Dim             int32    `parquet:"dim"`
-	EmbeddingOption string   `parquet:"embedding_option,dict"`
-	EmbeddingScope  string   `parquet:"embedding_scope,dict"`
-	StartSec        float64  `parquet:"start_sec"`
-	EndSec          float64  `parquet:"end_sec"`
+	EmbeddingOption string   `parquet:"modality,dict"`
+	EmbeddingScope  string   `parquet:"scope,dict"`
+	StartSec        float64  `parquet:"start"`
+	EndSec          float64  `parquet:"end"`
 	Norm            float64  `parquet:"norm"`
 	SourceKind      string   `parquet:"source_kind,dict"`
 	SourceID        string   `parquet:"source_id,dict"`
@@ -106,7 +108,7 @@ func NewParquetWriter(w io.Writer, spaces ...Space) *ParquetWriter {
 			if i > 0 {
 				meta = append(meta, ',')
 			}
-			meta = append(meta, `{"model_name":`...)
+			meta = append(meta, `{"model":`...)
 			meta = appendJSONString(meta, sp.Model)
 			meta = append(meta, `,"dim":`...)
 			meta = strconv.AppendInt(meta, int64(sp.Dim), 10)
@@ -220,31 +222,32 @@ type parquetColumn struct {
 	name     string
 	kind     int
 	required bool
+	v1       string // the name in version 1 files, if another
 }
 
 // The columns DecodeParquet reads, in parquetRow's order. Only video_id,
-// model_name and embedding are required, as only they are in a JSONL
+// model and embedding are required, as only they are in a JSONL
 // segment record; a missing column reads as null everywhere.
 var parquetColumns = []parquetColumn{
-	{"segment_id", colInt, false},
-	{"video_id", colString, true},
-	{"model_name", colString, true},
-	{"dim", colInt, false},
-	{"embedding_option", colString, false},
-	{"embedding_scope", colString, false},
-	{"start_sec", colFloat, false},
-	{"end_sec", colFloat, false},
-	{"norm", colFloat, false},
-	{"source_kind", colString, false},
-	{"source_id", colString, false},
-	{"filename", colString, false},
-	{"duration", colFloat, false},
-	{"fps", colFloat, false},
-	{"width", colInt, false},
-	{"height", colInt, false},
-	{"user_metadata", colString, false},
-	{"thumbnail_url", colString, false},
-	{"embedding", colVector, true},
+	{"segment_id", colInt, false, ""},
+	{"video_id", colString, true, ""},
+	{"model", colString, true, "model_name"},
+	{"dim", colInt, false, ""},
+	{"modality", colString, false, "embedding_option"},
+	{"scope", colString, false, "embedding_scope"},
+	{"start", colFloat, false, "start_sec"},
+	{"end", colFloat, false, "end_sec"},
+	{"norm", colFloat, false, ""},
+	{"source_kind", colString, false, ""},
+	{"source_id", colString, false, ""},
+	{"filename", colString, false, ""},
+	{"duration", colFloat, false, ""},
+	{"fps", colFloat, false, ""},
+	{"width", colInt, false, ""},
+	{"height", colInt, false, ""},
+	{"user_metadata", colString, false, ""},
+	{"thumbnail_url", colString, false, ""},
+	{"embedding", colVector, true, ""},
 }
 
 // Indexes into parquetColumns.
@@ -305,7 +308,7 @@ func layoutOf(schema *parquet.Schema) (*parquetLayout, error) {
 	for i, path := range paths {
 		l.byLeaf[i] = -1
 		for c, col := range parquetColumns {
-			if path[0] != col.name {
+			if path[0] != col.name && (col.v1 == "" || path[0] != col.v1) {
 				continue
 			}
 			leaf, ok := schema.Lookup(path...)
@@ -344,7 +347,7 @@ func layoutOf(schema *parquet.Schema) (*parquetLayout, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: no column %s (is this a clipvec export? clipvec needs video_id, model_name and embedding)", ErrParquetLayout, strings.Join(missing, ", "))
+		return nil, fmt.Errorf("%w: no column %s (is this a clipvec export? clipvec needs video_id, model and embedding)", ErrParquetLayout, strings.Join(missing, ", "))
 	}
 	return l, nil
 }
@@ -434,8 +437,9 @@ func decodeParquet(ctx context.Context, r *countingReaderAt, size int64, opts Op
 		var meta struct {
 			Version int `json:"version"`
 			Spaces  []struct {
-				Model string `json:"model_name"`
-				Dim   int    `json:"dim"`
+				Model   string `json:"model"`
+				ModelV1 string `json:"model_name"`
+				Dim     int    `json:"dim"`
 			} `json:"spaces"`
 		}
 		if err := json.Unmarshal([]byte(v), &meta); err != nil {
@@ -449,7 +453,7 @@ func decodeParquet(ctx context.Context, r *countingReaderAt, size int64, opts Op
 		case len(meta.Spaces) > 0:
 			d.declared = map[Space]bool{}
 			for _, sp := range meta.Spaces {
-				d.declared[Space{CanonicalModel(sp.Model), sp.Dim}] = true
+				d.declared[Space{CanonicalModel(cmp.Or(sp.Model, sp.ModelV1)), sp.Dim}] = true
 			}
 		}
 	}
@@ -663,7 +667,7 @@ func (pr *parquetRows) segment(index int64) error {
 	model := CanonicalModel(firstNonEmpty(pr.strOf(pcModel), d.opts.Model))
 	videoID := firstNonEmpty(d.opts.VideoID, pr.strOf(pcVideoID))
 	if model == "" {
-		return pr.rowError(idx, fmt.Errorf("%w: row has no model_name, and none was given", ErrNoModel))
+		return pr.rowError(idx, fmt.Errorf("%w: row has no model, and none was given", ErrNoModel))
 	}
 	if videoID == "" {
 		return pr.rowError(idx, fmt.Errorf("%w: row has no video_id, and none was given", ErrNoVideo))

@@ -150,7 +150,7 @@ func TestParquetSchema(t *testing.T) {
 	for _, field := range f.Schema().Fields() {
 		got = append(got, field.Name())
 	}
-	want := "segment_id video_id model_name dim embedding_option embedding_scope start_sec end_sec norm source_kind source_id " +
+	want := "segment_id video_id model dim modality scope start end norm source_kind source_id " +
 		"filename duration fps width height user_metadata thumbnail_url embedding"
 	if strings.Join(got, " ") != want {
 		t.Errorf("columns %s\nwant    %s", strings.Join(got, " "), want)
@@ -159,7 +159,7 @@ func TestParquetSchema(t *testing.T) {
 		t.Errorf("embedding is not a LIST<FLOAT>: %v", f.Schema())
 	}
 	if v, ok := f.Lookup(ingest.ParquetMetadataKey); !ok ||
-		v != `{"format":"clipvec","version":1,"spaces":[{"model_name":"marengo3.0","dim":512},{"model_name":"marengo3.5","dim":256}]}` {
+		v != `{"format":"clipvec","version":2,"spaces":[{"model":"marengo3.0","dim":512},{"model":"marengo3.5","dim":256}]}` {
 		t.Errorf("key-value metadata %q, %v", v, ok)
 	}
 	if got, want := f.NumRows(), int64(len(sampleParquetInput().segs)); got != want {
@@ -262,7 +262,7 @@ func TestDecodeParquetRejects(t *testing.T) {
 		{"ErrSyntaxTruncated", good[:len(good)-100], ingest.ErrSyntax, `unreadable Parquet: the file does not end with "PAR1" (is it truncated?)`},
 		{"ErrBadParquetNotParquet", []byte(`{"video_id":"x"}`), ingest.ErrBadParquet, `unreadable Parquet: not a Parquet file (it does not start with "PAR1")`},
 		{"ErrParquetLayoutForeign", writeRows(t, []foreignRow{{ID: 1, Vector: []float32{1, 2}}}), ingest.ErrParquetLayout,
-			"bad.parquet: unrecognised Parquet layout: no column video_id, model_name, embedding"},
+			"bad.parquet: unrecognised Parquet layout: no column video_id, model, embedding"},
 		{"ErrParquetLayoutMistyped", writeRows(t, []mistypedRow{{VideoID: "v", ModelName: "m", Embedding: []int64{1, 2}}}), ingest.ErrParquetLayout,
 			"column embedding is LIST<INT64"},
 		{"ErrDimensionMismatch", sampleWith(func(in *parquetInput) { in.segs[3].Vector = in.segs[3].Vector[:511] }).write(t),

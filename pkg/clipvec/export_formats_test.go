@@ -278,12 +278,12 @@ func TestExportNPY(t *testing.T) {
 				Row       int     `json:"row"`
 				SegmentID int64   `json:"segment_id"`
 				VideoID   string  `json:"video_id"`
-				Model     string  `json:"model_name"`
+				Model     string  `json:"model"`
 				Dim       int     `json:"dim"`
-				Option    string  `json:"embedding_option"`
-				Scope     string  `json:"embedding_scope"`
-				Start     float64 `json:"start_sec"`
-				End       float64 `json:"end_sec"`
+				Option    string  `json:"modality"`
+				Scope     string  `json:"scope"`
+				Start     float64 `json:"start"`
+				End       float64 `json:"end"`
 				Norm      float64 `json:"norm"`
 				Kind      string  `json:"source_kind"`
 				SourceID  string  `json:"source_id"`
@@ -375,7 +375,7 @@ func TestParquetRejectedFileChangesNothing(t *testing.T) {
 		{"ErrSyntaxTruncated", write("truncated.parquet", body[:len(body)*2/3]), ingest.ErrSyntax,
 			`truncated.parquet: unreadable Parquet: the file does not end with "PAR1" (is it truncated?)`},
 		{"ErrUnknownShapeForeign", write("foreign.parquet", foreignParquet(t)), ingest.ErrUnknownShape,
-			"foreign.parquet: unrecognised Parquet layout: no column video_id, model_name"},
+			"foreign.parquet: unrecognised Parquet layout: no column video_id, model,"},
 		{"ErrDimensionMismatch", badRows("dim.parquet", func(s *ingest.Segment) { s.Vector = s.Vector[:3] }), clipvec.ErrDimensionMismatch,
 			"dim.parquet: row 599: vector has 3 values, want 4"},
 		{"ErrNotFinite", badRows("nan.parquet", func(s *ingest.Segment) { s.Vector[2] = float32(math.NaN()) }), clipvec.ErrNotFinite,
@@ -417,4 +417,40 @@ func foreignParquet(t testing.TB) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestExportVersion1StillImports: files of the first export format (keys
+// model_name, embedding_option, embedding_scope, start_sec, end_sec),
+// committed in testdata/export-v1, import as they did, and export again
+// in version 2 with the keys of search results (issue 13: 5).
+func TestExportVersion1StillImports(t *testing.T) {
+	ctx := context.Background()
+	ref := openDB(t)
+	if _, err := ref.Import(ctx, []string{filepath.Join(fixtures, "embed_task_retrieve.json")}, clipvec.ImportOptions{NoIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := export(t, ref)
+	for _, name := range []string{"embed_task.jsonl", "embed_task.parquet"} {
+		t.Run(name, func(t *testing.T) {
+			db := openDB(t)
+			sum, err := db.Import(ctx, []string{filepath.Join("..", "..", "testdata", "export-v1", name)}, clipvec.ImportOptions{NoIndex: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Imported != 7 {
+				t.Errorf("imported %d segments, want 7", sum.Imported)
+			}
+			if got := export(t, db); got != want {
+				t.Errorf("export after importing %s:\n%s\nwant\n%s", name, got, want)
+			}
+		})
+	}
+	for _, key := range []string{`"version":2`, `"model":"marengo3.0"`, `"modality":"audio"`, `"scope":"clip"`, `"start":0`, `"end":6`} {
+		if !strings.Contains(want, key) {
+			t.Errorf("the export lacks %s:\n%s", key, want)
+		}
+	}
+	if strings.Contains(want, "embedding_option") || strings.Contains(want, "start_sec") {
+		t.Errorf("the export still uses version 1 keys:\n%s", want)
+	}
 }

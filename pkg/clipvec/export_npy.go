@@ -25,7 +25,7 @@ const NPYManifest = "manifest.json"
 // NPYSpace is one embedding space of an ExportNPY directory, as its
 // manifest lists it.
 type NPYSpace struct {
-	Model string `json:"model_name"`
+	Model string `json:"model"`
 	Dim   int    `json:"dim"`
 	Rows  int64  `json:"rows"`
 	// Vectors is the .npy file: a float32 matrix of Rows × Dim.
@@ -40,7 +40,7 @@ type NPYSpace struct {
 // row per segment holding its stored unit vector bit for bit, and
 // MODEL_DIM.jsonl, whose line i describes row i:
 //
-//	{"row":0,"segment_id":1,"video_id":"…","model_name":"marengo3.0","dim":512,"embedding_option":"visual","embedding_scope":"clip","start_sec":0,"end_sec":6,"norm":0.98,"source_kind":"embed-task-v1","source_id":"…"}
+//	{"row":0,"segment_id":1,"video_id":"…","model":"marengo3.0","dim":512,"modality":"visual","scope":"clip","start":0,"end":6,"norm":0.98,"source_kind":"embed-task-v1","source_id":"…"}
 //
 // Rows come in Export's order. In file names, characters of the model
 // other than letters, digits, '.', '-' and '_' become '_'. manifest.json

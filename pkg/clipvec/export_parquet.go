@@ -10,8 +10,8 @@ import (
 
 // ExportParquet writes the database (or the selected part) to w as one
 // Parquet file: a row per segment, in Export's order, with the columns
-// segment_id (INT64), video_id, model_name (STRING), dim (INT32),
-// embedding_option, embedding_scope (STRING), start_sec, end_sec, norm
+// segment_id (INT64), video_id, model (STRING), dim (INT32),
+// modality, scope (STRING), start, end, norm
 // (DOUBLE), source_kind, source_id (STRING), the video's filename
 // (STRING), duration, fps (DOUBLE), width, height (INT32), user_metadata
 // (STRING, a JSON object) and thumbnail_url (STRING), null when unknown,

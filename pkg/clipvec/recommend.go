@@ -110,7 +110,7 @@ func (db *DB) Recommend(ctx context.Context, q RecommendQuery) (*Result, error) 
 		hits, short := shape(res.Hits, &q)
 		// A cap can leave fewer than K from a pool that was full: widen
 		// the pool while the space has more.
-		if short && len(res.Hits) == p.req.K && p.req.K < res.Searched {
+		if short && len(res.Hits) == p.req.K && p.req.K < ans.Live {
 			p.req.K *= 4
 			continue
 		}

@@ -126,7 +126,7 @@ func TestAssetScopeMigratedIntoSnapshot(t *testing.T) {
 
 	// The export says video, and imports again into the same database.
 	exp := export(t, db)
-	if strings.Contains(exp, `"embedding_scope":"asset"`) || !strings.Contains(exp, `"embedding_scope":"video"`) {
+	if strings.Contains(exp, `"scope":"asset"`) || !strings.Contains(exp, `"scope":"video"`) {
 		t.Errorf("the export of a migrated database still says asset, or not video")
 	}
 	again := openDB(t)

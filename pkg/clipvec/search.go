@@ -125,7 +125,11 @@ type Result struct {
 	// Query is what was searched for, resolved (which clip, which of a
 	// video's vectors): words for it are the caller's to choose.
 	Query QueryInfo `json:"query"`
-	// Searched counts the segments of the space.
+	// Searched counts the segments compared with the query: the nodes a
+	// graph walk scored (a few hundred to a few thousand, however large
+	// the space), the segments a filter left (exact-filtered), or every
+	// live segment of the space (exact). Space.Segments is the space's
+	// size.
 	Searched int `json:"searched"`
 	// Method says how the answer was found: "graph" (HNSW, with Ef),
 	// "exact" (every vector compared), or "exact-filtered" (a filter left

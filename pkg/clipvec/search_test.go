@@ -111,6 +111,9 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := bruteForce(t, db, "marengo3.0", 512, q, tc.pred)
+				if res.Searched != len(want) {
+					t.Errorf("searched %d, want the %d segments the filter leaves", res.Searched, len(want))
+				}
 				if len(res.Hits) != min(25, len(want)) {
 					t.Fatalf("%d hits, want %d", len(res.Hits), min(25, len(want)))
 				}
@@ -122,6 +125,32 @@ func TestExactSearchMatchesBruteForce(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSearchedCountsCompared: a graph search reports the nodes its walk
+// compared, fewer than the space holds and more than it returns; an
+// exact one every segment (issue 13: 5).
+func TestSearchedCountsCompared(t *testing.T) {
+	ctx := context.Background()
+	db, _ := searchDB(t)
+	q := randQuery(3, 512)
+	graph, err := db.Search(ctx, clipvec.Query{Vector: q, K: 10, Ef: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := db.Search(ctx, clipvec.Query{Vector: q, K: 10, Exact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if graph.Method != clipvec.MethodGraph {
+		t.Fatalf("method %s, want graph", graph.Method)
+	}
+	if n := graph.Space.Segments; graph.Searched <= 40 || graph.Searched >= n {
+		t.Errorf("graph search compared %d of %d segments, want more than ef 40 and fewer than all", graph.Searched, n)
+	}
+	if exact.Searched != exact.Space.Segments {
+		t.Errorf("exact search compared %d, want all %d", exact.Searched, exact.Space.Segments)
 	}
 }
 

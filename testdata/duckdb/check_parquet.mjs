@@ -27,12 +27,12 @@ const all = async (sql) => (await con.runAndReadAll(sql)).getRowObjectsJson();
 
 const [{ n }] = await all(`SELECT count(*)::BIGINT AS n FROM ${src}`);
 const columns = (await all(`DESCRIBE SELECT * FROM ${src}`)).map((c) => ({ name: c.column_name, type: c.column_type }));
-const spaces = await all(`SELECT model_name, dim, count(*)::BIGINT AS rows,
+const spaces = await all(`SELECT model, dim, count(*)::BIGINT AS rows,
     min(len(embedding)) AS min_len, max(len(embedding)) AS max_len,
     max(abs(sqrt(list_dot_product(embedding, embedding)) - 1)) AS max_unit_error
   FROM ${src} GROUP BY ALL ORDER BY ALL`);
-const sample = await all(`SELECT segment_id, video_id, model_name, dim, embedding_option, embedding_scope,
-    start_sec, end_sec, norm, source_kind, source_id, filename, duration, width, height, thumbnail_url, embedding
+const sample = await all(`SELECT segment_id, video_id, model, dim, modality, scope,
+    start, "end", norm, source_kind, source_id, filename, duration, width, height, thumbnail_url, embedding
   FROM ${src} ORDER BY segment_id LIMIT ${Number(rowsArg ?? 3)}`);
 
 // DuckDB's BIGINTs come as strings in JSON: these fit in a double.

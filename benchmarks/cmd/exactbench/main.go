@@ -203,7 +203,7 @@ func run(target, nq, k int, work, jsonOut string, skipVec bool) error {
 		return err
 	}
 	res.LoadSeconds = time.Since(start).Seconds()
-	fmt.Printf("first search (builds the space's graph from SQLite: %d vectors): %.2fs\n", first.Searched, res.LoadSeconds)
+	fmt.Printf("first search (builds the space's graph from SQLite: %d vectors): %.2fs\n", first.Space.Segments, res.LoadSeconds)
 
 	measure := func(threads int) (float64, [][]int64, error) {
 		db.Threads = threads

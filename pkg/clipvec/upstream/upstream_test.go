@@ -58,11 +58,11 @@ func storedSegments(t testing.TB, db *clipvec.DB) map[string][]clipvec.Segment {
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var r struct {
 			VideoID    string    `json:"video_id"`
-			Model      string    `json:"model_name"`
-			Option     string    `json:"embedding_option"`
-			Scope      string    `json:"embedding_scope"`
-			Start      float64   `json:"start_sec"`
-			End        float64   `json:"end_sec"`
+			Model      string    `json:"model"`
+			Option     string    `json:"modality"`
+			Scope      string    `json:"scope"`
+			Start      float64   `json:"start"`
+			End        float64   `json:"end"`
 			SourceKind string    `json:"source_kind"`
 			SourceID   string    `json:"source_id"`
 			Vector     []float32 `json:"embedding"`

@@ -329,7 +329,7 @@ function render(q, res) {
     return;
   }
   const how = res.method === "graph" && res.ef ? `graph search (ef ${res.ef})` : `${res.method || ""} search`;
-  $("status").textContent = `${count(hits.length, "clip")} in ${count(groups.length, "video")}, best first · ${how} over ${count(res.searched || 0, "segment")}`;
+  $("status").textContent = `${count(hits.length, "clip")} in ${count(groups.length, "video")}, best first · ${how}, ${count(res.searched || 0, "segment")} compared of ${(res.space && res.space.segments) || 0}`;
 
   // Rows of a timeline: one per modality among the hits.
   const modalities = [...new Set(hits.map((h) => h.modality || ""))]
