@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"slices"
 
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
@@ -250,4 +251,20 @@ func groupBest(cols *columns, rows []scored, k int) ([]scored, []int) {
 		counts = append(counts, 1)
 	}
 	return out, counts
+}
+
+// Vocabulary returns the modalities and scopes space sp holds, sorted:
+// the values a filter on it can name. Segments deleted since the graph
+// was last compacted may still count.
+func (e *Engine) Vocabulary(ctx context.Context, sp sqlite.Space) (modalities, scopes []string, err error) {
+	idx, err := e.searchIndexFor(ctx, sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx.mu.RLock()
+	defer idx.mu.RUnlock()
+	modalities, scopes = slices.Clone(idx.cols.options), slices.Clone(idx.cols.scopes)
+	slices.Sort(modalities)
+	slices.Sort(scopes)
+	return modalities, scopes, nil
 }

@@ -36,7 +36,12 @@ func (db *DB) SearchBatch(ctx context.Context, qs []Query) ([]BatchResult, error
 	out := make([]BatchResult, len(qs))
 	preps := make([]*prepared, len(qs))
 	for i := range qs {
-		if preps[i], out[i].Err = db.prepare(ctx, gen, qs[i]); out[i].Err != nil && ctx.Err() != nil {
+		if preps[i], out[i].Err = db.prepare(ctx, gen, qs[i]); out[i].Err == nil {
+			if err := db.checkFilterValues(ctx, preps[i].space, &preps[i].filter); err != nil {
+				preps[i], out[i].Err = nil, fmt.Errorf("search: filter %w", err)
+			}
+		}
+		if out[i].Err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
@@ -164,6 +169,9 @@ func (db *DB) Neighbours(ctx context.Context, q NeighboursQuery, fn func(*Neighb
 	sp, err := db.QuerySpace(ctx, q.Model)
 	if err != nil {
 		return fmt.Errorf("neighbours: %w", err)
+	}
+	if err := db.checkNeighbours(ctx, sp, &q); err != nil {
+		return err
 	}
 	switch q.Of {
 	case NeighboursOfVideos:

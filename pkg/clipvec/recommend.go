@@ -80,9 +80,25 @@ func (db *DB) Recommend(ctx context.Context, q RecommendQuery) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	names, err := db.filenamesAt(ctx, gen)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVideos(names, "recommend: positive example", q.Positive...); err != nil {
+		return nil, err
+	}
+	if err := checkVideos(names, "recommend: negative example", q.Negative...); err != nil {
+		return nil, err
+	}
+	if err := checkFilterVideos(names, "recommend", &q.Filter); err != nil {
+		return nil, err
+	}
 	vec, sp, err := db.recommendVector(ctx, gen, &q)
 	if err != nil {
 		return nil, err
+	}
+	if err := db.checkFilterValues(ctx, sp, &q.Filter); err != nil {
+		return nil, fmt.Errorf("recommend: filter %w", err)
 	}
 	flt := q.Filter
 	flt.ExcludeVideos = append(slices.Clip(flt.ExcludeVideos), q.Positive...)

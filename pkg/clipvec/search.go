@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 
@@ -31,13 +30,20 @@ const DefaultK = 10
 
 // Filter restricts which segments a search may return. Zero fields
 // restrict nothing.
+//
+// A filter that names what is not there is a mistake, not an empty
+// answer: a modality or scope the space searched holds no segment of is
+// a *FilterValueError (ErrInvalidQuery), a video id the database does
+// not hold a *VideoRefError (ErrNotFound).
 type Filter struct {
-	// Options keeps segments of these modalities (visual, audio, ...).
+	// Modalities keeps segments of these modalities (visual, audio, ...).
 	Modalities []string `json:"modalities,omitempty"`
 	// Scopes keeps segments of these scopes: ScopeClip, ScopeVideo
 	// (ScopeAsset means ScopeVideo).
 	Scopes []string `json:"scopes,omitempty"`
-	// Videos keeps only these videos; ExcludeVideos drops these.
+	// Videos keeps only these videos; ExcludeVideos drops these. Both
+	// take whole video ids (see DB.ResolveVideo for prefixes and file
+	// names).
 	Videos        []string `json:"videos,omitempty"`
 	ExcludeVideos []string `json:"exclude_videos,omitempty"`
 	// TimeRange keeps segments that overlap [From, To) seconds.
@@ -50,9 +56,10 @@ type TimeRange struct {
 	To   float64 `json:"to"`
 }
 
-// SegmentRef names a segment by position: the segment of VideoID whose
-// time range contains At seconds, of modality Option (optional when the
-// video has only one there, or a visual one).
+// SegmentRef names a segment by position: the clip of VideoID (a whole
+// id) whose time range [start, end) contains At seconds, of Modality
+// (optional when the video has only one there, or a visual one). A time
+// from the last clip's end to the video's duration is the last clip's.
 type SegmentRef struct {
 	VideoID  string  `json:"video_id"`
 	At       float64 `json:"at"`
@@ -210,6 +217,9 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := db.checkFilterValues(ctx, p.space, &p.filter); err != nil {
+		return nil, fmt.Errorf("search: filter %w", err)
+	}
 	ans, err := db.eng.Search(ctx, p.space.row(), gen, p.req)
 	if err != nil {
 		return nil, err
@@ -233,6 +243,9 @@ type prepared struct {
 // prepare checks q and resolves it into a request.
 func (db *DB) prepare(ctx context.Context, gen int64, q Query) (*prepared, error) {
 	if err := validateQuery(&q); err != nil {
+		return nil, err
+	}
+	if err := db.checkQueryVideos(ctx, gen, &q); err != nil {
 		return nil, err
 	}
 	var vec []float32
@@ -493,18 +506,9 @@ func (db *DB) videoSegments(ctx context.Context, video, model string, at *float6
 func (db *DB) resolveLike(ctx context.Context, q *Query, spaces []Space) ([]float32, Space, QueryInfo, []int64, error) {
 	ref := q.Like
 	at := ref.At
-	segs, err := db.videoSegments(ctx, ref.VideoID, q.Model, &at)
+	clips, err := db.clipsAt(ctx, ref.VideoID, q.Model, ref.Modality, at)
 	if err != nil {
 		return nil, Space{}, QueryInfo{}, nil, err
-	}
-	var clips []Segment
-	for _, s := range segs {
-		if s.Scope == ScopeClip {
-			clips = append(clips, s)
-		}
-	}
-	if len(clips) == 0 {
-		return nil, Space{}, QueryInfo{}, nil, fmt.Errorf("search: %w: video %s has no clip at %gs%s", ErrNotFound, ref.VideoID, at, db.spanHint(ctx, ref.VideoID))
 	}
 	sp, err := oneSpace(clips, spaces, q.Model, "video "+ref.VideoID)
 	if err != nil {
@@ -659,19 +663,6 @@ func span(start, end float64) string {
 
 func trimFloat(f float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
-}
-
-// spanHint says where a video's clips are, for a "no clip at" message.
-func (db *DB) spanHint(ctx context.Context, video string) string {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	err := db.store.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Scope: ScopeClip}, func(s *sqlite.Segment) error {
-		lo, hi = min(lo, s.Start), max(hi, s.End)
-		return nil
-	})
-	if err != nil || lo > hi {
-		return ""
-	}
-	return fmt.Sprintf(" (its clips cover %s)", span(lo, hi))
 }
 
 // ReadQueryVector reads one query vector from r: a JSON array of numbers,

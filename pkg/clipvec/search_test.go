@@ -309,7 +309,7 @@ func TestSpaceErrors(t *testing.T) {
 		{"ErrInvalidQueryNothing", clipvec.Query{}, clipvec.ErrInvalidQuery, "exactly one"},
 		{"ErrZeroVector", clipvec.Query{Vector: make([]float32, 512)}, clipvec.ErrZeroVector, "query vector"},
 		{"ErrInvalidQueryZeroVector", clipvec.Query{Vector: make([]float32, 512)}, clipvec.ErrInvalidQuery, "query vector"},
-		{"ErrNotFoundVideo", clipvec.Query{LikeVideo: "nope"}, clipvec.ErrNotFound, "video nope"},
+		{"ErrNotFoundVideo", clipvec.Query{LikeVideo: "nope"}, clipvec.ErrNotFound, `like video: video "nope": no such video (the database has 30)`},
 		{"ErrNotFoundOption", clipvec.Query{Like: &clipvec.SegmentRef{VideoID: "video-003", At: 1, Modality: "smell"}, Model: "marengo3.0"},
 			clipvec.ErrNotFound, "has no smell segment (it has audio, transcription, visual)"},
 	} {
