@@ -127,9 +127,9 @@ func TestExitCodes(t *testing.T) {
 		{"UsageFlagAfterArgs", []string{"import", "x.json", "--skip-invalid"}, command.ExitUsage, "put flags first"},
 		{"UsageBadK", []string{"search", "--like-video", "x", "-k", "0"}, command.ExitUsage, "positive"},
 		{"UsageWrongDimension", []string{"search", "--vector", filepath.Join(fixtures, "embed_v2_sync_text.json")}, command.ExitUsage, "no embedding space fits a 4-d query vector; the database has marengo3.0/2 (7 segments)"},
-		{"NotFoundVideo", []string{"search", "--like-video", "nope"}, command.ExitNotFound, "video nope: not found"},
+		{"NotFoundVideo", []string{"search", "--like-video", "nope"}, command.ExitNotFound, `--like-video "nope": no such video`},
 		{"NotFoundClip", []string{"search", "--like", "663e16ac4d11aff765088b3a@99"}, command.ExitNotFound, "no clip at 99s (its clips cover 0–18 s)"},
-		{"NotFoundDelete", []string{"delete", "nope"}, command.ExitNotFound, "not found"},
+		{"NotFoundDelete", []string{"delete", "nope"}, command.ExitNotFound, `"nope": no such video`},
 		{"NotFoundImportPath", []string{"import", "/nonexistent/x.json"}, command.ExitNotFound, "no such file"},
 		{"InvalidInput", []string{"import", filepath.Join(fixtures, "embed_task_status.json")}, command.ExitInvalidInput, `not ready: task 6641c0efc70bb578439bd909 is "processing"`},
 	} {
@@ -163,7 +163,7 @@ func TestStatsAndDelete(t *testing.T) {
 		t.Fatalf("stats: %d %v %s", code, err, out)
 	}
 	out, _, code = run(t, db, "", "delete", "663e16ac4d11aff765088b3a")
-	if code != 0 || !strings.Contains(out, "deleted 1 videos (7 segments)") {
+	if code != 0 || !strings.Contains(out, "deleted 1 video (7 segments)") {
 		t.Fatalf("delete: %d %s", code, out)
 	}
 	out, _, _ = run(t, db, "", "stats")

@@ -65,7 +65,7 @@ Examples:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "batch output `FILE` (JSON lines; - for stdout)"},
 			&cli.BoolFlag{Name: "other-videos", Usage: "--all-clips: leave out a clip's own video"},
 			&cli.BoolFlag{Name: "exact", Usage: "compare every vector (the true neighbours)"},
-			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N`"},
+			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's); not with --exact"},
 			&cli.IntFlag{Name: "threads", Usage: "use `N` goroutines (default: all cores)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 			&cli.BoolFlag{Name: "json", Usage: "print the recommendation as JSON"},
@@ -84,10 +84,9 @@ Examples:
 				return usagef("recommend: --all-videos and --all-clips write to a file: add -o FILE.jsonl (or -o - for stdout)")
 			case !all && len(c.StringSlice("like-video")) == 0:
 				return usagef("recommend: give at least one --like-video VIDEO (or --all-videos / --all-clips with -o FILE)")
-			case c.Int("ef") < 0:
-				return usagef("recommend: --ef %d: want a positive number", c.Int("ef"))
-			case c.Int("threads") < 0:
-				return usagef("recommend: --threads %d: want a positive number", c.Int("threads"))
+			}
+			if err := checkTuning(c, "recommend"); err != nil {
+				return err
 			}
 			flt, err := buildFilter(c, "recommend")
 			if err != nil {
@@ -98,10 +97,13 @@ Examples:
 				return err
 			}
 			defer db.Close()
-			if all {
-				return e.writeNeighbours(c, db, flt)
+			if err := resolveFilter(c.Context, db, "recommend", &flt); err != nil {
+				return err
 			}
-			return e.recommendOnce(c, db, flt)
+			if all {
+				return filterMistake(c, "recommend", e.writeNeighbours(c, db, flt))
+			}
+			return filterMistake(c, "recommend", e.recommendOnce(c, db, flt))
 		},
 	}
 }
@@ -115,6 +117,13 @@ func (e *env) recommendOnce(c *cli.Context, db *clipvec.DB, flt clipvec.Filter) 
 	}
 	if q.K <= 0 {
 		return usagef("recommend: -k %d: want a positive number of results", q.K)
+	}
+	var err error
+	if q.Positive, err = resolveVideos(c.Context, db, "recommend", "like-video", q.Positive); err != nil {
+		return err
+	}
+	if q.Negative, err = resolveVideos(c.Context, db, "recommend", "unlike-video", q.Negative); err != nil {
+		return err
 	}
 	if q.GroupBy != "" && q.GroupBy != clipvec.GroupByVideo {
 		return usagef("recommend: --group-by %q: the only grouping is video", q.GroupBy)

@@ -32,6 +32,8 @@ func searchCommand(e *env) *cli.Command {
                          again it needs no key and no network (clipvec queries)
    --image FILE|URL      an image, likewise (a local file is sent as base64 or
                          an upload, and cached by its content's hash)
+A VIDEO is an id, a prefix of one no other id starts with (4 characters at
+least), or a file name as imported: 6821ac34, surfing-01.mp4.
 
 Similarity is cosine, within the query's embedding space (model +
 dimension). By default the space's HNSW graph answers (about a millisecond
@@ -63,9 +65,9 @@ Examples:
 			&cli.BoolFlag{Name: "other-videos", Usage: "with --like: leave out the query clip's whole video"},
 			&cli.BoolFlag{Name: "include-self", Usage: "keep the query clip (or video) in the results"},
 			&cli.StringFlag{Name: "group-by", Usage: "`video`: one result per video, its best clip"},
-			&cli.StringFlag{Name: "agg", Value: clipvec.AggMax, Usage: "video score when grouping: max (best clip) or mean (all matching clips)"},
+			&cli.StringFlag{Name: "agg", Value: clipvec.AggMax, Usage: "video score with --group-by video (or --like-video): max (best clip) or mean (all matching clips)"},
 			&cli.BoolFlag{Name: "exact", Usage: "compare with every vector instead of searching the graph (slower; the true top k)"},
-			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's, see clipvec index status); higher finds more of the true top k, more slowly"},
+			&cli.IntFlag{Name: "ef", Usage: "graph search candidate list `N` (default: the database's, see clipvec index status); higher finds more of the true top k, more slowly; not with --exact"},
 			&cli.IntFlag{Name: "threads", Usage: "exact scans use `N` goroutines (default: all cores)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			&cli.StringFlag{Name: "remote", Usage: "ask the Weaviate cluster at `URL` that clipvec sync weaviate fills"},
@@ -85,6 +87,9 @@ Examples:
 				return err
 			}
 			defer db.Close()
+			if err := resolveQuery(c, db, &q); err != nil {
+				return err
+			}
 			if err := queryEmbedder(c, db); err != nil {
 				return err
 			}
@@ -95,7 +100,7 @@ Examples:
 				res, err = db.Search(c.Context, q)
 			}
 			if err != nil {
-				return upstreamHint(err)
+				return upstreamHint(filterMistake(c, "search", err))
 			}
 			if c.Bool("json") {
 				return writeJSON(e.stdout, res)
@@ -113,8 +118,8 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 		IncludeSelf: c.Bool("include-self"), ExcludeQueryVideo: c.Bool("other-videos"),
 		Exact: c.Bool("exact"), Ef: c.Int("ef"),
 	}
-	if q.Ef < 0 {
-		return q, usagef("search: --ef %d: want a positive number", q.Ef)
+	if err := checkTuning(c, "search"); err != nil {
+		return q, err
 	}
 	if q.K <= 0 {
 		return q, usagef("search: -k %d: want a positive number of results", q.K)
@@ -160,7 +165,24 @@ func buildQuery(c *cli.Context, stdin io.Reader) (clipvec.Query, error) {
 	if q.LikeVideo != "" && !c.IsSet("group-by") {
 		q.GroupBy = clipvec.GroupByVideo // "videos like this video"
 	}
+	if c.IsSet("agg") && q.GroupBy != clipvec.GroupByVideo {
+		return q, usagef("search: --agg scores videos: add --group-by video (a --like-video search groups by video already)")
+	}
 	return q, nil
+}
+
+// checkTuning refuses --ef and --threads that mean nothing: zero or
+// negative, or --ef with --exact.
+func checkTuning(c *cli.Context, cmd string) error {
+	switch {
+	case c.IsSet("ef") && c.Int("ef") <= 0:
+		return usagef("%s: --ef %d: want a positive number (leave --ef out for the database's default; clipvec index status shows it)", cmd, c.Int("ef"))
+	case c.IsSet("threads") && c.Int("threads") <= 0:
+		return usagef("%s: --threads %d: want a positive number of goroutines (leave --threads out for all cores)", cmd, c.Int("threads"))
+	case c.IsSet("ef") && c.Bool("exact"):
+		return usagef("%s: --ef tunes the graph search; --exact does not use the graph: give one or the other", cmd)
+	}
+	return nil
 }
 
 // buildFilter reads the result filters --modality, --scope, --video,
@@ -281,7 +303,7 @@ func describeQuery(q clipvec.QueryInfo) string {
 	switch q.Kind {
 	case clipvec.QueryClip:
 		if c := q.Clip; c != nil {
-			return fmt.Sprintf("%s clip %s–%s s of video %s", modality(c.Modality), seconds(c.Start), seconds(c.End), c.VideoID)
+			return fmt.Sprintf("%s clip %s (%s–%s s) of video %s", modality(c.Modality), clockSpan(c.Start, c.End), seconds(c.Start), seconds(c.End), c.VideoID)
 		}
 	case clipvec.QueryVideo:
 		if q.Scope != "" {
@@ -327,18 +349,61 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 		fmt.Fprintln(w, "no matching segments")
 		return nil
 	}
-	header := []string{"#", "SCORE", "VIDEO", "FILE", "START", "END", "MODALITY", "SCOPE"}
+	return printHits(w, res.Hits, grouped)
+}
+
+// tableWidth is the width human tables fit: a terminal's default.
+const tableWidth = 80
+
+// printHits writes hits as a table that fits tableWidth columns: the
+// span of the video each segment covers, TIME (m:ss.s–m:ss.s, or "whole
+// video"), or AT when grouped (where each video's best clip starts); FILE
+// last, shortened (or left out) to fit.
+func printHits(w io.Writer, hits []clipvec.Hit, grouped bool) error {
+	header := []string{"#", "SCORE", "VIDEO", "TIME", "MODALITY"}
 	if grouped {
+		header[3] = "AT"
 		header = append(header, "MATCHES")
 	}
-	t := newTable(w, header...)
-	for i, h := range res.Hits {
-		cols := []string{strconv.Itoa(i + 1), strconv.FormatFloat(float64(h.Score), 'f', 4, 32), h.VideoID,
-			orDash(h.Filename), seconds(h.Start), seconds(h.End), orDash(h.Modality), h.Scope}
-		if grouped {
-			cols = append(cols, strconv.Itoa(h.Matches))
+	rows := make([][]string, len(hits))
+	files := make([]string, len(hits))
+	for i, h := range hits {
+		var at string
+		switch {
+		case h.IsWhole() && grouped:
+			at = "whole"
+		case h.IsWhole():
+			at = "whole video"
+		case grouped:
+			at = clock(h.Start)
+		default:
+			at = clockSpan(h.Start, h.End)
 		}
-		t.row(cols...)
+		row := []string{strconv.Itoa(i + 1), strconv.FormatFloat(float64(h.Score), 'f', 4, 32), h.VideoID, at, orDash(h.Modality)}
+		if grouped {
+			row = append(row, strconv.Itoa(h.Matches))
+		}
+		rows[i], files[i] = row, orDash(h.Filename)
+	}
+	// Room for FILE: what the other columns (each padded by 2) leave.
+	room := tableWidth
+	for j := range header {
+		col := []string{header[j]}
+		for _, r := range rows {
+			col = append(col, r[j])
+		}
+		room -= max(maxWidth(col...), 2) + 2
+	}
+	const minFile = 6
+	if room >= minFile {
+		header = append(header, "FILE")
+		for i := range rows {
+			rows[i] = append(rows[i], shorten(files[i], room))
+		}
+	}
+	t := newTable(w, header...)
+	for _, r := range rows {
+		t.row(r...)
 	}
 	return t.flush()
 }

@@ -42,7 +42,7 @@ func TestGraphNotSavedIsAWarning(t *testing.T) {
 		t.Fatalf("second import: code %d\n%s%s", code, out, errs)
 	}
 	out, errs, code = run(t, db, "", "delete", "other")
-	if code != command.ExitOK || !strings.Contains(out, "deleted 1 videos") || !strings.Contains(errs, "warning: delete: the data is committed") {
+	if code != command.ExitOK || !strings.Contains(out, "deleted 1 video (") || !strings.Contains(errs, "warning: delete: the data is committed") {
 		t.Fatalf("delete: code %d\n%s%s", code, out, errs)
 	}
 	out, errs, code = run(t, db, "", "search", "--like", "663e16ac4d11aff765088b3a@7", "--json")

@@ -37,8 +37,8 @@ func (db *DB) SearchBatch(ctx context.Context, qs []Query) ([]BatchResult, error
 	preps := make([]*prepared, len(qs))
 	for i := range qs {
 		if preps[i], out[i].Err = db.prepare(ctx, gen, qs[i]); out[i].Err == nil {
-			if err := db.checkFilterValues(ctx, preps[i].space, &preps[i].filter); err != nil {
-				preps[i], out[i].Err = nil, fmt.Errorf("search: filter %w", err)
+			if err := db.checkFilter(ctx, gen, preps[i]); err != nil {
+				preps[i], out[i].Err = nil, err
 			}
 		}
 		if out[i].Err != nil && ctx.Err() != nil {

@@ -217,8 +217,8 @@ func (db *DB) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.checkFilterValues(ctx, p.space, &p.filter); err != nil {
-		return nil, fmt.Errorf("search: filter %w", err)
+	if err := db.checkFilter(ctx, gen, p); err != nil {
+		return nil, err
 	}
 	ans, err := db.eng.Search(ctx, p.space.row(), gen, p.req)
 	if err != nil {
@@ -294,7 +294,8 @@ type Resolved struct {
 
 // Resolve checks q and resolves it as Search does (reading the query
 // clip's or video's vectors, embedding a text through the query cache),
-// without searching.
+// without searching. Its filter is left for the engine that searches:
+// the videos, modalities and scopes it names are not checked.
 func (db *DB) Resolve(ctx context.Context, q Query) (*Resolved, error) {
 	gen, err := db.store.Generation(ctx)
 	if err != nil {

@@ -218,7 +218,9 @@ func (db *DB) checkFilterValues(ctx context.Context, sp Space, flt *Filter) erro
 	return nil
 }
 
-// checkQueryVideos makes sure the videos q names exist.
+// checkQueryVideos makes sure the videos q searches like exist (its
+// filter's are checkFilterVideos' business: a mirror's Resolve leaves them
+// to the mirror).
 func (db *DB) checkQueryVideos(ctx context.Context, gen int64, q *Query) error {
 	names, err := db.filenamesAt(ctx, gen)
 	if err != nil {
@@ -234,7 +236,7 @@ func (db *DB) checkQueryVideos(ctx context.Context, gen int64, q *Query) error {
 			return err
 		}
 	}
-	return checkFilterVideos(names, "search", &q.Filter)
+	return nil
 }
 
 // checkFilterVideos makes sure the videos flt names exist.
@@ -271,6 +273,22 @@ func (db *DB) checkNeighbours(ctx context.Context, sp Space, q *NeighboursQuery)
 	}
 	if !slices.Contains(modalities, q.Modality) {
 		return fmt.Errorf("neighbours: %w", &FilterValueError{Space: sp, Field: FieldQueryModality, Value: q.Modality, Have: modalities})
+	}
+	return nil
+}
+
+// checkFilter makes sure the videos, modalities and scopes a prepared
+// search's filter names are there.
+func (db *DB) checkFilter(ctx context.Context, gen int64, p *prepared) error {
+	names, err := db.filenamesAt(ctx, gen)
+	if err != nil {
+		return err
+	}
+	if err := checkFilterVideos(names, "search", &p.query.Filter); err != nil {
+		return err
+	}
+	if err := db.checkFilterValues(ctx, p.space, &p.filter); err != nil {
+		return fmt.Errorf("search: filter %w", err)
 	}
 	return nil
 }
