@@ -26,6 +26,11 @@
 //		Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}},
 //	})
 //
+// Queries name videos by whole id. A filter that names what is not there
+// (a modality or scope the space lacks, an unknown video) is an error
+// saying what is, not an empty answer; DB.ResolveVideo turns what a
+// person types (a unique id prefix, a file name) into an id.
+//
 // Search walks the space's HNSW graph (Query.Ef trades speed for
 // recall), or compares the query with every vector of the space with
 // SIMD dot products on all cores (Query.Exact, DB.Threads). The graph and
