@@ -228,7 +228,7 @@ func TestTuningFlags(t *testing.T) {
 		{"OKAggWithGroup", with(search, "--agg", "mean", "--group-by", "video", "-k", "2"), command.ExitOK, "MATCHES"},
 		{"OKAggLikeVideo", []string{"search", "--like-video", surfing01, "--agg", "mean", "-k", "2"}, command.ExitOK, "MATCHES"},
 		{"OKEf", []string{"search", "--vector", queries + "#surfing", "--ef", "50", "--scope", "any", "-k", "2"}, command.ExitOK, "HNSW graph, ef 50"},
-		{"OKThreads", with(search, "--threads", "1", "--exact", "-k", "2"), command.ExitOK, "every vector compared"},
+		{"OKThreads", with(search, "--threads", "1", "--exact", "-k", "2"), command.ExitOK, "compared exactly"},
 		{"RecommendEfZero", with(rec, "--ef", "0"), command.ExitUsage, "recommend: --ef 0: want a positive number"},
 		{"RecommendThreadsNegative", with(rec, "--threads", "-2"), command.ExitUsage, "recommend: --threads -2: want a positive number"},
 		{"RecommendExactWithEf", with(rec, "--exact", "--ef", "50"), command.ExitUsage, "recommend: " + graph},
