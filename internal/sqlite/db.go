@@ -48,16 +48,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open database %s: the path may not contain '?' or '#'", path)
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if notWritable(err) {
+			err = &notWritableError{fmt.Sprintf("cannot create its directory (%v)", errnoText(err)), err}
 		}
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := checkWritable(path, dir); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	// Per-connection settings live in the DSN so every pooled connection
 	// gets them. NORMAL synchronous in WAL mode loses no committed
 	// transaction when the process dies (only, at worst, on power loss).
 	const common = "_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL&_cache_size=-65536"
 	if err := bootstrap(ctx, path, common); err != nil {
+		if notWritable(err) {
+			err = &notWritableError{"cannot write it: " + explain(err), err}
+		}
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite3", path+"?_journal_mode=WAL&_txlock=immediate&"+common)
@@ -94,8 +102,12 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	}
 	const common = "_busy_timeout=10000&_query_only=1&_txlock=deferred&_cache_size=-65536"
 	uri := "file:" + strings.ReplaceAll(path, "%", "%25") + "?mode=ro&" + common
+	dsns := []string{uri, uri + "&immutable=1"}
+	if frozen(path) {
+		dsns = dsns[1:]
+	}
 	var errs []error
-	for _, dsn := range []string{uri, uri + "&immutable=1"} {
+	for _, dsn := range dsns {
 		r, err := sql.Open("sqlite3", dsn)
 		if err == nil {
 			err = checkSchema(ctx, r)
@@ -112,6 +124,21 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 		errs = append(errs, err)
 	}
 	return nil, fmt.Errorf("open database %s read-only: %w", path, errors.Join(errs...))
+}
+
+// frozen reports whether the file at path cannot change while it is
+// read: no one may write it (no write permission bit: only the
+// superuser could) and it has no write-ahead log beside it. Such a file
+// is read as immutable, which creates nothing beside it: a read-only
+// open otherwise leaves -wal and -shm files there, as read-only as the
+// file, that would stop a writer once the file is made writable again.
+func frozen(path string) bool {
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o222 != 0 {
+		return false
+	}
+	_, err = os.Lstat(path + "-wal")
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 var errOlderSchema = errors.New("database schema is older than this clipvec: open it once read-write to migrate it")
@@ -163,6 +190,11 @@ func bootstrap(ctx context.Context, path, common string) error {
 	if err := conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
 		return fmt.Errorf("read page count: %w", err)
 	}
+	if pages > 0 {
+		if err := notForeign(ctx, conn); err != nil {
+			return err
+		}
+	}
 	if pages == 0 {
 		// A property of the file being created, set on the one
 		// connection that creates it (not a per-connection setting).
@@ -181,6 +213,29 @@ func bootstrap(ctx context.Context, path, common string) error {
 	}
 	if mode != "wal" {
 		return fmt.Errorf("set WAL mode: the file stays in %q mode", mode)
+	}
+	return nil
+}
+
+// ErrForeign: the file is a SQLite database that another program made.
+var ErrForeign = errors.New("a SQLite database that clipvec did not make")
+
+// notForeign refuses a file that has tables but no clipvec schema
+// version: another program's database, into which clipvec must not
+// write its tables.
+func notForeign(ctx context.Context, conn *sql.Conn) error {
+	var version, tables int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > 0 {
+		return nil
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table'").Scan(&tables); err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
+	if tables > 0 {
+		return fmt.Errorf("it is %w (it has %d tables, and no clipvec schema): clipvec leaves it alone", ErrForeign, tables)
 	}
 	return nil
 }
@@ -254,7 +309,7 @@ func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if db.w == nil {
 		return ErrReadOnly
 	}
-	return inTx(ctx, db.w, fn)
+	return db.writeError(inTx(ctx, db.w, fn))
 }
 
 // inTx runs fn in a transaction of b (a *sql.DB or *sql.Conn), committing

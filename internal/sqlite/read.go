@@ -335,6 +335,30 @@ func (db *DB) SetSettings(ctx context.Context, values map[string]int64) error {
 	})
 }
 
+// MadeBy returns what the file records as having made it ("" when it
+// records nothing): SetMadeBy's value.
+func (db *DB) MadeBy(ctx context.Context) (string, error) {
+	var by string
+	err := db.r.QueryRowContext(ctx, "SELECT CAST(value AS TEXT) FROM meta WHERE key = 'made_by'").Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read what made the database: %w", err)
+	}
+	return by, nil
+}
+
+// SetMadeBy records what made the file (a text in meta, key made_by).
+// Nothing derived from the store depends on it: the generation stays.
+func (db *DB) SetMadeBy(ctx context.Context, by string) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('made_by', CAST(? AS TEXT))
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, by)
+		return err
+	})
+}
+
 // Filenames maps every video id to its file name ("" when unknown).
 func (db *DB) Filenames(ctx context.Context) (map[string]string, error) {
 	return readFilenames(ctx, db.r)

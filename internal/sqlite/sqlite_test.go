@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -44,6 +45,25 @@ func write(t testing.TB, db *sqlite.DB, segs ...*sqlite.Segment) (inserted, repl
 	return tx.Inserted, tx.Replaced
 }
 
+// writeTx writes segs in one transaction and returns it, committed.
+func writeTx(t testing.TB, db *sqlite.DB, segs ...*sqlite.Segment) *sqlite.Tx {
+	t.Helper()
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, s := range segs {
+		if _, err := tx.UpsertSegment(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 func all(t testing.TB, db *sqlite.DB) []sqlite.Segment {
 	t.Helper()
 	var out []sqlite.Segment
@@ -66,8 +86,10 @@ func TestUpsertIsIdempotent(t *testing.T) {
 		t.Fatalf("first write: %d inserted, %d replaced", ins, rep)
 	}
 	g1, _ := db.Generation(ctx)
-	if ins, rep := write(t, db, seg("a", 0, 0.6, 0.8), seg("a", 6, 0, 1)); ins != 0 || rep != 2 {
-		t.Fatalf("second write: %d inserted, %d replaced; want 0, 2", ins, rep)
+	// One segment with a new vector, one exactly as stored.
+	tx := writeTx(t, db, seg("a", 0, 0.6, 0.8), seg("a", 6, 0, 1))
+	if tx.Inserted != 0 || tx.Replaced != 1 || tx.Unchanged != 1 {
+		t.Fatalf("second write: %d inserted, %d replaced, %d unchanged; want 0, 1, 1", tx.Inserted, tx.Replaced, tx.Unchanged)
 	}
 	g2, _ := db.Generation(ctx)
 	if g2 != g1+1 {
@@ -80,12 +102,103 @@ func TestUpsertIsIdempotent(t *testing.T) {
 	if got[0].Vector[0] != 0.6 || got[0].Vector[1] != 0.8 || got[0].Gen != g2 {
 		t.Errorf("replaced segment = %+v, want vector [0.6 0.8] at generation %d", got[0], g2)
 	}
-	if got[1].Gen != g2 {
-		t.Errorf("rewritten segment has generation %d, want %d", got[1].Gen, g2)
+	if got[1].Gen != g1 {
+		t.Errorf("unchanged segment has generation %d, want %d: it was not written", got[1].Gen, g1)
 	}
 	spaces, err := db.Spaces(ctx)
 	if err != nil || len(spaces) != 1 || spaces[0] != (sqlite.Space{Model: "marengo3.0", Dim: 2, Segments: 2, Videos: 1}) {
 		t.Errorf("spaces = %+v, %v", spaces, err)
+	}
+}
+
+// TestUnchangedWriteChangesNothing: a transaction that finds every
+// segment and video as stored writes nothing, not even a generation;
+// any difference (vector bits, norm, provenance, a video field) is a
+// change.
+func TestUnchangedWriteChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	video := &sqlite.Video{ID: "a", Filename: "a.mp4", Duration: 18, UserMetadata: []byte(`{"k":1}`)}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sqlite.Segment{seg("a", 0, 1, 0), seg("a", 6, 0, 1)} {
+		if _, err := tx.UpsertSegment(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.UpsertVideo(video); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := db.Head(ctx)
+	v0, _ := db.Video(ctx, "a")
+
+	again := func(t *testing.T, v *sqlite.Video, segs ...*sqlite.Segment) *sqlite.Tx {
+		t.Helper()
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, s := range segs {
+			if _, err := tx.UpsertSegment(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v != nil {
+			if err := tx.UpsertVideo(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	t.Run("OK", func(t *testing.T) {
+		// A video update naming only some fields, all as stored.
+		tx := again(t, &sqlite.Video{ID: "a", Duration: 18}, seg("a", 0, 1, 0), seg("a", 6, 0, 1))
+		if tx.Changed() || tx.Inserted != 0 || tx.Replaced != 0 || tx.Unchanged != 2 {
+			t.Fatalf("changed %v, %d inserted, %d replaced, %d unchanged; want nothing changed, 2 unchanged",
+				tx.Changed(), tx.Inserted, tx.Replaced, tx.Unchanged)
+		}
+		if got, _ := db.Head(ctx); got != head {
+			t.Errorf("head %+v after an unchanged write, want %+v", got, head)
+		}
+		if v, _ := db.Video(ctx, "a"); !reflect.DeepEqual(v, v0) {
+			t.Errorf("video %+v, want %+v", v, v0)
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		video *sqlite.Video
+		seg   *sqlite.Segment
+	}{
+		{"VectorBits", nil, seg("a", 0, 1, 1e-30)},
+		{"Norm", nil, func() *sqlite.Segment { s := seg("a", 0, 1, 0); s.Norm = 2; return s }()},
+		{"Provenance", nil, func() *sqlite.Segment { s := seg("a", 0, 1, 0); s.SourceID = "y.json"; return s }()},
+		{"VideoField", &sqlite.Video{ID: "a", FPS: 25}, nil},
+		{"NewVideo", &sqlite.Video{ID: "b"}, nil},
+	} {
+		t.Run("Changed"+tc.name, func(t *testing.T) {
+			before, _ := db.Generation(ctx)
+			var segs []*sqlite.Segment
+			if tc.seg != nil {
+				segs = append(segs, tc.seg)
+			}
+			tx := again(t, tc.video, segs...)
+			after, _ := db.Generation(ctx)
+			if !tx.Changed() || after != before+1 {
+				t.Errorf("changed %v, generation %d then %d; want a change and one generation", tx.Changed(), before, after)
+			}
+			if tc.seg != nil && tx.Replaced != 1 {
+				t.Errorf("%d replaced, want 1", tx.Replaced)
+			}
+		})
 	}
 }
 

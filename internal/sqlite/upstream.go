@@ -44,11 +44,17 @@ func fetchArgs(f *Fetch) []any {
 
 // RecordFetch records f in this transaction, stamped with its
 // generation: it commits with the segments the transaction stores, or
-// not at all. Recording an object again replaces the record.
+// not at all. Recording an object again replaces the record. When the
+// transaction changed nothing else (the object's segments were all
+// stored already), the record alone does not move the generation on: it
+// is stamped with the current one, as DB.RecordFetch does.
 func (t *Tx) RecordFetch(f *Fetch) error {
 	f.Gen = t.gen
+	if !t.bumped {
+		f.Gen = t.gen - 1
+	}
 	if _, err := t.tx.ExecContext(t.ctx, upsertFetch, fetchArgs(f)...); err != nil {
-		return fmt.Errorf("record fetch of %s %s: %w", f.Kind, f.ID, err)
+		return t.db.writeError(fmt.Errorf("record fetch of %s %s: %w", f.Kind, f.ID, err))
 	}
 	return nil
 }

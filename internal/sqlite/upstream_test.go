@@ -67,6 +67,27 @@ func TestRecordFetchCommitsWithTheSegments(t *testing.T) {
 		t.Errorf("fetches %+v", fs)
 	}
 
+	// Fetched again, its segments unchanged: the record is replaced,
+	// stamped with the current generation, which stays.
+	gen, _ = db.Generation(ctx)
+	tx, err = db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.UpsertSegment(seg("a", 0, 1, 0))
+	if err := tx.RecordFetch(&sqlite.Fetch{Kind: "indexed-asset", ID: "a", IndexID: "ix", VideoID: "a", Segments: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.Generation(ctx); g != gen || tx.Unchanged != 1 {
+		t.Errorf("generation %d → %d, %d unchanged; want the generation kept, 1 unchanged", gen, g, tx.Unchanged)
+	}
+	if fs, _ := db.Fetches(ctx, "indexed-asset", "ix"); len(fs) != 1 || fs[0].Gen != gen || fs[0].Options != "" {
+		t.Errorf("fetch recorded again: %+v, want it replaced at generation %d", fs, gen)
+	}
+
 	// Deleting the video forgets its fetch.
 	if _, _, err := db.DeleteVideos(ctx, []string{"a"}); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -50,13 +51,19 @@ type segKey struct {
 	start, end    float64
 }
 
-// Tx is one write transaction: an import of one file, typically. The
-// generation is bumped when it begins, so a rolled-back Tx leaves no
-// trace. A Tx is not safe for concurrent use.
+// Tx is one write transaction: an import of one file, typically. It
+// moves the generation on with its first change, and only then: a Tx
+// that finds every segment and video as it is stored changes nothing,
+// and commits nothing. A rolled-back Tx leaves no trace. A Tx is not
+// safe for concurrent use.
 type Tx struct {
+	db  *DB
 	ctx context.Context
 	tx  *sql.Tx
-	gen int64
+	gen int64 // the generation the transaction writes, if it changes anything
+	// bumped: the generation counter was moved on to gen (the first
+	// change did it).
+	bumped bool
 
 	findSeg, insertSeg, updateSeg *sql.Stmt
 	videos                        map[string]int64
@@ -68,9 +75,14 @@ type Tx struct {
 	// of the cost of storing a 512-d segment).
 	newVideos map[int64]bool
 	added     map[segKey]int64
+	// stamped holds the videos whose row this transaction stamped with
+	// its generation (a video whose segments or metadata changed).
+	stamped map[int64]bool
 
-	// Inserted and Replaced count segment upserts so far.
-	Inserted, Replaced int
+	// Inserted, Replaced and Unchanged count segment upserts so far:
+	// new segments, stored segments given another vector or provenance,
+	// and stored segments found exactly as given (left as they are).
+	Inserted, Replaced, Unchanged int
 }
 
 // importStmts are the statements every import transaction runs.
@@ -91,7 +103,7 @@ func (db *DB) prepareOnce(ctx context.Context) error {
 			s, st.err = db.w.PrepareContext(ctx, q)
 			return s
 		}
-		st.findSeg = prep(`SELECT id FROM segments WHERE video = ? AND space = ? AND option = ? AND scope = ? AND start_sec = ? AND end_sec = ?`)
+		st.findSeg = prep(`SELECT id, source_kind, source_id, norm, vector FROM segments WHERE video = ? AND space = ? AND option = ? AND scope = ? AND start_sec = ? AND end_sec = ?`)
 		st.insertSeg = prep(`INSERT INTO segments (video, space, option, scope, start_sec, end_sec, source_kind, source_id, norm, vector, gen)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		st.updateSeg = prep(`UPDATE segments SET source_kind = ?, source_id = ?, norm = ?, vector = ?, gen = ? WHERE id = ?`)
@@ -105,6 +117,11 @@ func (db *DB) prepareOnce(ctx context.Context) error {
 // Begin starts a write transaction (waiting up to the busy timeout for
 // another writer to finish).
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	t, err := db.begin(ctx)
+	return t, db.writeError(err)
+}
+
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if db.w == nil {
 		return nil, ErrReadOnly
 	}
@@ -117,12 +134,15 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin write: %w", err)
 	}
-	t := &Tx{ctx: ctx, tx: tx, videos: map[string]int64{}, spaces: map[spaceKey]int64{},
-		newVideos: map[int64]bool{}, added: map[segKey]int64{}}
-	if t.gen, err = bumpGeneration(ctx, tx); err != nil {
+	t := &Tx{db: db, ctx: ctx, tx: tx, videos: map[string]int64{}, spaces: map[spaceKey]int64{},
+		newVideos: map[int64]bool{}, added: map[segKey]int64{}, stamped: map[int64]bool{}}
+	// The write lock is held (IMMEDIATE): no other writer can move the
+	// generation before this transaction does.
+	if err := tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'generation'").Scan(&t.gen); err != nil {
 		tx.Rollback()
-		return nil, err
+		return nil, fmt.Errorf("read generation: %w", err)
 	}
+	t.gen++
 	// Statements prepared once on the writer connection, bound to this
 	// transaction without preparing again.
 	t.findSeg = tx.StmtContext(ctx, db.stmts.findSeg)
@@ -131,13 +151,46 @@ func (db *DB) Begin(ctx context.Context) (*Tx, error) {
 	return t, nil
 }
 
-// Generation is the generation this transaction writes.
+// Generation is the generation this transaction writes, if it changes
+// anything.
 func (t *Tx) Generation() int64 { return t.gen }
+
+// Changed reports whether the transaction has changed anything so far.
+func (t *Tx) Changed() bool { return t.bumped }
+
+// change moves the generation on, once, before the transaction's first
+// change.
+func (t *Tx) change() error {
+	if t.bumped {
+		return nil
+	}
+	gen, err := bumpGeneration(t.ctx, t.tx)
+	if err != nil {
+		return err
+	}
+	if gen != t.gen {
+		return fmt.Errorf("the generation moved to %d during a write that began at %d", gen, t.gen-1)
+	}
+	t.bumped = true
+	return nil
+}
+
+// stamp records that video row changed in this transaction.
+func (t *Tx) stamp(video int64) error {
+	if t.stamped[video] {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE videos SET gen = ? WHERE id = ?`, t.gen, video); err != nil {
+		return err
+	}
+	t.stamped[video] = true
+	return nil
+}
 
 // Commit commits the transaction.
 func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return t.db.writeError(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
@@ -156,10 +209,13 @@ func (t *Tx) videoRow(id string) (int64, error) {
 		return row, nil
 	}
 	var row int64
-	err := t.tx.QueryRowContext(t.ctx, `UPDATE videos SET gen = ? WHERE video_id = ? RETURNING id`, t.gen, id).Scan(&row)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM videos WHERE video_id = ?`, id).Scan(&row)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = t.tx.QueryRowContext(t.ctx, `INSERT INTO videos (video_id, gen) VALUES (?, ?) RETURNING id`, id, t.gen).Scan(&row)
+		if err = t.change(); err == nil {
+			err = t.tx.QueryRowContext(t.ctx, `INSERT INTO videos (video_id, gen) VALUES (?, ?) RETURNING id`, id, t.gen).Scan(&row)
+		}
 		t.newVideos[row] = true
+		t.stamped[row] = true
 	}
 	if err != nil {
 		return 0, fmt.Errorf("add video %s: %w", id, err)
@@ -174,8 +230,12 @@ func (t *Tx) spaceRow(model string, dim int) (int64, error) {
 		return row, nil
 	}
 	var row int64
-	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO spaces (model, dim) VALUES (?, ?)
-		ON CONFLICT (model, dim) DO UPDATE SET model = excluded.model RETURNING id`, model, dim).Scan(&row)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM spaces WHERE model = ? AND dim = ?`, model, dim).Scan(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err = t.change(); err == nil {
+			err = t.tx.QueryRowContext(t.ctx, `INSERT INTO spaces (model, dim) VALUES (?, ?) RETURNING id`, model, dim).Scan(&row)
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("add space %s/%d: %w", model, dim, err)
 	}
@@ -185,8 +245,15 @@ func (t *Tx) spaceRow(model string, dim int) (int64, error) {
 
 // UpsertSegment stores s, replacing the vector and provenance of the
 // segment with the same video, space, option, scope and times if there is
-// one. It reports whether it replaced one.
+// one. It reports whether it replaced one. A stored segment that already
+// has s's vector (bit for bit), norm and provenance is left as it is,
+// generation included, and counted as Unchanged.
 func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
+	replaced, err = t.upsertSegment(s)
+	return replaced, t.db.writeError(err)
+}
+
+func (t *Tx) upsertSegment(s *Segment) (replaced bool, err error) {
 	video, err := t.videoRow(s.VideoID)
 	if err != nil {
 		return false, err
@@ -205,12 +272,22 @@ func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
 	if newVideo {
 		id, found = t.added[key]
 	} else {
-		switch err := t.findSeg.QueryRowContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End).Scan(&id); {
-		case err == nil:
-			found = true
-		case !errors.Is(err, sql.ErrNoRows):
+		var same bool
+		var err error
+		id, found, same, err = t.stored(video, space, s)
+		if err != nil {
 			return false, fmt.Errorf("find segment: %w", err)
 		}
+		if same {
+			t.Unchanged++
+			return false, nil
+		}
+	}
+	if err := t.change(); err != nil {
+		return false, err
+	}
+	if err := t.stamp(video); err != nil {
+		return false, fmt.Errorf("stamp video %s: %w", s.VideoID, err)
 	}
 	if found {
 		if _, err := t.updateSeg.ExecContext(t.ctx, s.SourceKind, s.SourceID, s.Norm, t.blob, t.gen, id); err != nil {
@@ -233,27 +310,60 @@ func (t *Tx) UpsertSegment(s *Segment) (replaced bool, err error) {
 	return false, nil
 }
 
+// stored looks up the segment of video and space with s's option, scope
+// and times: its id, and whether it holds s's vector (t.blob), norm and
+// provenance already. The row's bytes are compared where the driver
+// holds them, without copies.
+func (t *Tx) stored(video, space int64, s *Segment) (id int64, found, same bool, err error) {
+	rows, err := t.findSeg.QueryContext(t.ctx, video, space, s.Option, s.Scope, s.Start, s.End)
+	if err != nil {
+		return 0, false, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return 0, false, false, rows.Err()
+	}
+	var kind, source, blob sql.RawBytes
+	var norm float64
+	if err := rows.Scan(&id, &kind, &source, &norm, &blob); err != nil {
+		return 0, false, false, err
+	}
+	same = string(kind) == s.SourceKind && string(source) == s.SourceID && norm == s.Norm && bytes.Equal(blob, t.blob)
+	return id, true, same, rows.Close()
+}
+
 // UpsertVideo records v's metadata: fields it knows replace stored ones,
-// zero fields keep what is stored.
-func (t *Tx) UpsertVideo(v *Video) error {
-	if _, err := t.videoRow(v.ID); err != nil {
+// zero fields keep what is stored. A video that already has every field v
+// gives is left as it is.
+func (t *Tx) UpsertVideo(v *Video) error { return t.db.writeError(t.upsertVideo(v)) }
+
+func (t *Tx) upsertVideo(v *Video) error {
+	row, err := t.videoRow(v.ID)
+	if err != nil {
 		return err
 	}
 	var um any
 	if len(v.UserMetadata) > 0 {
 		um = string(v.UserMetadata)
 	}
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE videos SET
-			filename = coalesce(?, filename), duration = coalesce(?, duration), fps = coalesce(?, fps),
-			width = coalesce(?, width), height = coalesce(?, height), user_metadata = coalesce(?, user_metadata),
-			thumbnail_url = coalesce(?, thumbnail_url), gen = ?
-		WHERE video_id = ?`,
+	// Only when a field it gives differs (IS NOT: NULL-safe).
+	res, err := t.tx.ExecContext(t.ctx, `UPDATE videos SET
+			filename = coalesce(?1, filename), duration = coalesce(?2, duration), fps = coalesce(?3, fps),
+			width = coalesce(?4, width), height = coalesce(?5, height), user_metadata = coalesce(?6, user_metadata),
+			thumbnail_url = coalesce(?7, thumbnail_url), gen = ?8
+		WHERE id = ?9 AND (filename IS NOT coalesce(?1, filename) OR duration IS NOT coalesce(?2, duration)
+			OR fps IS NOT coalesce(?3, fps) OR width IS NOT coalesce(?4, width) OR height IS NOT coalesce(?5, height)
+			OR user_metadata IS NOT coalesce(?6, user_metadata) OR thumbnail_url IS NOT coalesce(?7, thumbnail_url))`,
 		nullString(v.Filename), nullFloat(v.Duration), nullFloat(v.FPS), nullInt(v.Width), nullInt(v.Height), um,
-		nullString(v.ThumbnailURL), t.gen, v.ID)
+		nullString(v.ThumbnailURL), t.gen, row)
 	if err != nil {
 		return fmt.Errorf("update video %s: %w", v.ID, err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	t.stamped[row] = true
+	return t.change()
 }
 
 func nullString(s string) any {
