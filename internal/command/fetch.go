@@ -226,7 +226,8 @@ func printFetchSummary(e *env, sum *upstream.FetchSummary) {
 	if len(sum.Modalities) > 0 {
 		opts = " (modalities " + strings.Join(sum.Modalities, ", ") + ")"
 	}
-	fmt.Fprintf(e.stdout, "segments: imported %s, replaced %s%s in %.1fs\n", count(int64(sum.Imported)), count(int64(sum.Replaced)), opts, sum.Elapsed.Seconds())
+	fmt.Fprintf(e.stdout, "segments: imported %s, replaced %s, unchanged %s%s in %.1fs\n", count(int64(sum.Imported)), count(int64(sum.Replaced)),
+		count(int64(sum.Unchanged)), opts, sum.Elapsed.Seconds())
 	if sum.Dropped > 0 {
 		fmt.Fprintf(e.stdout, "left out %s segments of other scopes\n", count(int64(sum.Dropped)))
 	}

@@ -36,9 +36,22 @@ A response that does not name its video (embed tasks name only their task)
 is filed under the task id, or the file name for sync responses; --video-id
 overrides. Vectors are checked (dimension, NaN/Inf, zero, empty) and
 normalised; each file is imported in one transaction, so a rejected file
-changes nothing. Importing the same segments again replaces them. Then the
-search graph of each space written to is brought up to date (built the
-first time) and saved beside the database; --no-index defers that.
+changes nothing. Importing a segment again replaces it when its vector or
+provenance differs, and leaves it alone (counted as unchanged) when not:
+importing unchanged files again writes nothing. Then the search graph of
+each space written to is brought up to date (built the first time) and
+saved beside the database; --no-index defers that.
+
+--video-id files every segment under one video, so it is refused (exit 2,
+nothing imported) when the inputs are of different videos:
+   - they name more than one video themselves: indexed assets and videos
+     name theirs, clipvec JSONL and Parquet exports name each segment's;
+   - two inputs hold the same segment (model, dimension, option, scope and
+     times): under one video, one would replace the other.
+Inputs that name no video (embed tasks, sync responses) are otherwise taken
+as parts of that one video: a visual task and an audio task of one video,
+say. To check, import reads every input once before it writes anything.
+--merge-videos files them under one video all the same.
 
 Examples:
    clipvec import exports/
@@ -47,7 +60,8 @@ Examples:
    clipvec import --skip-invalid --json dump.jsonl.gz
    clipvec import clips.parquet`,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "video-id", Usage: "file every segment under this video `ID`"},
+			&cli.StringFlag{Name: "video-id", Usage: "file every segment under this video `ID` (refused for inputs of different videos: see above)"},
+			&cli.BoolFlag{Name: "merge-videos", Usage: "with --video-id, file inputs of different videos under one video all the same"},
 			&cli.StringFlag{Name: "model", Usage: "`MODEL` of responses that name none (embed-v2; default marengo3.0)"},
 			&cli.IntFlag{Name: "dim", Usage: "reject vectors that do not have `N` values"},
 			&cli.BoolFlag{Name: "skip-invalid", Usage: "import a file's good records and report the bad ones, instead of rejecting the file"},
@@ -67,7 +81,7 @@ Examples:
 			pb := e.progressBar(c)
 			start := time.Now()
 			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
-				VideoID: c.String("video-id"), Model: c.String("model"), Dim: c.Int("dim"),
+				VideoID: c.String("video-id"), MergeVideos: c.Bool("merge-videos"), Model: c.String("model"), Dim: c.Int("dim"),
 				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin, NoIndex: c.Bool("no-index"),
 				IndexProgress: indexProgress(pb),
 				Progress: func(p clipvec.ImportProgress) {
@@ -101,6 +115,8 @@ Examples:
 // lacked.
 func importHint(err error) error {
 	switch {
+	case errors.Is(err, clipvec.ErrSeveralVideos):
+		return usagef("%w\n(to keep each video apart, leave out --video-id; to merge them all the same, add --merge-videos)", err)
 	case errors.Is(err, clipvec.ErrNoModel):
 		return fmt.Errorf("%w\n(give the model with --model MODEL)", err)
 	case errors.Is(err, clipvec.ErrNoVideo):
@@ -125,14 +141,15 @@ func importJSON(sum *clipvec.ImportSummary) any {
 		}
 	}
 	return struct {
-		Files    []fileJSON `json:"files"`
-		Imported int        `json:"imported"`
-		Replaced int        `json:"replaced"`
-		Skipped  int        `json:"skipped"`
-		Rejected int        `json:"rejected"`
-		Seconds  float64    `json:"seconds"`
-		Index    float64    `json:"index_seconds"`
-	}{files, sum.Imported, sum.Replaced, sum.Skipped, sum.Rejected, sum.Elapsed.Seconds(), sum.IndexElapsed.Seconds()}
+		Files     []fileJSON `json:"files"`
+		Imported  int        `json:"imported"`
+		Replaced  int        `json:"replaced"`
+		Unchanged int        `json:"unchanged"`
+		Skipped   int        `json:"skipped"`
+		Rejected  int        `json:"rejected"`
+		Seconds   float64    `json:"seconds"`
+		Index     float64    `json:"index_seconds"`
+	}{files, sum.Imported, sum.Replaced, sum.Unchanged, sum.Skipped, sum.Rejected, sum.Elapsed.Seconds(), sum.IndexElapsed.Seconds()}
 }
 
 func printImport(w io.Writer, sum *clipvec.ImportSummary) {
@@ -151,13 +168,17 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 	for _, sp := range sum.NewSpaces {
 		fmt.Fprintf(w, "note: %s vectors now come in another dimension too: %s is a separate space, never compared with the others (fine for marengo3.5's 128/256/512; otherwise check the input)\n", visible(sp.Model), visible(sp.String()))
 	}
-	segs := sum.Imported + sum.Replaced
+	segs := sum.Imported + sum.Replaced + sum.Unchanged
 	rate := ""
 	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {
 		rate = fmt.Sprintf(" in %.2fs (%s segments/s)", s, count(int64(float64(segs)/s)))
 	}
-	fmt.Fprintf(w, "%s: imported %s, replaced %s, skipped %s, rejected %s%s\n",
-		plural(len(sum.Files), "file"), count(int64(sum.Imported)), count(int64(sum.Replaced)), count(int64(sum.Skipped)),
+	unchanged := ""
+	if sum.Unchanged > 0 {
+		unchanged = ", unchanged " + count(int64(sum.Unchanged))
+	}
+	fmt.Fprintf(w, "%s: imported %s, replaced %s%s, skipped %s, rejected %s%s\n",
+		plural(len(sum.Files), "file"), count(int64(sum.Imported)), count(int64(sum.Replaced)), unchanged, count(int64(sum.Skipped)),
 		plural(sum.Rejected, "file"), rate)
 	if sum.IndexElapsed > 0 {
 		fmt.Fprintf(w, "search graphs updated in %.2fs\n", sum.IndexElapsed.Seconds())

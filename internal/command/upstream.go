@@ -151,8 +151,8 @@ func describeResult(r *upstream.FetchResult) string {
 	if r.Kind == clipvec.SourceIndexedAsset {
 		what = "asset " + r.ID + " of index " + r.IndexID
 	}
-	s := fmt.Sprintf("%s (%s, %s): video %s: imported %s, replaced %s segments", what, r.Kind, orDash(r.Model), r.VideoID,
-		count(int64(r.Imported)), count(int64(r.Replaced)))
+	s := fmt.Sprintf("%s (%s, %s): video %s: imported %s, replaced %s, unchanged %s segments", what, r.Kind, orDash(r.Model), r.VideoID,
+		count(int64(r.Imported)), count(int64(r.Replaced)), count(int64(r.Unchanged)))
 	if r.Dropped > 0 {
 		s += fmt.Sprintf(", left out %s", count(int64(r.Dropped)))
 	}

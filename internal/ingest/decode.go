@@ -79,6 +79,7 @@ type decoder struct {
 	spool    spool
 	vec      []float32 // scratch for the vector being read
 	seg      Segment   // scratch handed to the handler
+	rowVideo string    // the video_id column of the Parquet row being delivered
 	jsonl    bool      // the input is a stream of clipvec records
 	// rowDims: the input (a Parquet file with a dim column) gives each
 	// row's dimension, which its checks use instead of dims.
@@ -918,6 +919,22 @@ func (d *decoder) deliver(p *pending) error {
 	return d.deliverAs(p, model, videoID, kind, sourceID)
 }
 
+// ownVideo is the video the input itself names for a segment of
+// container, whatever Options.VideoID says: an indexed asset's (or a
+// video's) id, a clipvec record's video_id; "" for embed tasks (which
+// name only the task) and sync responses (which name nothing).
+func (d *decoder) ownVideo(container byte) string {
+	switch container {
+	case cAssetSegments:
+		return d.doc.id
+	case cRecord:
+		return d.doc.recVideoID
+	case cParquetRow:
+		return d.rowVideo
+	}
+	return ""
+}
+
 func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) error {
 	// A clipvec export declares its spaces (a JSONL header, a Parquet
 	// footer), and a Parquet file's dim column gives each row's.
@@ -952,7 +969,7 @@ func (d *decoder) deliverAs(p *pending, model, videoID, kind, sourceID string) e
 	}
 	seg := &d.seg
 	*seg = Segment{
-		VideoID: videoID, SourceKind: kind, SourceID: sourceID, Model: model,
+		VideoID: videoID, OwnVideoID: d.ownVideo(p.container), SourceKind: kind, SourceID: sourceID, Model: model,
 		Option: p.option, Scope: p.scope, Start: p.start, End: p.end,
 		Norm: p.norm, Vector: p.vec, Line: p.line,
 	}

@@ -37,7 +37,13 @@ func V2Model(given string, embeddingDimension int) string {
 
 // Segment is one decoded embedding segment, ready to store.
 type Segment struct {
-	VideoID    string
+	VideoID string
+	// OwnVideoID is the video the input itself names, whatever
+	// Options.VideoID says: an indexed asset's (or video's) id, a clipvec
+	// export record's video_id. "" when the input names none: an embed
+	// task names only itself (its id is the default VideoID), a sync
+	// response nothing.
+	OwnVideoID string
 	SourceKind string
 	SourceID   string
 	Model      string

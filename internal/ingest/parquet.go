@@ -701,6 +701,7 @@ func (pr *parquetRows) segment(index int64) error {
 		}
 	}
 	pr.inHandler = true
+	d.rowVideo = pr.strOf(pcVideoID)
 	err := d.deliverAs(&p, model, videoID, kind, sourceID)
 	pr.inHandler = false
 	if err != nil {

@@ -46,7 +46,7 @@ func (st *Stage) write(b []byte) error {
 // Segment keeps a copy of s.
 func (st *Stage) Segment(s *Segment) error {
 	b := append(st.buf[:0], stageSegment)
-	for _, str := range []string{s.VideoID, s.SourceKind, s.SourceID, s.Model, s.Option, s.Scope, s.prefix} {
+	for _, str := range []string{s.VideoID, s.OwnVideoID, s.SourceKind, s.SourceID, s.Model, s.Option, s.Scope, s.prefix} {
 		b = appendString(b, str)
 	}
 	b = appendFloat(b, s.Start)
@@ -108,7 +108,7 @@ func (st *Stage) Replay(h Handler) error {
 func (st *Stage) readSegment(r *bufio.Reader) error {
 	s := &st.seg
 	var err error
-	for _, dst := range []*string{&s.VideoID, &s.SourceKind, &s.SourceID, &s.Model, &s.Option, &s.Scope, &s.prefix} {
+	for _, dst := range []*string{&s.VideoID, &s.OwnVideoID, &s.SourceKind, &s.SourceID, &s.Model, &s.Option, &s.Scope, &s.prefix} {
 		if *dst, err = readString(r); err != nil {
 			return err
 		}

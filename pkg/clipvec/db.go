@@ -263,6 +263,15 @@ func (e *IndexNotSavedError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrIndexNotSaved) true.
 func (e *IndexNotSavedError) Is(target error) bool { return target == ErrIndexNotSaved }
 
+// MadeBy returns what SetMadeBy recorded as having made the database
+// ("" when nothing did).
+func (db *DB) MadeBy(ctx context.Context) (string, error) { return db.store.MadeBy(ctx) }
+
+// SetMadeBy records what made the database: clipvec quickstart records
+// "quickstart", and replaces only a database that says so. It changes no
+// data, so it leaves the generation alone.
+func (db *DB) SetMadeBy(ctx context.Context, by string) error { return db.store.SetMadeBy(ctx, by) }
+
 // Check verifies the database file: SQLite's integrity check plus
 // clipvec's own invariants (every vector matches its space's dimension,
 // no segment without its video).

@@ -24,6 +24,17 @@ var (
 
 	// ErrReadOnly: a write to a database opened with OpenReadOnly.
 	ErrReadOnly = sqlite.ErrReadOnly
+	// ErrNotWritable: Open, or a write, failed because this process may
+	// not write the database file or create files beside it
+	// (permissions, a read-only medium): OpenReadOnly can still read it.
+	ErrNotWritable = sqlite.ErrNotWritable
+	// ErrForeign: Open was given a SQLite database another program made
+	// (it has tables, and no clipvec schema); it is left as it is.
+	ErrForeign = sqlite.ErrForeign
+	// ErrSeveralVideos: an import with ImportOptions.VideoID was given
+	// inputs of different videos, which it would merge into one; nothing
+	// was imported (see ImportOptions.MergeVideos).
+	ErrSeveralVideos = errors.New("inputs of different videos")
 	// ErrIndexNotSaved: a write (Import, Delete, a fetch) committed its
 	// data, but the search graphs could not then be updated or saved
 	// (a full disk, say): see IndexNotSavedError.

@@ -20,7 +20,22 @@ import (
 type ImportOptions struct {
 	// VideoID, when set, is the video of every imported segment. Embed
 	// tasks name only their task id, which is the default video id.
+	//
+	// So that it never merges different videos by mistake, Import then
+	// reads every input once before it writes anything, and fails with
+	// ErrSeveralVideos, importing nothing, when the inputs are of
+	// different videos: when they name more than one video themselves
+	// (indexed assets and videos name theirs; clipvec JSONL and Parquet
+	// exports name each segment's), or when two inputs hold a segment
+	// with the same model, dimension, option, scope and times (under one
+	// video one would replace the other). Inputs that name no video
+	// (embed tasks, sync responses) are otherwise taken as parts of the
+	// one video: a visual task and an audio task of one video, say.
+	// ImportReader, which reads its one stream once, does not check.
 	VideoID string
+	// MergeVideos files the inputs under VideoID even when they are of
+	// different videos: no check.
+	MergeVideos bool
 	// Model is the model of responses that name none (embed-v2 responses;
 	// default marengo3.0, or marengo3.5 when their metadata has
 	// embedding_dimension). A model named by the response wins.
@@ -56,11 +71,15 @@ type ImportOptions struct {
 // ImportTx is a file's import transaction, as BeforeCommit sees it.
 type ImportTx struct{ tx *sqlite.Tx }
 
-// Inserted and Replaced count the segments the transaction wrote.
+// Inserted counts the new segments the transaction wrote.
 func (t *ImportTx) Inserted() int { return t.tx.Inserted }
 
 // Replaced counts the segments that replaced stored ones.
 func (t *ImportTx) Replaced() int { return t.tx.Replaced }
+
+// Unchanged counts the segments found stored exactly as given (vector,
+// norm, provenance), which were left as they are.
+func (t *ImportTx) Unchanged() int { return t.tx.Unchanged }
 
 // RecordFetch records, in the transaction, that an upstream object was
 // fetched (see FetchedObjects).
@@ -75,12 +94,17 @@ type ImportProgress struct {
 	TotalSegments    int   // segments of all files decoded so far
 }
 
-// FileResult is what happened to one input.
+// FileResult is what happened to one input. Imported counts new
+// segments, Replaced stored segments given another vector or
+// provenance, Unchanged stored segments found exactly as given (left as
+// they are: importing a file again writes nothing, and leaves the
+// generation and the search graphs as they were).
 type FileResult struct {
-	Name     string `json:"file"`
-	Imported int    `json:"imported"`
-	Replaced int    `json:"replaced"`
-	Skipped  int    `json:"skipped"`
+	Name      string `json:"file"`
+	Imported  int    `json:"imported"`
+	Replaced  int    `json:"replaced"`
+	Unchanged int    `json:"unchanged"`
+	Skipped   int    `json:"skipped"`
 	// QueryEmbeddings counts text/image query embeddings found beside
 	// video segments (v1 /embed responses) and left out.
 	QueryEmbeddings int `json:"query_embeddings,omitempty"`
@@ -96,12 +120,13 @@ type FileResult struct {
 // ImportSummary totals an import. Rejected counts files; the others count
 // segments.
 type ImportSummary struct {
-	Files    []FileResult  `json:"files"`
-	Imported int           `json:"imported"`
-	Replaced int           `json:"replaced"`
-	Skipped  int           `json:"skipped"`
-	Rejected int           `json:"rejected"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
+	Files     []FileResult  `json:"files"`
+	Imported  int           `json:"imported"`
+	Replaced  int           `json:"replaced"`
+	Unchanged int           `json:"unchanged"`
+	Skipped   int           `json:"skipped"`
+	Rejected  int           `json:"rejected"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
 	// NewSpaces lists the embedding spaces this import created for a model
 	// that already had vectors of another dimension: legitimate for
 	// Marengo 3.5 (128, 256 or 512), a likely mistake otherwise, since
@@ -155,6 +180,15 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		return sum, fmt.Errorf("import %s: %w: no .json, .jsonl or .ndjson files (optionally .gz) or .parquet files there",
 			strings.Join(paths, " "), ErrNotFound)
 	}
+	if opts.VideoID != "" && !opts.MergeVideos {
+		stdin, err := checkOneVideo(ctx, files, &opts)
+		if stdin != nil {
+			defer stdin.Close()
+		}
+		if err != nil {
+			return sum, err
+		}
+	}
 	before, err := db.Spaces(ctx)
 	if err != nil {
 		return sum, err
@@ -174,6 +208,7 @@ func (db *DB) Import(ctx context.Context, paths []string, opts ImportOptions) (*
 		sum.Files = append(sum.Files, res)
 		sum.Imported += res.Imported
 		sum.Replaced += res.Replaced
+		sum.Unchanged += res.Unchanged
 		sum.Skipped += res.Skipped
 		if res.Err != nil && ctx.Err() == nil {
 			sum.Rejected++
@@ -321,7 +356,7 @@ func (f *fileState) result(ctx context.Context) FileResult {
 		}
 	}
 	if res.Err != nil {
-		res.Imported, res.Replaced = 0, 0
+		res.Imported, res.Replaced, res.Unchanged = 0, 0, 0
 	}
 	return res
 }
@@ -371,7 +406,7 @@ func (p *pipeline) write(store *sqlite.DB) {
 				if err := tx.Commit(); err != nil {
 					f.writeErr = err
 				} else {
-					f.res.Imported, f.res.Replaced = tx.Inserted, tx.Replaced
+					f.res.Imported, f.res.Replaced, f.res.Unchanged = tx.Inserted, tx.Replaced, tx.Unchanged
 				}
 			}
 			tx.Rollback() // no-op after a commit

@@ -76,9 +76,13 @@ func TestReimportIsIdempotent(t *testing.T) {
 		t.Fatalf("first import: %+v, %v", first, err)
 	}
 	before := export(t, db)
+	gen := generationOf(t, db)
 	again, err := db.Import(ctx, []string{path}, clipvec.ImportOptions{})
-	if err != nil || again.Imported != 0 || again.Replaced != 24 {
-		t.Fatalf("second import: %+v, %v; want 24 replaced", again, err)
+	if err != nil || again.Imported != 0 || again.Replaced != 0 || again.Unchanged != 24 || again.Files[0].Unchanged != 24 {
+		t.Fatalf("second import: %+v, %v; want 24 unchanged", again, err)
+	}
+	if got := generationOf(t, db); got != gen {
+		t.Errorf("generation %d after re-importing an unchanged file, want %d", got, gen)
 	}
 	if after := export(t, db); after != before {
 		t.Error("re-importing the same file changed the database")
@@ -87,6 +91,15 @@ func TestReimportIsIdempotent(t *testing.T) {
 	if st.Segments != 24 || st.Videos != 3 {
 		t.Errorf("stats %+v, want 24 segments of 3 videos", st)
 	}
+}
+
+func generationOf(t testing.TB, db *clipvec.DB) int64 {
+	t.Helper()
+	st, err := db.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Generation
 }
 
 func TestExportImportRoundTrip(t *testing.T) {

@@ -83,6 +83,9 @@ type FetchResult struct {
 	Model    string `json:"model,omitempty"`
 	Imported int    `json:"imported"`
 	Replaced int    `json:"replaced"`
+	// Unchanged counts segments found stored exactly as fetched (left
+	// as they are).
+	Unchanged int `json:"unchanged"`
 	// Dropped counts segments left out by FetchOptions.Scopes (and, for
 	// embed-v2 tasks, Options).
 	Dropped int `json:"dropped,omitempty"`
@@ -130,10 +133,12 @@ type FetchSummary struct {
 	// (each with its Err), by id.
 	Fetched []FetchResult `json:"fetched"`
 	Failed  []FetchResult `json:"failed,omitempty"`
-	// Imported, Replaced and Dropped total the segments of Fetched.
-	Imported int `json:"imported"`
-	Replaced int `json:"replaced"`
-	Dropped  int `json:"dropped,omitempty"`
+	// Imported, Replaced, Unchanged and Dropped total the segments of
+	// Fetched.
+	Imported  int `json:"imported"`
+	Replaced  int `json:"replaced"`
+	Unchanged int `json:"unchanged"`
+	Dropped   int `json:"dropped,omitempty"`
 	// Modalities are the modalities the assets were retrieved with.
 	Modalities   []string      `json:"modalities,omitempty"`
 	Elapsed      time.Duration `json:"elapsed_ns"`
@@ -359,11 +364,11 @@ func importFetched(ctx context.Context, db *clipvec.DB, name string, body any, e
 		return fmt.Errorf("import %s: encode: %w", name, err)
 	}
 	opts.BeforeCommit = func(tx *clipvec.ImportTx) error {
-		rec.Segments = tx.Inserted() + tx.Replaced()
+		rec.Segments = tx.Inserted() + tx.Replaced() + tx.Unchanged()
 		return tx.RecordFetch(rec)
 	}
 	fr, err := db.ImportReader(ctx, name, bytes.NewReader(data), opts)
-	res.Imported, res.Replaced = fr.Imported, fr.Replaced
+	res.Imported, res.Replaced, res.Unchanged = fr.Imported, fr.Replaced, fr.Unchanged
 	if err == nil {
 		res.spaces = fr.Spaces
 	}
@@ -565,9 +570,10 @@ func FetchIndex(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, index
 					sum.Fetched = append(sum.Fetched, *res)
 					sum.Imported += res.Imported
 					sum.Replaced += res.Replaced
+					sum.Unchanged += res.Unchanged
 					sum.Dropped += res.Dropped
 					progress.Fetched++
-					progress.Segments += res.Imported + res.Replaced
+					progress.Segments += res.Imported + res.Replaced + res.Unchanged
 					touched = append(touched, res.spaces...)
 				}
 				report(id)

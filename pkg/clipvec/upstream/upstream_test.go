@@ -218,7 +218,8 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 	}
 	checkIndexStored(t, db, ix)
 
-	// A third run has nothing to do; --refetch replaces, never duplicates.
+	// A third run has nothing to do; --refetch replaces, never
+	// duplicates: the same segments are found unchanged.
 	srv.ResetRequests()
 	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 0 || sum.AlreadyFetched != 28 {
 		t.Fatalf("third run: %v %+v", err, sum)
@@ -228,8 +229,11 @@ func TestFetchIndexResumesAfterAFailedPage(t *testing.T) {
 	}
 	st, _ := db.Stats(ctx)
 	sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Refetch: true})
-	if err != nil || len(sum.Fetched) != 28 || sum.Imported != 0 || sum.Replaced != st.Segments {
-		t.Fatalf("refetch: %v: fetched %d, imported %d, replaced %d of %d", err, len(sum.Fetched), sum.Imported, sum.Replaced, st.Segments)
+	if err != nil || len(sum.Fetched) != 28 || sum.Imported != 0 || sum.Replaced != 0 || sum.Unchanged != st.Segments {
+		t.Fatalf("refetch: %v: fetched %d, imported %d, replaced %d, unchanged %d of %d", err, len(sum.Fetched), sum.Imported, sum.Replaced, sum.Unchanged, st.Segments)
+	}
+	if st2, _ := db.Stats(ctx); st2.Generation != st.Generation {
+		t.Errorf("refetching unchanged assets moved the generation %d → %d", st.Generation, st2.Generation)
 	}
 	checkIndexStored(t, db, ix)
 
@@ -272,8 +276,8 @@ func TestFetchIndexOptionsAndScopes(t *testing.T) {
 	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{Modalities: []string{"visual"}}); err != nil || sum.AlreadyFetched != 5 {
 		t.Errorf("visual again: %v %+v", err, sum)
 	}
-	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 5 || sum.Replaced != sum.Imported/2 {
-		t.Errorf("all options after visual: %v fetched %d, imported %d, replaced %d", err, len(sum.Fetched), sum.Imported, sum.Replaced)
+	if sum, err = upstream.FetchIndex(ctx, db, c, ix.ID, upstream.FetchOptions{}); err != nil || len(sum.Fetched) != 5 || sum.Replaced != 0 || sum.Unchanged != sum.Imported/2 {
+		t.Errorf("all options after visual: %v fetched %d, imported %d, replaced %d, unchanged %d", err, len(sum.Fetched), sum.Imported, sum.Replaced, sum.Unchanged)
 	}
 	checkIndexStored(t, db, ix)
 
