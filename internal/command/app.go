@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -224,19 +225,44 @@ func dbFlag(fromEnv bool) cli.Flag {
 
 // openDB opens the database the flags name: the --db nearest the end of
 // the command line, else $CLIPVEC_DB (read by the app's --db only, the
-// last in the lineage), else the default.
+// last in the lineage), else the default. It creates a missing one: for
+// the commands that write what they bring (import, fetch, embed).
 func openDB(c *cli.Context) (*clipvec.DB, error) {
 	path, err := dbPath(c)
 	if err != nil {
 		return nil, err
 	}
-	return clipvec.Open(c.Context, path)
+	return openRW(c.Context, path)
 }
 
-// openQueryDB is openDB with --threads applied: how many goroutines an
-// exact scan uses (0: all cores).
+// openRW opens a database for reading and writing (tests replace it to
+// see what the read commands do when it fails).
+var openRW = clipvec.Open
+
+// openExistingDB is openDB for the commands that change a database but
+// have nothing to bring to a new one (delete, index build, queries
+// --clear): a missing database is an error, and nothing is created.
+func openExistingDB(c *cli.Context) (*clipvec.DB, error) {
+	path, err := existingDBPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return openRW(c.Context, path)
+}
+
+// openReadDB opens the database for a command that only reads it
+// (stats, videos, export, index status, queries). A missing database is
+// an error, and nothing is created. One this process may not write (a
+// read-only file, a directory it cannot create files in, a read-only
+// medium) is opened read-only instead: everything reads as usual, but
+// graphs without a current snapshot are built in memory and not saved.
+func openReadDB(c *cli.Context) (*clipvec.DB, error) { return openRead(c, false) }
+
+// openQueryDB is openReadDB for the commands that search (search,
+// recommend), with --threads applied: how many goroutines an exact scan
+// uses (0: all cores).
 func openQueryDB(c *cli.Context) (*clipvec.DB, error) {
-	db, err := openDB(c)
+	db, err := openRead(c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +270,77 @@ func openQueryDB(c *cli.Context) (*clipvec.DB, error) {
 		db.Threads = n
 	}
 	return db, nil
+}
+
+// openRead is openReadDB; with note, a database opened read-only that
+// has a search graph to build says so on stderr, once: that is when
+// reading read-only costs time.
+func openRead(c *cli.Context, note bool) (*clipvec.DB, error) {
+	path, err := existingDBPath(c)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openRW(c.Context, path)
+	if err == nil || !errors.Is(err, clipvec.ErrNotWritable) {
+		return db, err
+	}
+	ro, rerr := clipvec.OpenReadOnly(c.Context, path)
+	if rerr != nil {
+		return nil, fmt.Errorf("%w\n(and reading it read-only failed too: %w)", err, rerr)
+	}
+	if note {
+		readOnlyNote(c, ro, err)
+	}
+	return ro, nil
+}
+
+// readOnlyNote tells, on stderr, which search graphs of db (opened
+// read-only because of why) will be built in memory and not saved.
+func readOnlyNote(c *cli.Context, db *clipvec.DB, why error) {
+	st, err := db.IndexStatus(c.Context)
+	if err != nil {
+		return
+	}
+	var spaces []string
+	for _, s := range st {
+		if s.State != clipvec.IndexCurrent {
+			spaces = append(spaces, s.Space.String())
+		}
+	}
+	if len(spaces) == 0 {
+		return
+	}
+	fmt.Fprintf(c.App.ErrWriter, "clipvec: note: %s;\n  reading it read-only, a search that needs the graph of %s builds it in memory, and does not save it\n",
+		visibleLines(why.Error()), strings.Join(spaces, ", "))
+}
+
+// noDatabaseError: a command that needs a database was given a path
+// where there is none. It matches clipvec.ErrNotFound (exit 3).
+type noDatabaseError struct{ path string }
+
+func (e noDatabaseError) Error() string {
+	return fmt.Sprintf("no database at %s (create one with clipvec import, or clipvec quickstart --into %s)", e.path, e.path)
+}
+
+func (e noDatabaseError) Is(target error) bool { return target == clipvec.ErrNotFound }
+
+// existingDBPath is dbPath for the commands that need the database to
+// exist: checked without creating anything.
+func existingDBPath(c *cli.Context) (string, error) {
+	path, err := dbPath(c)
+	if err != nil {
+		return "", err
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", noDatabaseError{visible(path)}
+	case err != nil:
+		return "", fmt.Errorf("open database: %w", err)
+	case info.IsDir():
+		return "", usagef("%s is a directory: --db names the database file (clipvec.db, say)", visible(path))
+	}
+	return path, nil
 }
 
 // dbPath is the database's path: --db (on the command or above it), or

@@ -35,7 +35,7 @@ Examples:
 			if err := noFlagsAfterArgs(c); err != nil {
 				return err
 			}
-			db, err := openDB(c)
+			db, err := openExistingDB(c)
 			if err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			db, err := openDB(c)
+			db, err := openReadDB(c)
 			if err != nil {
 				return err
 			}

@@ -81,9 +81,13 @@ func extremes(t testing.TB) []extreme {
 	}
 }
 
-// generation reads the database's generation through the CLI.
+// generation reads the database's generation through the CLI (0: no
+// database yet, as a new one starts).
 func generation(t testing.TB, db string) int64 {
 	t.Helper()
+	if _, err := os.Stat(db); os.IsNotExist(err) {
+		return 0
+	}
 	out, errs, code := run(t, db, "", "stats", "--json")
 	var st struct{ Generation int64 }
 	if err := json.Unmarshal([]byte(out), &st); code != command.ExitOK || err != nil {

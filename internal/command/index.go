@@ -41,7 +41,7 @@ Examples:
 				Usage: "show each space's graph: nodes, tombstones, snapshot, freshness, parameters",
 				Flags: []cli.Flag{jsonFlag},
 				Action: func(c *cli.Context) error {
-					db, err := openDB(c)
+					db, err := openReadDB(c)
 					if err != nil {
 						return err
 					}
@@ -95,7 +95,7 @@ Examples:
 					&cli.BoolFlag{Name: "quantize", Usage: "walk the graph on int8 copies (--quantize=false: float32 only; stored)"},
 				},
 				Action: func(c *cli.Context) error {
-					db, err := openDB(c)
+					db, err := openExistingDB(c)
 					if err != nil {
 						return err
 					}
@@ -131,7 +131,7 @@ Examples:
 				Usage: "rebuild the graphs from their live nodes, dropping deleted ones",
 				Flags: []cli.Flag{modelFlag},
 				Action: func(c *cli.Context) error {
-					db, err := openDB(c)
+					db, err := openExistingDB(c)
 					if err != nil {
 						return err
 					}

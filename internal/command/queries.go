@@ -30,7 +30,11 @@ Examples:
 			if c.NArg() > 0 {
 				return usagef("queries: unexpected argument %q", c.Args().First())
 			}
-			db, err := openDB(c)
+			open := openReadDB
+			if c.Bool("clear") {
+				open = openExistingDB
+			}
+			db, err := open(c)
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,11 @@
 package command
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -28,13 +32,17 @@ testdata/sample/exports; elsewhere it regenerates the same files (the
 generator is deterministic) in a temporary directory.
 
 The database is left in place for you to explore: the commands to try next
-are printed at the end.
+are printed at the end. It is marked as quickstart's: a later quickstart
+into the same file replaces it, but nothing else. A file that is not a
+database quickstart made (notes, a database of your own, one made by
+quickstart that you imported other videos into) is left untouched, and
+quickstart stops (exit 2): choose another --into.
 
 Examples:
    clipvec quickstart
    clipvec quickstart --into /tmp/demo.db`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "into", Usage: "database `FILE` to create (default: a fresh one in the temp directory; an existing file is replaced)"},
+			&cli.StringFlag{Name: "into", Usage: "database `FILE` to create (default: one in the temp directory; a database quickstart made there is replaced, any other file refused)"},
 			&cli.StringFlag{Name: "sample", Usage: "read the sample export from `DIR`", Value: sampleDir},
 			&cli.IntFlag{Name: "k", Value: 5, Usage: "results per search"},
 		},
@@ -44,6 +52,21 @@ Examples:
 			gen, err := sample.NewGenerator(sample.DefaultParams())
 			if err != nil {
 				return err
+			}
+			path := c.String("into")
+			if path == "" {
+				path = filepath.Join(os.TempDir(), "clipvec-quickstart", "clipvec.db")
+			}
+			replace, err := replaceable(ctx, path, gen)
+			if err != nil {
+				return err
+			}
+			if replace {
+				for _, suffix := range []string{"", "-wal", "-shm", ".index"} {
+					if err := os.RemoveAll(path + suffix); err != nil {
+						return fmt.Errorf("quickstart: replace %s: %w", path, err)
+					}
+				}
 			}
 			dir := c.String("sample")
 			if _, err := os.Stat(dir); err != nil {
@@ -61,20 +84,14 @@ Examples:
 				}
 				dir = tmp
 			}
-			path := c.String("into")
-			if path == "" {
-				path = filepath.Join(os.TempDir(), "clipvec-quickstart", "clipvec.db")
-			}
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
-					return fmt.Errorf("quickstart: replace %s: %w", path, err)
-				}
-			}
 			db, err := clipvec.Open(ctx, path)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if err := db.SetMadeBy(ctx, madeByQuickstart); err != nil {
+				return fmt.Errorf("quickstart: %w", err)
+			}
 
 			videos := gen.Videos()
 			fmt.Fprintf(out, "clipvec quickstart: %d synthetic Marengo 3.0 videos in %d topics, offline.\ndatabase: %s (fresh)\n\n",
@@ -130,4 +147,58 @@ Explore the same database:
 			return nil
 		},
 	}
+}
+
+// madeByQuickstart marks the databases quickstart makes (DB.SetMadeBy):
+// the only files it replaces.
+const madeByQuickstart = "quickstart"
+
+// replaceable says whether quickstart may make its database at path:
+// there is no file there (replace false), or a database quickstart made
+// that holds the sample's videos only (replace true). Anything else is
+// refused with an error that names the file and says why, and is left
+// untouched.
+func replaceable(ctx context.Context, path string, gen *sample.Generator) (replace bool, err error) {
+	refuse := func(why string, args ...any) error {
+		return usagef("quickstart: %s %s: quickstart replaces only a database it made, and leaves this one as it is; choose another --into FILE",
+			visible(path), fmt.Sprintf(why, args...))
+	}
+	info, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("quickstart: %w", err)
+	case info.IsDir():
+		return false, refuse("is a directory")
+	case !info.Mode().IsRegular():
+		return false, refuse("is not a regular file (%s)", info.Mode().Type())
+	}
+	head := make([]byte, 16)
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("quickstart: %w", err)
+	}
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	if string(head[:n]) != "SQLite format 3\x00" {
+		return false, refuse("exists and is not a database (%s)", bytesHuman(info.Size()))
+	}
+	madeBy, videos, err := clipvec.Peek(ctx, path)
+	switch {
+	case err != nil:
+		return false, refuse("is not a clipvec database quickstart made (%v)", err)
+	case madeBy != madeByQuickstart:
+		return false, refuse("is a clipvec database that quickstart did not make (%s)", plural(len(videos), "video"))
+	}
+	ours := map[string]bool{}
+	for _, v := range gen.Videos() {
+		ours[v.ID] = true
+	}
+	for _, id := range videos {
+		if !ours[id] {
+			return false, refuse("was made by quickstart, but holds videos that are not the sample's (%s, say)", visible(id))
+		}
+	}
+	return true, nil
 }

@@ -20,7 +20,7 @@ Examples:
 			&cli.BoolFlag{Name: "json", Usage: "print as JSON"},
 		},
 		Action: func(c *cli.Context) error {
-			db, err := openDB(c)
+			db, err := openReadDB(c)
 			if err != nil {
 				return err
 			}

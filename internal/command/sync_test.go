@@ -155,7 +155,7 @@ func TestSyncWeaviateLocked(t *testing.T) {
 	if _, errs, code := run(t, db, "", "sync", "weaviate", "--url", "http://127.0.0.1:1"); code != command.ExitNotFound || !strings.Contains(errs, "no database at") {
 		t.Fatalf("sync of a missing database: exit %d, %q; want %d", code, errs, command.ExitNotFound)
 	}
-	if _, errs, code := run(t, db, "", "stats"); code != command.ExitOK { // creates it
+	if _, errs, code := run(t, db, "", "import", filepath.Join(fixtures, "embed_task_retrieve.json")); code != command.ExitOK { // creates it
 		t.Fatal(errs)
 	}
 	unlock, err := mirror.Lock(db)

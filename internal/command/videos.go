@@ -37,7 +37,7 @@ Examples:
 			if c.NArg() > 1 {
 				return usagef("videos: give one VIDEO, or none to list them all (got %d)", c.NArg())
 			}
-			db, err := openDB(c)
+			db, err := openReadDB(c)
 			if err != nil {
 				return err
 			}

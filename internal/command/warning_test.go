@@ -41,6 +41,12 @@ func TestGraphNotSavedIsAWarning(t *testing.T) {
 		!strings.Contains(errs, "warning: import: the data is committed") {
 		t.Fatalf("second import: code %d\n%s%s", code, out, errs)
 	}
+	// Why, in words: the snapshot and the reason, not the temporary
+	// file it was written to nor the internal step (issue 13, item 6).
+	if want := "could not save the search graph of marengo3.0/2 beside the database, as " + snap + ": a directory is in its place"; !strings.Contains(errs, want) ||
+		strings.Contains(errs, ".tmp-") || strings.Contains(errs, "save index") || strings.Contains(errs, "save snapshot") {
+		t.Errorf("second import's warning: %q, want %q and no temporary file", errs, want)
+	}
 	out, errs, code = run(t, db, "", "delete", "other")
 	if code != command.ExitOK || !strings.Contains(out, "deleted 1 video (") || !strings.Contains(errs, "warning: delete: the data is committed") {
 		t.Fatalf("delete: code %d\n%s%s", code, out, errs)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -723,7 +724,7 @@ func (e *Engine) save(idx *spaceIndex) error {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(idx.path), 0o755); err != nil {
-		return fmt.Errorf("save index %s: %w", idx.space, err)
+		return &SaveError{Space: idx.space, Path: idx.path, Err: err}
 	}
 	stamp, err := json.Marshal(owner{Store: e.storeID, Token: idx.token, Space: idx.spaceID, Model: idx.space.Model, Dim: idx.space.Dim})
 	if err != nil {
@@ -731,7 +732,7 @@ func (e *Engine) save(idx *spaceIndex) error {
 	}
 	meta := hnsw.Meta{Generation: idx.gen, Owner: stamp}
 	if err := idx.g.Save(idx.path, meta, hnsw.Section{ID: columnsSection, Data: idx.cols.encode()}); err != nil {
-		return fmt.Errorf("save index %s: %w", idx.space, err)
+		return &SaveError{Space: idx.space, Path: idx.path, Err: err}
 	}
 	idx.dirty.Store(false)
 	// The snapshot an older clipvec kept under a name shared by other
@@ -742,6 +743,41 @@ func (e *Engine) save(idx *spaceIndex) error {
 		os.Remove(legacy)
 	}
 	return nil
+}
+
+// SaveError is the error of a graph snapshot that could not be saved
+// beside the database. Its message names the snapshot and gives the
+// system's reason ("permission denied", "no space left on device"), not
+// the temporary file it was written to; Err keeps the whole cause.
+type SaveError struct {
+	Space sqlite.Space
+	Path  string
+	Err   error
+}
+
+func (e *SaveError) Error() string {
+	return fmt.Sprintf("could not save the search graph of %s beside the database, as %s: %s", e.Space, e.Path, e.reason())
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
+
+// reason is the system's words for why the save failed.
+func (e *SaveError) reason() string {
+	if info, err := os.Stat(e.Path); err == nil && info.IsDir() {
+		return "a directory is in its place"
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	var se *os.SyscallError
+	switch {
+	case errors.As(e.Err, &le):
+		return le.Err.Error()
+	case errors.As(e.Err, &pe):
+		return pe.Err.Error()
+	case errors.As(e.Err, &se):
+		return se.Err.Error()
+	}
+	return e.Err.Error()
 }
 
 // saveIndexes writes the changed snapshots of idxs.

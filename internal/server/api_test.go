@@ -15,12 +15,13 @@ import (
 
 // importResult is POST /v1/import's answer.
 type importResult struct {
-	File     string   `json:"file"`
-	Imported int      `json:"imported"`
-	Replaced int      `json:"replaced"`
-	Skipped  int      `json:"skipped"`
-	Invalid  []string `json:"invalid"`
-	Spaces   []struct {
+	File      string   `json:"file"`
+	Imported  int      `json:"imported"`
+	Replaced  int      `json:"replaced"`
+	Unchanged int      `json:"unchanged"`
+	Skipped   int      `json:"skipped"`
+	Invalid   []string `json:"invalid"`
+	Spaces    []struct {
 		Model string `json:"model"`
 		Dim   int    `json:"dim"`
 	} `json:"spaces"`

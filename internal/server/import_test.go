@@ -51,7 +51,7 @@ func TestImport(t *testing.T) {
 		t.Fatalf("the graph after an import: %+v %v", st, err)
 	}
 	c.ok(c.do("POST", "/v1/import?name=again.json", body), &ir)
-	if ir.File != "again.json" || ir.Imported != 0 || ir.Replaced != 39 {
+	if ir.File != "again.json" || ir.Imported != 0 || ir.Replaced != 0 || ir.Unchanged != 39 {
 		t.Errorf("import again: %+v", ir)
 	}
 

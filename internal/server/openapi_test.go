@@ -110,7 +110,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Segment":       {"segment_id", "video_id", "source", "model", "modality", "scope", "start", "end", "norm", "vector"},
 		"StatsResponse": {"stats", "index", "text_search", "read_only", "version", "limits"},
 		"ErrorDetail":   {"code", "message", "field"},
-		"ImportResult":  {"file", "imported", "replaced", "skipped", "query_embeddings", "invalid", "spaces", "warning"},
+		"ImportResult":  {"file", "imported", "replaced", "unchanged", "skipped", "query_embeddings", "invalid", "spaces", "warning"},
 	} {
 		props := doc.Components.Schemas[schema].Properties
 		for _, f := range fields {

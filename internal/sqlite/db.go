@@ -126,6 +126,53 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 	return nil, fmt.Errorf("open database %s read-only: %w", path, errors.Join(errs...))
 }
 
+// Peek reads what made the file at path (MadeBy) and the ids of its
+// videos, creating nothing beside it: when no write-ahead log is beside
+// the file (it was closed cleanly, and no writer has it open) it is read
+// as immutable; otherwise read-only through the log, which then exists
+// already. It is a quick look, for clipvec quickstart to tell whether it
+// may replace a file; a file that is not a clipvec database fails.
+func Peek(ctx context.Context, path string) (madeBy string, videos []string, err error) {
+	if strings.ContainsAny(path, "?#") {
+		return "", nil, fmt.Errorf("read database %s: the path may not contain '?' or '#'", path)
+	}
+	dsn := "file:" + strings.ReplaceAll(path, "%", "%25") + "?mode=ro&_query_only=1"
+	if _, err := os.Lstat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		dsn += "&immutable=1"
+	}
+	r, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return "", nil, fmt.Errorf("read database %s: %w", path, err)
+	}
+	defer r.Close()
+	var version int
+	if err := r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return "", nil, fmt.Errorf("read database %s: %w", path, err)
+	}
+	if version == 0 {
+		return "", nil, fmt.Errorf("read database %s: %w", path, errNoSchema)
+	}
+	db := &DB{path: path, r: r}
+	if madeBy, err = db.MadeBy(ctx); err != nil {
+		return "", nil, err
+	}
+	rows, err := r.QueryContext(ctx, "SELECT video_id FROM videos ORDER BY video_id")
+	if err != nil {
+		return "", nil, fmt.Errorf("read database %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", nil, err
+		}
+		videos = append(videos, id)
+	}
+	return madeBy, videos, rows.Err()
+}
+
+var errNoSchema = errors.New("it has no clipvec schema")
+
 // frozen reports whether the file at path cannot change while it is
 // read: no one may write it (no write permission bit: only the
 // superuser could) and it has no write-ahead log beside it. Such a file

@@ -272,6 +272,15 @@ func (db *DB) MadeBy(ctx context.Context) (string, error) { return db.store.Made
 // data, so it leaves the generation alone.
 func (db *DB) SetMadeBy(ctx context.Context, by string) error { return db.store.SetMadeBy(ctx, by) }
 
+// Peek reads what made the database at path (SetMadeBy; "" when
+// nothing recorded it) and the ids of its videos, without opening it for
+// use and without creating anything beside it. clipvec quickstart asks
+// it before it replaces a file. A file that is not a clipvec database
+// fails.
+func Peek(ctx context.Context, path string) (madeBy string, videos []string, err error) {
+	return sqlite.Peek(ctx, path)
+}
+
 // Check verifies the database file: SQLite's integrity check plus
 // clipvec's own invariants (every vector matches its space's dimension,
 // no segment without its video).
