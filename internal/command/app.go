@@ -214,11 +214,11 @@ func defaultDBHint() string {
 // --db before the command: clipvec --db F delete V deleted V from
 // $CLIPVEC_DB's database.
 func dbFlag(fromEnv bool) cli.Flag {
-	f := &cli.StringFlag{Name: "db", Usage: "database `FILE` (created if missing)"}
+	f := &cli.StringFlag{Name: "db", Usage: "database `FILE` (import, fetch and embed create it if missing)"}
 	if fromEnv {
 		f.EnvVars = []string{"CLIPVEC_DB"}
 	} else {
-		f.Usage = "database `FILE` (created if missing; default: the --db before the command, else $CLIPVEC_DB)"
+		f.Usage = "database `FILE` (import, fetch and embed create it if missing; default: the --db before the command, else $CLIPVEC_DB)"
 	}
 	return f
 }
