@@ -29,6 +29,8 @@ type Engine struct {
 	readOnly bool
 	// threads says how many goroutines builds and exact scans use.
 	threads func() int
+	// onWork is Options.OnWork.
+	onWork func(Work)
 
 	// mu guards the indexes map, and is never held while a graph is read,
 	// built or saved.
@@ -53,6 +55,10 @@ type Options struct {
 	// Threads, when set, is asked before each build and exact scan how
 	// many goroutines to use (default: GOMAXPROCS).
 	Threads func() int
+	// OnWork, when set, is told of every change to a graph as it goes
+	// (see Work): what a search, a Sync, a Build or a Compact does to
+	// which space, and why.
+	OnWork func(Work)
 }
 
 // New opens the engine of store. Unless read-only, it removes what
@@ -71,7 +77,7 @@ func New(ctx context.Context, store *sqlite.DB, opts Options) (*Engine, error) {
 	if threads == nil {
 		threads = func() int { return runtime.GOMAXPROCS(0) }
 	}
-	return &Engine{store: store, path: store.Path(), storeID: id, readOnly: opts.ReadOnly, threads: threads,
+	return &Engine{store: store, path: store.Path(), storeID: id, readOnly: opts.ReadOnly, threads: threads, onWork: opts.OnWork,
 		indexes: map[spaceKey]*indexSlot{}}, nil
 }
 

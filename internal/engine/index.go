@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -343,11 +344,11 @@ func (e *Engine) openIndex(ctx context.Context, sp sqlite.Space, progress func(d
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	origin := "built (no snapshot)"
+	origin, step, why := "built (no snapshot)", StepBuild, "none saved"
 	if !errors.Is(err, os.ErrNotExist) {
-		origin = "rebuilt: " + err.Error()
+		origin, step, why = "rebuilt: "+err.Error(), StepRebuild, strings.TrimPrefix(err.Error(), "snapshot "+path+": ")
 	}
-	idx, err = e.buildIndex(ctx, sp, nil, progress)
+	idx, err = e.buildIndex(ctx, sp, nil, e.watch(sp, step, why, progress))
 	if err != nil {
 		return nil, err
 	}
@@ -426,6 +427,7 @@ func (e *Engine) buildIndex(ctx context.Context, sp sqlite.Space, params *Params
 	total := sp.Segments
 	g.Reserve(total)
 	bt := &batcher{idx: idx, threads: e.Threads(), total: total, progress: progress}
+	bt.start()
 	err = e.store.Segments(ctx, sqlite.SegmentQuery{Model: sp.Model, Dim: sp.Dim, Order: sqlite.OrderGeneration}, func(s *sqlite.Segment) error {
 		bt.b.add(s)
 		if len(bt.b.labels) == buildChunk {
@@ -490,9 +492,21 @@ type batcher struct {
 	b        insertBuffer
 }
 
-// flush inserts what is buffered.
+// start reports that nothing is inserted yet.
+func (bt *batcher) start() {
+	if bt.progress != nil {
+		bt.progress(0, bt.total)
+	}
+}
+
+// flush inserts what is buffered, reporting as it goes.
 func (bt *batcher) flush(ctx context.Context) error {
-	if err := bt.idx.insert(ctx, &bt.b, bt.threads); err != nil {
+	var inserted func(int)
+	if bt.progress != nil {
+		base, total := bt.idx.cols.len(), max(bt.total, bt.idx.cols.len()+len(bt.b.labels))
+		inserted = func(n int) { bt.progress(base+n, total) }
+	}
+	if err := bt.idx.insert(ctx, &bt.b, bt.threads, inserted); err != nil {
 		return err
 	}
 	if bt.progress != nil {
@@ -503,8 +517,10 @@ func (bt *batcher) flush(ctx context.Context) error {
 
 // insert adds the buffered segments: columns first (exclusively), then
 // the graph (concurrently with searches, which cannot reach a node before
-// it is linked, by when its columns are there).
-func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int) error {
+// it is linked, by when its columns are there). inserted, when set, is
+// told how many are in the graph about every 1,024, from the inserting
+// goroutines.
+func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int, inserted func(int)) error {
 	if len(b.labels) == 0 {
 		return nil
 	}
@@ -527,7 +543,7 @@ func (idx *spaceIndex) insert(ctx context.Context, b *insertBuffer, threads int)
 	}
 	idx.dirty.Store(true)
 	idx.mu.Unlock()
-	first, err := idx.g.InsertBatch(ctx, b.vecs, b.labels, threads, nil)
+	first, err := idx.g.InsertBatch(ctx, b.vecs, b.labels, threads, inserted)
 	if err == nil && int(first) != base {
 		err = fmt.Errorf("index %s: batch placed at node %d, want %d", idx.space, first, base)
 	}
@@ -585,7 +601,8 @@ func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, 
 		return err
 	}
 	if !ok {
-		return e.rebuild(ctx, idx, progress, "rebuilt: the graph in memory no longer matches the database: "+why)
+		return e.rebuild(ctx, idx, e.watch(idx.space, StepRebuild, "it no longer matches the database: "+why, progress),
+			"rebuilt: the graph in memory no longer matches the database: "+why)
 	}
 	deleted, err := e.store.DeletedSince(ctx, idx.space.Model, idx.space.Dim, since)
 	if err != nil {
@@ -606,7 +623,7 @@ func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, 
 			return nil
 		})
 	if errors.Is(err, errTooFar) || (err == nil && tooFar(len(deleted))) {
-		return e.rebuild(ctx, idx, progress, "rebuilt")
+		return e.rebuild(ctx, idx, e.watch(idx.space, StepRebuild, "over half of it changed since it was saved", progress), "rebuilt")
 	}
 	if err != nil {
 		return err
@@ -623,14 +640,25 @@ func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, 
 		}
 	}
 	idx.mu.Unlock()
-	if err := idx.insert(ctx, b, e.Threads()); err != nil {
-		return err
+	if n := len(b.labels); n > 0 {
+		p := e.watch(idx.space, StepCatchUp, "", progress)
+		var inserted func(int)
+		if p != nil {
+			p(0, n)
+			inserted = func(done int) { p(done, n) }
+		}
+		if err := idx.insert(ctx, b, e.Threads(), inserted); err != nil {
+			return err
+		}
+		if p != nil {
+			p(n, n)
+		}
 	}
 	idx.mu.Lock()
 	idx.gen, idx.token = gen, head.Token
 	idx.mu.Unlock()
 	if n := idx.g.Len(); n > 0 && float64(idx.g.Deleted()) > compactFraction*float64(n) {
-		return e.compact(ctx, idx, progress)
+		return e.compact(ctx, idx, e.watch(idx.space, StepCompact, "over a fifth of its nodes are deleted", progress))
 	}
 	return nil
 }
@@ -685,6 +713,7 @@ func (e *Engine) compact(ctx context.Context, idx *spaceIndex, progress func(don
 	live := n - old.Deleted()
 	g.Reserve(live)
 	bt := &batcher{idx: fresh, threads: e.Threads(), total: live, progress: progress}
+	bt.start()
 	dim := idx.space.Dim
 	for lo := 0; lo < n; lo += buildChunk {
 		// A chunk's live vectors are copied out of the old arena (held
@@ -897,7 +926,7 @@ func (e *Engine) Build(ctx context.Context, spaces []sqlite.Space, params *Param
 		return fmt.Errorf("build index: %w", sqlite.ErrReadOnly)
 	}
 	for _, sp := range spaces {
-		p := progressOf(sp, progress)
+		p := e.watch(sp, StepBuild, "", progressOf(sp, progress))
 		// A space with no open index gets a new one; an open one is
 		// rebuilt in place (its searches go on on the old graph until the
 		// new one is swapped in).
@@ -944,7 +973,7 @@ func (e *Engine) Compact(ctx context.Context, spaces []sqlite.Space, progress Pr
 			return err
 		}
 		idx.changeMu.Lock()
-		err = e.compact(ctx, idx, progressOf(sp, progress))
+		err = e.compact(ctx, idx, e.watch(sp, StepCompact, "", progressOf(sp, progress)))
 		if err == nil {
 			err = e.save(idx)
 		}

@@ -33,6 +33,15 @@ type DB struct {
 	// the DB is used.
 	Embedder QueryEmbedder
 
+	// OnIndexWork, when set, is told of every change to a graph as it
+	// goes: the build, rebuild or catch-up a search must do first when
+	// the graph saved is missing or behind (which can take seconds), as
+	// well as those of Import, BuildIndex, CompactIndex and SyncIndexes.
+	// A search that finds its graph ready calls it not at all. Calls come
+	// from the goroutine doing the work, one at a time for each change.
+	// Set it before the DB is used.
+	OnIndexWork func(IndexWork)
+
 	// What every search needs from the store, read once per generation
 	// (every write, settings included, moves the generation on).
 	spaces sqlite.GenCache[[]Space]
@@ -70,7 +79,12 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 
 func newDB(ctx context.Context, store *sqlite.DB, readOnly bool) (*DB, error) {
 	db := &DB{store: store, readOnly: readOnly, Threads: runtime.GOMAXPROCS(0)}
-	eng, err := engine.New(ctx, store, engine.Options{ReadOnly: readOnly, Threads: func() int { return db.Threads }})
+	onWork := func(w engine.Work) {
+		if f := db.OnIndexWork; f != nil {
+			f(IndexWork{Space: spaceOf(w.Space), Step: IndexStep(w.Step), Why: w.Why, Done: w.Done, Total: w.Total})
+		}
+	}
+	eng, err := engine.New(ctx, store, engine.Options{ReadOnly: readOnly, Threads: func() int { return db.Threads }, OnWork: onWork})
 	if err != nil {
 		store.Close()
 		return nil, err

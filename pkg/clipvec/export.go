@@ -13,6 +13,10 @@ import (
 type ExportOptions struct {
 	Videos []string // only these videos
 	Model  string   // only this model's segments
+	// Progress, when set, is told done of total segments written: when
+	// the export begins (done 0), every 1,024 segments, and once all are
+	// written. total is 0 when unknown (Videos and Model both set).
+	Progress func(done, total int)
 }
 
 // ExportStats counts what Export wrote.
@@ -96,6 +100,12 @@ func walkExport(ctx context.Context, tx *sqlite.ReadTx, opts ExportOptions, out 
 	if err := out.begin(decl); err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	total := exportTotal(spaces, meta, model, opts.Videos)
+	progress(0, total)
 	exportVideo := func(video string) error {
 		var cur *sqlite.Video
 		return tx.Segments(ctx, sqlite.SegmentQuery{VideoID: video, Model: model, Order: sqlite.OrderVideo}, func(s *sqlite.Segment) error {
@@ -114,6 +124,7 @@ func walkExport(ctx context.Context, tx *sqlite.ReadTx, opts ExportOptions, out 
 				if err := ctx.Err(); err != nil {
 					return err
 				}
+				progress(st.Segments, total)
 			}
 			return out.segment(s, cur)
 		})
@@ -132,7 +143,31 @@ func walkExport(ctx context.Context, tx *sqlite.ReadTx, opts ExportOptions, out 
 	if err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
+	if total > 0 {
+		total = max(total, st.Segments)
+	}
+	progress(st.Segments, total)
 	return st, nil
+}
+
+// exportTotal counts the segments an export of videos (all when none) of
+// model (all when "") writes, or returns 0 when the counts at hand cannot
+// tell (some videos, one model).
+func exportTotal(spaces []sqlite.Space, meta map[string]*sqlite.Video, model string, videos []string) int {
+	total := 0
+	switch {
+	case len(videos) == 0:
+		for _, sp := range spaces {
+			if model == "" || sp.Model == model {
+				total += sp.Segments
+			}
+		}
+	case model == "":
+		for _, id := range videos {
+			total += meta[id].Segments
+		}
+	}
+	return total
 }
 
 // ingestSegment is s as the ingest package's writers take it.

@@ -94,6 +94,40 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 // of one space.
 type IndexProgress func(space Space, done, total int)
 
+// IndexStep says what is being done to a space's graph (IndexWork.Step).
+type IndexStep string
+
+// Index steps.
+const (
+	// IndexBuild: a graph is built from the database, because the space
+	// has none saved (a first search after an import with NoIndex, say),
+	// or BuildIndex was asked to.
+	IndexBuild IndexStep = engine.StepBuild
+	// IndexRebuild: a graph is built anew because the one there cannot be
+	// used (its snapshot is another database's, unreadable, or too far
+	// behind to catch up); IndexWork.Why says which.
+	IndexRebuild IndexStep = engine.StepRebuild
+	// IndexCatchUp: what was written since the graph was saved is
+	// inserted into it.
+	IndexCatchUp IndexStep = engine.StepCatchUp
+	// IndexCompact: a graph is rebuilt from its live nodes.
+	IndexCompact IndexStep = engine.StepCompact
+)
+
+// IndexWork is a change to a space's graph under way (see
+// DB.OnIndexWork): one report when it begins (Done 0), about one every
+// 1,024 nodes, and one when it ends (Done == Total).
+type IndexWork struct {
+	Space Space
+	Step  IndexStep
+	// Why says what made a search, Import or SyncIndexes change the graph
+	// ("none saved", a snapshot's problem, how far behind it was); empty
+	// when asked for (BuildIndex, CompactIndex).
+	Why string
+	// Done of Total nodes inserted.
+	Done, Total int
+}
+
 func (p IndexProgress) engine() engine.Progress {
 	if p == nil {
 		return nil
