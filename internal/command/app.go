@@ -76,13 +76,17 @@ func warningOnly(err error) bool {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	bar            *progressBar // the run's progress bar, once drawn on
 }
 
 // Run runs clipvec with args (args[0] is the program name) and returns the
 // exit code. Errors are printed to stderr.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := New(stdin, stdout, stderr)
-	err := app.RunContext(ctx, args)
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	err := newApp(e).RunContext(ctx, args)
+	if e.bar != nil {
+		e.bar.done() // an interrupted command's bar, say
+	}
 	if err != nil && warningOnly(err) {
 		fmt.Fprintf(stderr, "clipvec: warning: %s\n", visibleLines(err.Error()))
 	} else if err != nil {
@@ -100,7 +104,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // New builds the command-line application.
 func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	return newApp(&env{stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+func newApp(e *env) *cli.App {
 	app := &cli.App{
 		Name:  "clipvec",
 		Usage: "local vector search for TwelveLabs video embeddings",
@@ -146,9 +153,9 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			serveCommand(e),
 			syncCommand(e),
 		},
-		Reader:          stdin,
-		Writer:          stdout,
-		ErrWriter:       stderr,
+		Reader:          e.stdin,
+		Writer:          e.stdout,
+		ErrWriter:       e.stderr,
 		HideHelpCommand: true,
 		Suggest:         true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {

@@ -87,7 +87,9 @@ Examples:
 				return err
 			}
 			defer db.Close()
-			opts := clipvec.ExportOptions{Videos: c.StringSlice("video"), Model: c.String("model")}
+			pb := e.progressBar(c)
+			opts := clipvec.ExportOptions{Videos: c.StringSlice("video"), Model: c.String("model"),
+				Progress: func(done, total int) { pb.show(exportStatus(done, total)) }}
 			report := e.stderr
 			var st clipvec.ExportStats
 			switch {
@@ -103,6 +105,7 @@ Examples:
 			default:
 				st, err = exportTo(c.Context, db, e.stdout, format, opts)
 			}
+			pb.done()
 			if err != nil {
 				return err
 			}
@@ -117,6 +120,15 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// exportStatus is the progress line of an export.
+func exportStatus(done, total int) status {
+	if total <= 0 {
+		return status{what: "exporting", frac: -1, count: plural(done, "segment"), items: done}
+	}
+	return status{what: "exporting", frac: float64(done) / float64(total),
+		count: countOf(done, total) + " segments", items: done}
 }
 
 // exportFormat checks --format against -o and fills in its default.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -79,22 +78,11 @@ Examples:
 			}
 			defer db.Close()
 			pb := e.progressBar(c)
-			start := time.Now()
+			e.watchIndex(c, db) // the last step: the search graphs
 			sum, err := db.Import(c.Context, c.Args().Slice(), clipvec.ImportOptions{
 				VideoID: c.String("video-id"), MergeVideos: c.Bool("merge-videos"), Model: c.String("model"), Dim: c.Int("dim"),
 				SkipInvalid: c.Bool("skip-invalid"), Stdin: e.stdin, NoIndex: c.Bool("no-index"),
-				IndexProgress: indexProgress(pb),
-				Progress: func(p clipvec.ImportProgress) {
-					// Progress through the files, and through the current
-					// file by bytes when its size is known.
-					frac := float64(p.FileIndex) / float64(p.Files)
-					if p.Size > 0 {
-						frac += float64(p.Bytes) / float64(p.Size) / float64(p.Files)
-					}
-					rate := float64(p.TotalSegments) / time.Since(start).Seconds()
-					pb.update("importing %s %3.0f%% file %d/%d %s: %s segments (%s/s)", bar(frac, 20), 100*frac,
-						p.FileIndex+1, p.Files, filepath.Base(p.File), count(int64(p.TotalSegments)), count(int64(rate)))
-				},
+				Progress: func(p clipvec.ImportProgress) { pb.show(importStatus(p)) },
 			})
 			pb.done()
 			if sum != nil && len(sum.Files) > 0 {
@@ -109,6 +97,20 @@ Examples:
 			return importHint(err)
 		},
 	}
+}
+
+// importStatus is the progress line of an import: through the files, and
+// through the current file by bytes when its size is known.
+func importStatus(p clipvec.ImportProgress) status {
+	frac := float64(p.FileIndex) / float64(p.Files)
+	if p.Size > 0 {
+		frac += min(float64(p.Bytes)/float64(p.Size), 1) / float64(p.Files)
+	}
+	n := plural(p.TotalSegments, "segment")
+	if p.Files > 1 {
+		n = fmt.Sprintf("file %d/%d, %s", p.FileIndex+1, p.Files, n)
+	}
+	return status{what: "importing", detail: filepath.Base(p.File), frac: frac, count: n, items: p.TotalSegments}
 }
 
 // importHint adds the flag that would have given a rejected file what it

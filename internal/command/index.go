@@ -113,12 +113,12 @@ Examples:
 					if c.IsSet("quantize") {
 						params.Quantize, changed = c.Bool("quantize"), true
 					}
-					return runIndexOp(c, e, "built", func(p clipvec.IndexProgress) error {
+					return runIndexOp(c, e, db, "built", func() error {
 						if !changed {
-							return db.BuildIndex(c.Context, c.String("model"), p)
+							return db.BuildIndex(c.Context, c.String("model"), nil)
 						}
 						// Stored only once the graphs built with them are saved.
-						err := db.BuildIndexWith(c.Context, c.String("model"), params, p)
+						err := db.BuildIndexWith(c.Context, c.String("model"), params, nil)
 						if errors.Is(err, clipvec.ErrInvalidQuery) {
 							return usageError{err}
 						}
@@ -136,8 +136,8 @@ Examples:
 						return err
 					}
 					defer db.Close()
-					return runIndexOp(c, e, "compacted", func(p clipvec.IndexProgress) error {
-						return db.CompactIndex(c.Context, c.String("model"), p)
+					return runIndexOp(c, e, db, "compacted", func() error {
+						return db.CompactIndex(c.Context, c.String("model"), nil)
 					})
 				},
 			},
@@ -145,36 +145,28 @@ Examples:
 	}
 }
 
-// runIndexOp runs a build or compaction with a progress bar and reports.
-func runIndexOp(c *cli.Context, e *env, verb string, op func(clipvec.IndexProgress) error) error {
-	pb := newProgressBar(e.stderr)
+// runIndexOp runs a build or compaction of db's graphs with a progress
+// bar, and says what it did.
+func runIndexOp(c *cli.Context, e *env, db *clipvec.DB, verb string, op func() error) error {
+	tally := e.watchIndex(c, db)
 	start := time.Now()
-	var spaces []string
-	progress := func(sp clipvec.Space, done, total int) {
-		if len(spaces) == 0 || spaces[len(spaces)-1] != sp.String() {
-			spaces = append(spaces, sp.String())
-		}
-		indexProgress(pb)(sp, done, total)
-	}
-	err := op(progress)
-	pb.done()
+	err := op()
+	e.progressBar(c).done()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s %s in %.1fs\n", verb, plural(len(spaces), "graph"), time.Since(start).Seconds())
+	fmt.Fprintf(e.stdout, "%s %s\n", verb, tally.summary(time.Since(start)))
 	return nil
 }
 
 // indexProgress draws graph builds on a progress bar.
 func indexProgress(pb *progressBar) clipvec.IndexProgress {
-	start := time.Now()
 	return func(sp clipvec.Space, done, total int) {
 		frac := 1.0
 		if total > 0 {
 			frac = float64(done) / float64(total)
 		}
-		rate := float64(done) / time.Since(start).Seconds()
-		pb.update("indexing %s %s %3.0f%% %s of %s segments (%s/s)", sp, bar(frac, 20), 100*frac,
-			count(int64(done)), count(int64(total)), count(int64(rate)))
+		pb.show(status{what: "indexing " + sp.String(), short: "indexing", frac: frac,
+			count: countOf(done, total) + " segments", items: done})
 	}
 }

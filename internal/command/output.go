@@ -4,14 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode/utf8"
-
-	"github.com/urfave/cli/v2"
 )
 
 // writeJSON writes v as indented JSON.
@@ -146,69 +142,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// isTerminal reports whether w is a terminal (a character device), so
-// progress bars go only where a person watches.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// progressBar redraws one status line on a terminal, at most ten times a
-// second. On anything else it writes nothing.
-type progressBar struct {
-	w     io.Writer
-	on    bool
-	last  time.Time
-	width int
-}
-
-func newProgressBar(w io.Writer) *progressBar {
-	return &progressBar{w: w, on: isTerminal(w)}
-}
-
-// progressBar is the command's progress bar on stderr: off under --quiet
-// and --json (whatever the terminal), as scripts want.
-func (e *env) progressBar(c *cli.Context) *progressBar {
-	pb := newProgressBar(e.stderr)
-	if c.Bool("quiet") || c.Bool("json") {
-		pb.on = false
-	}
-	return pb
-}
-
-func (p *progressBar) update(format string, args ...any) {
-	if !p.on || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	line := visible(fmt.Sprintf(format, args...))
-	pad := ""
-	if n := p.width - len(line); n > 0 {
-		pad = strings.Repeat(" ", n)
-	}
-	p.width = len(line)
-	fmt.Fprintf(p.w, "\r%s%s", line, pad)
-}
-
-// done clears the line.
-func (p *progressBar) done() {
-	if p.on && p.width > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-		p.width = 0
-	}
-}
-
-// bar renders a fraction as [#####.....].
-func bar(frac float64, width int) string {
-	frac = min(max(frac, 0), 1)
-	n := int(frac * float64(width))
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
 // plural formats "1 file", "2 files".

@@ -97,6 +97,7 @@ Examples:
 				return err
 			}
 			defer db.Close()
+			e.watchIndex(c, db) // a graph missing or behind is built first: say so
 			if err := resolveFilter(c.Context, db, "recommend", &flt); err != nil {
 				return err
 			}

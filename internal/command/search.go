@@ -87,6 +87,7 @@ Examples:
 				return err
 			}
 			defer db.Close()
+			e.watchIndex(c, db) // a graph missing or behind is built first: say so
 			if err := resolveQuery(c, db, &q); err != nil {
 				return err
 			}
