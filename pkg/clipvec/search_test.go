@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -57,17 +58,71 @@ func bruteForce(t testing.TB, db *clipvec.DB, model string, dim int, q []float32
 // after searchDB built them.
 var segmentCache sync.Map
 
+// searchDB returns a database of two spaces, marengo3.0/512 (30 videos
+// of 60 clips in 3 modalities) and marengo2.7/1024, graphs built, and the
+// directory of the JSONL files it was imported from. Each caller gets its
+// own copy of one database built once per run: building it under -race
+// took 14 s, and nine tests use it.
 func searchDB(t testing.TB) (*clipvec.DB, string) {
 	t.Helper()
-	ctx := context.Background()
-	db := openDB(t)
+	searchTemplate.once.Do(func() {
+		// Should t fail while building, the sentinel stays for the rest.
+		searchTemplate.err = errors.New("the shared search database could not be built: see the first test that asked for it")
+		searchTemplate.err = buildSearchDB(t)
+	})
+	if searchTemplate.err != nil {
+		t.Fatal(searchTemplate.err)
+	}
 	dir := t.TempDir()
-	synth{seed: 21, model: "marengo3.0", dim: 512, videos: 30, clips: 60, options: []string{"visual", "audio", "transcription"}}.write(t, filepath.Join(dir, "a.jsonl"))
-	synth{seed: 22, model: "marengo2.7", dim: 1024, videos: 5, clips: 3, options: []string{"visual-text"}}.write(t, filepath.Join(dir, "b.jsonl"))
-	if _, err := db.Import(ctx, []string{dir}, clipvec.ImportOptions{}); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(searchTemplate.dir)); err != nil {
 		t.Fatal(err)
 	}
-	return db, dir
+	db, err := clipvec.Open(context.Background(), filepath.Join(dir, "clipvec.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, filepath.Join(dir, "src")
+}
+
+// searchTemplate is the database searchDB copies, in a directory that
+// TestMain removes.
+var searchTemplate struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func buildSearchDB(t testing.TB) error {
+	dir, err := os.MkdirTemp("", "clipvec-searchdb-")
+	if err != nil {
+		return err
+	}
+	searchTemplate.dir = dir
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		return err
+	}
+	synth{seed: 21, model: "marengo3.0", dim: 512, videos: 30, clips: 60, options: []string{"visual", "audio", "transcription"}}.write(t, filepath.Join(src, "a.jsonl"))
+	synth{seed: 22, model: "marengo2.7", dim: 1024, videos: 5, clips: 3, options: []string{"visual-text"}}.write(t, filepath.Join(src, "b.jsonl"))
+	ctx := context.Background()
+	db, err := clipvec.Open(ctx, filepath.Join(dir, "clipvec.db"))
+	if err != nil {
+		return err
+	}
+	err = db.SetIndexParams(ctx, testParams)
+	if err == nil {
+		_, err = db.Import(ctx, []string{src}, clipvec.ImportOptions{})
+	}
+	return errors.Join(err, db.Close())
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if searchTemplate.dir != "" {
+		os.RemoveAll(searchTemplate.dir)
+	}
+	os.Exit(code)
 }
 
 func randQuery(seed uint64, dim int) []float32 {
