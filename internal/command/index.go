@@ -23,22 +23,48 @@ missed, or rebuilds it if the snapshot is missing, damaged or "stale" (not
 this database's: another database's, or ahead of a restored copy). These
 commands do that work, or show it, explicitly.
 
-Graph parameters are stored in the database (clipvec index build --m ...):
-   M                 neighbours per node (2·M on the bottom layer)   default %d
-   efConstruction    candidates considered per insert                default %d
-   ef                candidates of a search (search --ef overrides)  default %d
-   quantize          walk the graph on int8 copies, re-rank float32  default on
+Graph parameters are stored in the database (clipvec index build -m ...):
+   M               neighbours per node (2·M on the bottom layer)  default %d
+   efConstruction  candidates considered per insert               default %d
+   ef              candidates of a search (search --ef overrides) default %d
+   quantize        walk the graph on int8 copies, rerank float32  default on
 
 Examples:
    clipvec index status
-   clipvec index build                           # rebuild every space's graph
-   clipvec index build --m 32 --ef-construction 400 --ef 200
-   clipvec index compact --model marengo3.0      # drop tombstones`,
+   clipvec index build                    # rebuild every space's graph
+   clipvec index build -m 32 --ef-construction 400 --ef 200
+   clipvec index compact --model marengo3.0   # drop tombstones`,
 			clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultIndexParams.EfSearch),
 		Subcommands: []*cli.Command{
 			{
 				Name:  "status",
-				Usage: "show each space's graph: nodes, tombstones, snapshot, freshness, parameters",
+				Usage: "show each space's graph: state, nodes, tombstones, snapshot",
+				Description: `Shows the graph parameters stored in the database, then each embedding
+space's graph as its snapshot's header describes it (the graphs are not
+loaded: status is quick at any size):
+
+   STATE       current: the snapshot reflects the database as it is now;
+               behind: segments written or deleted since, which the next
+               search, import or sync applies; missing: no snapshot yet;
+               stale: another database's, or ahead of a restored copy;
+               unreadable: damaged. The next search builds a missing graph
+               and rebuilds a stale or unreadable one (or: index build).
+   NODES       nodes in the graph, tombstones included
+   DELETED     tombstones: nodes of deleted or replaced segments, which
+               searches walk past without returning (index compact drops
+               them; a catch-up does past a fifth of the nodes)
+   SNAPSHOT    the snapshot file (in DB.index/, beside the database)
+   SIZE        its size
+   GENERATION  the database generation the snapshot reflects, "of" the
+               database's current one
+
+--json prints {"params": {...}, "spaces": [...]}, each space with its
+state, nodes, deleted, generation, store_generation, snapshot,
+snapshot_bytes and the parameters its graph was built with.
+
+Examples:
+   clipvec index status
+   clipvec index status --json`,
 				Flags: []cli.Flag{jsonFlag},
 				Action: func(c *cli.Context) error {
 					db, err := openReadDB(c)
@@ -86,7 +112,38 @@ Examples:
 			},
 			{
 				Name:  "build",
-				Usage: "rebuild the graphs from the database (with new parameters if given)",
+				Usage: "rebuild the graphs from the database, with new parameters if given",
+				Description: fmt.Sprintf(`Rebuilds each space's graph (or only --model's) from the vectors in the
+database and saves its snapshot. Searches go on meanwhile, on the old
+graph, until the new one replaces it.
+
+A search builds a missing graph, and rebuilds a stale or unreadable one,
+by itself; build does it now instead, and it is how graph parameters
+change. Parameters given are checked, used for this build and, once its
+graphs are saved, stored in the database for every later build and
+compaction of every space (a build that fails leaves the stored ones as
+they were); those not given keep their stored values (index status):
+
+   -m M                 neighbours per node, 2 to 128 (default %d): more
+                        finds more of the true top k, for more memory and
+                        a slower build
+   --ef-construction N  candidates per insert, M to 4096 (default %d): a
+                        better graph, built more slowly
+   --ef N               candidates per search, 1 to 65536 (default %d):
+                        what searches without --ef use; a higher ef finds
+                        more of the true top k, more slowly
+   --quantize=false     walk the graph on the float32 vectors alone; by
+                        default it walks int8 copies and re-ranks in
+                        float32 (faster searches and builds, about 25%%
+                        more memory)
+
+Examples:
+   clipvec index build
+   clipvec index build --model marengo3.0
+   clipvec index build -m 32 --ef-construction 400
+   clipvec index build --ef 200                  # rebuilds too
+   clipvec index build --quantize=false`,
+					clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultIndexParams.EfSearch),
 				Flags: []cli.Flag{
 					modelFlag,
 					&cli.IntFlag{Name: "m", Usage: "neighbours per node `M` (stored for later builds too)"},
@@ -128,7 +185,23 @@ Examples:
 			},
 			{
 				Name:  "compact",
-				Usage: "rebuild the graphs from their live nodes, dropping deleted ones",
+				Usage: "rebuild the graphs from their live nodes, dropping tombstones",
+				Description: `Deleting a video, or importing a segment again, leaves its old node in the
+graph as a tombstone: searches walk past it without returning it, which
+costs them time, not correctness. Compact rebuilds each space's graph
+(or only --model's) from the vectors of its live nodes, with the stored
+parameters, and saves it; searches go on meanwhile, on the old graph.
+
+A search, import or delete that catches a graph up compacts it by itself
+once a fifth of its nodes are tombstones. Run compact sooner after
+deleting or replacing many segments (index status shows DELETED), to
+have searches at full speed again and a smaller snapshot, or when
+nothing is searching, so that no search pays for the compaction later.
+
+Examples:
+   clipvec index status                          # DELETED: tombstones
+   clipvec index compact
+   clipvec index compact --model marengo3.0`,
 				Flags: []cli.Flag{modelFlag},
 				Action: func(c *cli.Context) error {
 					db, err := openExistingDB(c)
