@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,26 +81,52 @@ type env struct {
 }
 
 // Run runs clipvec with args (args[0] is the program name) and returns the
-// exit code. Errors are printed to stderr.
+// exit code. Errors are printed to stderr: as a line for people, or, when
+// the command line asked for --json, as one line of JSON,
+// {"error":{"code":"not_found","message":"...","exit":3}} (see
+// [errorCode]). Stdout is left to the command: a command that fails after
+// printing its result (import and fetch report each file's or object's
+// failure in it) leaves one JSON document there.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
-	err := newApp(e).RunContext(ctx, args)
+	app := newApp(e)
+	err := app.RunContext(ctx, args)
 	if e.bar != nil {
 		e.bar.done() // an interrupted command's bar, say
 	}
-	if err != nil && warningOnly(err) {
+	if err == nil {
+		err, _ = app.Metadata[helpErrorKey].(error)
+	}
+	path, asJSON := app.Name, jsonRequested(args)
+	if ae, ok := err.(actionError); ok {
+		err, path, asJSON = ae.err, ae.path, ae.json
+	}
+	code := ExitCode(err)
+	switch {
+	case err == nil:
+	case warningOnly(err):
 		fmt.Fprintf(stderr, "clipvec: warning: %s\n", visibleLines(err.Error()))
-	} else if err != nil {
-		msg := err.Error()
-		if errors.Is(err, context.Canceled) {
-			msg = "interrupted"
+	default:
+		line := "clipvec: " + err.Error()
+		var ce commandError
+		if errors.As(err, &ce) {
+			path, line = ce.path, ce.Error()
 		}
-		fmt.Fprintf(stderr, "clipvec: %s\n", visibleLines(msg))
-		if ExitCode(err) == ExitUsage {
-			fmt.Fprintln(stderr, "(see clipvec --help, or clipvec COMMAND --help)")
+		if errors.Is(err, context.Canceled) {
+			line = "clipvec: interrupted"
+		}
+		if asJSON {
+			msg := strings.TrimPrefix(strings.TrimPrefix(line, "clipvec: "), "clipvec ")
+			b, _ := json.Marshal(jsonError{Error: jsonErrorBody{Code: errorCode(code), Message: msg, Exit: code}})
+			fmt.Fprintf(stderr, "%s\n", b)
+			break
+		}
+		fmt.Fprintln(stderr, visibleLines(line))
+		if code == ExitUsage {
+			fmt.Fprintf(stderr, "(see %s --help)\n", path)
 		}
 	}
-	return ExitCode(err)
+	return code
 }
 
 // New builds the command-line application.
@@ -119,23 +146,26 @@ search --text reach TwelveLabs (TWELVELABS_API_KEY) when they must, and
 text queries are cached so they too work offline afterwards.
 
 Get started:
-   clipvec quickstart                           # import the built-in sample, run two searches
-   clipvec import exports/                      # saved API responses: files, dirs, .gz, - for stdin
-   clipvec search --like VIDEO_ID@12            # clips like the clip at 12 s of a video
-   clipvec search --like-video VIDEO_ID         # videos like a video
-   clipvec search --vector query.json --json    # clips like a vector, as JSON
+   clipvec quickstart                    # import a sample, run two searches
+   clipvec import exports/               # saved API responses, dirs, .gz, -
+   clipvec search --like VIDEO_ID@12     # clips like a video's clip at 12 s
+   clipvec search --like-video VIDEO_ID  # videos like a video
+   clipvec search --vector q.json --json # clips like a vector, as JSON
+   clipvec search --text "a dog catching a frisbee"  # embedded once, cached
    clipvec recommend --like-video A --like-video B   # more like these videos
-   clipvec serve                                # HTTP API and a web page on :8377
-   clipvec videos | clipvec stats | clipvec export -o all.jsonl | clipvec delete VIDEO_ID
-   clipvec index status                         # the HNSW graphs behind search
-   clipvec fetch index IDX                      # pull an index's embeddings (needs a key)
-   clipvec search --text "a dog catching a frisbee"   # embedded upstream once, then cached
+   clipvec serve                         # HTTP API and a web page on :8377
+   clipvec videos                        # and stats, export, delete
+   clipvec index status                  # the HNSW graphs behind search
+   clipvec fetch index IDX               # an index's embeddings (API key)
 
 The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
-(import rejected a file), 130 interrupted.`,
-		Flags: []cli.Flag{dbFlag(true)},
+(import rejected a file), 130 interrupted. With --json, the error is one
+line of JSON on stderr: {"error":{"code":"not_found","message":"...",
+"exit":3}}, code one of usage, not_found, invalid_input, failure and
+interrupted; stdout holds only what the command printed.`,
+		Flags: []cli.Flag{dbFlag(true), cli.HelpFlag},
 		Commands: []*cli.Command{
 			importCommand(e),
 			searchCommand(e),
@@ -153,26 +183,47 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 			serveCommand(e),
 			syncCommand(e),
 		},
-		Reader:          e.stdin,
-		Writer:          e.stdout,
-		ErrWriter:       e.stderr,
+		Reader:    e.stdin,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		// clipvec's help command and unknown commands are its own
+		// (help.go): cli's would offer "h" for any typo.
 		HideHelpCommand: true,
-		Suggest:         true,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+		Action:          showCommands,
+		CommandNotFound: commandNotFound,
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return flagError(c, err)
 		},
 		// Errors are printed and mapped to exit codes by Run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	app.Version = version
+	app.Version = versionString()
 	for _, c := range app.Commands {
 		if c.Name == "quickstart" { // makes its own database
-			c.OnUsageError = app.OnUsageError
 			continue
 		}
 		withDB(c, app.OnUsageError)
 	}
+	app.Commands = append(app.Commands, versionCommand(app), helpCommand(app))
+	for _, c := range app.Commands {
+		reportActions(c)
+		ownHelp(c, app.OnUsageError)
+	}
 	return app
+}
+
+// ownHelp gives c and its subcommands the app's usage errors, no help
+// command of cli's, and, when c is made of subcommands alone, its help
+// and unknown commands (clipvec index, clipvec index foo).
+func ownHelp(c *cli.Command, onUsage cli.OnUsageErrorFunc) {
+	c.OnUsageError = onUsage
+	c.HideHelpCommand = true
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = showCommands
+	}
+	for _, sub := range c.Subcommands {
+		ownHelp(sub, onUsage)
+	}
 }
 
 // withDB gives c and its subcommands --db (accepted before or after a
@@ -186,9 +237,6 @@ func withDB(c *cli.Command, onUsage cli.OnUsageErrorFunc) {
 		withDB(sub, onUsage)
 	}
 }
-
-// version is set at build time with -ldflags "-X .../internal/command.version=…".
-var version = "dev"
 
 // defaultDBPath is where the database lives when neither --db nor
 // $CLIPVEC_DB says: the user's data directory (XDG on Linux).

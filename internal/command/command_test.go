@@ -122,7 +122,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"UsageNoQuery", []string{"search"}, command.ExitUsage, "give exactly one of"},
 		{"UsageTwoQueries", []string{"search", "--like", "a@1", "--like-video", "b"}, command.ExitUsage, "exactly one"},
-		{"UsageBadFlag", []string{"search", "--nope"}, command.ExitUsage, "flag provided but not defined"},
+		{"UsageBadFlag", []string{"search", "--nope"}, command.ExitUsage, "clipvec search: unknown flag --nope"},
 		{"UsageBadLike", []string{"search", "--like", "663e16ac4d11aff765088b3a"}, command.ExitUsage, "want VIDEO@TIME"},
 		{"UsageFlagAfterArgs", []string{"import", "x.json", "--skip-invalid"}, command.ExitUsage, "put flags first"},
 		{"UsageBadK", []string{"search", "--like-video", "x", "-k", "0"}, command.ExitUsage, "positive"},

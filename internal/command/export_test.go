@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,4 +55,21 @@ func StatusLine(what, short, detail, why string, frac float64, count, rate strin
 // graphs of nodes (by space) in elapsed.
 func IndexSummary(nodes map[string]int, elapsed time.Duration) string {
 	return (&indexTally{nodes: nodes}).summary(elapsed)
+}
+
+// WriteText is writeText with no indent: a description as help shows it.
+func WriteText(text string, width int) string {
+	var b strings.Builder
+	writeText(&b, text, 0, width)
+	return b.String()
+}
+
+// VersionString is versionString.
+var VersionString = versionString
+
+// SetVersion sets the version -ldflags "-X" would, until restore.
+func SetVersion(v string) (restore func()) {
+	old := version
+	version = v
+	return func() { version = old }
 }
