@@ -160,6 +160,8 @@ Get started:
 
 The database is --db, or $CLIPVEC_DB, or ` + defaultDBHint() + `.
 
+Shell completion for bash, zsh and fish: clipvec completion --help.
+
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 not found, 4 invalid input
 (import rejected a file), 130 interrupted. With --json, the error is one
 line of JSON on stderr: {"error":{"code":"not_found","message":"...",
@@ -204,7 +206,7 @@ interrupted; stdout holds only what the command printed.`,
 		}
 		withDB(c, app.OnUsageError)
 	}
-	app.Commands = append(app.Commands, versionCommand(app), helpCommand(app))
+	app.Commands = append(app.Commands, completionCommand(app), versionCommand(app), helpCommand(app))
 	for _, c := range app.Commands {
 		reportActions(c)
 		ownHelp(c, app.OnUsageError)
