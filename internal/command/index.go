@@ -150,6 +150,7 @@ Examples:
 					&cli.IntFlag{Name: "ef-construction", Usage: "insert candidate list `N` (stored)"},
 					&cli.IntFlag{Name: "ef", Usage: "default search candidate list `N` (stored)"},
 					&cli.BoolFlag{Name: "quantize", Usage: "walk the graph on int8 copies (--quantize=false: float32 only; stored)"},
+					jsonFlag,
 				},
 				Action: func(c *cli.Context) error {
 					db, err := openExistingDB(c)
@@ -202,7 +203,7 @@ Examples:
    clipvec index status                          # DELETED: tombstones
    clipvec index compact
    clipvec index compact --model marengo3.0`,
-				Flags: []cli.Flag{modelFlag},
+				Flags: []cli.Flag{modelFlag, jsonFlag},
 				Action: func(c *cli.Context) error {
 					db, err := openExistingDB(c)
 					if err != nil {
@@ -227,6 +228,9 @@ func runIndexOp(c *cli.Context, e *env, db *clipvec.DB, verb string, op func() e
 	e.progressBar(c).done()
 	if err != nil {
 		return err
+	}
+	if c.Bool("json") {
+		return writeJSON(e.stdout, tally.report(time.Since(start)))
 	}
 	fmt.Fprintf(e.stdout, "%s %s\n", verb, tally.summary(time.Since(start)))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -381,6 +382,31 @@ func indexStatus(w clipvec.IndexWork) status {
 		s.frac = float64(w.Done) / float64(w.Total)
 	}
 	return s
+}
+
+// indexReport is what index build and compact print with --json.
+type indexReport struct {
+	Graphs  []graphReport `json:"graphs"`
+	Nodes   int           `json:"nodes"`
+	Seconds float64       `json:"seconds"`
+}
+
+type graphReport struct {
+	Space string `json:"space"`
+	Nodes int    `json:"nodes"`
+}
+
+// report is summary for --json: the graphs changed, by space.
+func (t *indexTally) report(elapsed time.Duration) indexReport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := indexReport{Graphs: []graphReport{}, Seconds: elapsed.Seconds()}
+	for sp, n := range t.nodes {
+		r.Graphs = append(r.Graphs, graphReport{sp, n})
+		r.Nodes += n
+	}
+	slices.SortFunc(r.Graphs, func(a, b graphReport) int { return strings.Compare(a.Space, b.Space) })
+	return r
 }
 
 // summary says what the tally did in elapsed, as "1 graph (28,000 nodes)
