@@ -87,8 +87,12 @@ Examples:
 				return err
 			}
 			defer db.Close()
+			videos, err := resolveVideos(c.Context, db, "export", "video", c.StringSlice("video"))
+			if err != nil {
+				return err
+			}
 			pb := e.progressBar(c)
-			opts := clipvec.ExportOptions{Videos: c.StringSlice("video"), Model: c.String("model"),
+			opts := clipvec.ExportOptions{Videos: videos, Model: c.String("model"),
 				Progress: func(done, total int) { pb.show(exportStatus(done, total)) }}
 			report := e.stderr
 			var st clipvec.ExportStats
@@ -112,7 +116,7 @@ Examples:
 			if c.Bool("json") {
 				return writeJSON(report, st)
 			}
-			fmt.Fprintf(report, "exported %s segments of %s videos", count(int64(st.Segments)), count(int64(st.Videos)))
+			fmt.Fprintf(report, "exported %s of %s", plural(st.Segments, "segment"), plural(st.Videos, "video"))
 			if format == formatNPY {
 				fmt.Fprintf(report, " into %s (%s lists the files)", path, clipvec.NPYManifest)
 			}

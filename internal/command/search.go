@@ -32,6 +32,7 @@ func searchCommand(e *env) *cli.Command {
                          again it needs no key and no network (clipvec queries)
    --image FILE|URL      an image, likewise (a local file is sent as base64 or
                          an upload, and cached by its content's hash)
+
 A VIDEO is an id, a prefix of one no other id starts with (4 characters at
 least), or a file name as imported: 6821ac34, surfing-01.mp4.
 
