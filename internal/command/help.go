@@ -416,27 +416,37 @@ func shellWords(s string, width int) []string {
 	return words
 }
 
-// unclosedQuote reports whether s, the start of a command, ends inside
-// quotes.
-func unclosedQuote(s string) bool {
+// openQuote is the quote the end of s, the start of a shell command, is
+// inside: ', ", or 0 when none. A backslash escapes the next character
+// outside quotes and within double quotes, as in sh, but not within
+// single quotes.
+func openQuote(s string) rune {
 	var quote rune
 	escaped := false
 	for _, r := range s {
 		switch {
 		case escaped:
 			escaped = false
-		case quote != 0:
-			if r == quote {
+		case quote == '\'':
+			if r == '\'' {
 				quote = 0
 			}
 		case r == '\\':
 			escaped = true
+		case quote == '"':
+			if r == '"' {
+				quote = 0
+			}
 		case r == '\'' || r == '"':
 			quote = r
 		}
 	}
-	return quote != 0
+	return quote
 }
+
+// unclosedQuote reports whether s, the start of a command, ends inside
+// quotes.
+func unclosedQuote(s string) bool { return openQuote(s) != 0 }
 
 // commandCut is where the first line of a command too long for limit
 // ends: the last space before limit that is outside quotes, else the
@@ -462,29 +472,7 @@ func commandCut(line string, lead, limit int) int {
 
 // inSingleQuotes reports whether the end of s, a shell command, is inside
 // single quotes, where a backslash does not continue a line.
-func inSingleQuotes(s string) bool {
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			escaped = false
-		case quote == '\'':
-			if r == '\'' {
-				quote = 0
-			}
-		case r == '\\':
-			escaped = true
-		case quote == '"':
-			if r == '"' {
-				quote = 0
-			}
-		case r == '\'' || r == '"':
-			quote = r
-		}
-	}
-	return quote == '\''
-}
+func inSingleQuotes(s string) bool { return openQuote(s) == '\'' }
 
 // wrapLine wraps one line that is not prose to width. The first line
 // keeps the line's own spacing up to the last space that fits; the rest

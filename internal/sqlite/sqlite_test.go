@@ -29,19 +29,7 @@ func seg(video string, start float64, vec ...float32) *sqlite.Segment {
 
 func write(t testing.TB, db *sqlite.DB, segs ...*sqlite.Segment) (inserted, replaced int) {
 	t.Helper()
-	tx, err := db.Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, s := range segs {
-		if _, err := tx.UpsertSegment(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	tx := writeTx(t, db, segs...)
 	return tx.Inserted, tx.Replaced
 }
 
