@@ -188,17 +188,23 @@ func replaceable(ctx context.Context, path string, gen *sample.Generator) (repla
 	switch {
 	case err != nil:
 		return false, refuse("is not a clipvec database quickstart made (%v)", err)
-	case madeBy != madeByQuickstart:
-		return false, refuse("is a clipvec database that quickstart did not make (%s)", plural(len(videos), "video"))
 	}
 	ours := map[string]bool{}
 	for _, v := range gen.Videos() {
 		ours[v.ID] = true
 	}
 	for _, id := range videos {
-		if !ours[id] {
+		if !ours[id] && madeBy == madeByQuickstart {
 			return false, refuse("was made by quickstart, but holds videos that are not the sample's (%s, say)", visible(id))
 		}
+		if !ours[id] {
+			return false, refuse("is a clipvec database that quickstart did not make (%s)", plural(len(videos), "video"))
+		}
 	}
+	if madeBy != madeByQuickstart && len(videos) == 0 {
+		return false, refuse("is a clipvec database that quickstart did not make (no videos)")
+	}
+	// Made by quickstart, or by a quickstart older than the mark: no
+	// video but the sample's, which quickstart imports again.
 	return true, nil
 }

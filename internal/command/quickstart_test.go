@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clipvec/clipvec/internal/command"
+	"github.com/clipvec/clipvec/pkg/clipvec"
 )
 
 func quickstart(t *testing.T, args ...string) (string, string, int) {
@@ -104,5 +105,26 @@ func TestQuickstartReplacesOnlyItsOwn(t *testing.T) {
 			t.Fatalf("import: %d\n%s%s", code, out, errs)
 		}
 		refused(t, fresh, "was made by quickstart, but holds videos that are not the sample's (663e16ac4d11aff765088b3a, say)", "--into", fresh)
+	})
+	// A quickstart older than the mark made databases that hold the
+	// sample and nothing else: those are replaced, so that the README's
+	// first command works again after an upgrade.
+	t.Run("OlderQuickstart", func(t *testing.T) {
+		old := filepath.Join(t.TempDir(), "old.db")
+		if out, errs, code := run(t, old, "", "import", "../../testdata/sample/exports"); code != command.ExitOK {
+			t.Fatalf("import: %d\n%s%s", code, out, errs)
+		}
+		if out, errs, code := quickstart(t, "--into", old); code != command.ExitOK || !strings.Contains(out, "imported 1,284,") {
+			t.Fatalf("exit %d\n%s%s", code, out, errs)
+		}
+	})
+	t.Run("ErrEmptyDatabase", func(t *testing.T) {
+		blank := filepath.Join(t.TempDir(), "blank.db")
+		db, err := clipvec.Open(context.Background(), blank)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		refused(t, blank, "is a clipvec database that quickstart did not make (no videos)", "--into", blank)
 	})
 }
