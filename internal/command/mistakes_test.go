@@ -409,3 +409,24 @@ func handExport(t *testing.T, videos ...handVideo) string {
 	}
 	return path
 }
+
+// TestZeroQueryVector: a query vector of zeros has no direction to compare
+// by: exit 2, like every other query that cannot be answered (issue 13:
+// 2), with the library's or the server's words for it.
+func TestZeroQueryVector(t *testing.T) {
+	db := sampleDB(t)
+	zeros := filepath.Join(t.TempDir(), "zeros.json")
+	if err := os.WriteFile(zeros, []byte("["+strings.Repeat("0,", 511)+"0]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, json := range []bool{false, true} {
+		args := []string{"search", "--vector", zeros}
+		if json {
+			args = append(args, "--json")
+		}
+		out, errs, code := run(t, db, "", args...)
+		if code != command.ExitUsage || out != "" || !strings.Contains(errs, "vector is all zeros") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 saying the vector is all zeros", args, code, out, errs)
+		}
+	}
+}
