@@ -170,20 +170,24 @@ func printImport(w io.Writer, sum *clipvec.ImportSummary) {
 	for _, sp := range sum.NewSpaces {
 		fmt.Fprintf(w, "note: %s vectors now come in another dimension too: %s is a separate space, never compared with the others (fine for marengo3.5's 128/256/512; otherwise check the input)\n", visible(sp.Model), visible(sp.String()))
 	}
-	segs := sum.Imported + sum.Replaced + sum.Unchanged
-	rate := ""
-	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {
-		rate = fmt.Sprintf(" in %.2fs (%s segments/s)", s, count(int64(float64(segs)/s)))
-	}
 	unchanged := ""
 	if sum.Unchanged > 0 {
 		unchanged = ", unchanged " + count(int64(sum.Unchanged))
 	}
-	fmt.Fprintf(w, "%s: imported %s, replaced %s%s, skipped %s, rejected %s%s\n",
+	fmt.Fprintf(w, "%s: imported %s, replaced %s%s, skipped %s, rejected %s\n",
 		plural(len(sum.Files), "file"), count(int64(sum.Imported)), count(int64(sum.Replaced)), unchanged, count(int64(sum.Skipped)),
-		plural(sum.Rejected, "file"), rate)
+		plural(sum.Rejected, "file"))
+	// Timings on a line of their own: the counts fit 80 columns then.
+	var took []string
+	segs := sum.Imported + sum.Replaced + sum.Unchanged
+	if s := sum.Elapsed.Seconds(); s > 0 && segs > 0 {
+		took = append(took, fmt.Sprintf("read in %.2fs (%s segments/s)", s, count(int64(float64(segs)/s))))
+	}
 	if sum.IndexElapsed > 0 {
-		fmt.Fprintf(w, "search graphs updated in %.2fs\n", sum.IndexElapsed.Seconds())
+		took = append(took, fmt.Sprintf("search graphs updated in %.2fs", sum.IndexElapsed.Seconds()))
+	}
+	if len(took) > 0 {
+		fmt.Fprintln(w, strings.Join(took, "; "))
 	}
 }
 
