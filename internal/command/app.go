@@ -371,6 +371,19 @@ func readOnlyNote(c *cli.Context, db *clipvec.DB, why error) {
 		visibleLines(why.Error()), strings.Join(spaces, ", "))
 }
 
+// openScratchDB opens an empty database in a new temporary directory,
+// for a command that can do without one (search --remote): done, called
+// after the database is closed, removes it.
+func openScratchDB(c *cli.Context) (*clipvec.DB, func(), error) {
+	dir, err := os.MkdirTemp("", "clipvec-scratch-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	done := func() { os.RemoveAll(dir) }
+	db, err := clipvec.Open(c.Context, filepath.Join(dir, "clipvec.db"))
+	return db, done, err
+}
+
 // noDatabaseError: a command that needs a database was given a path
 // where there is none. It matches clipvec.ErrNotFound (exit 3).
 type noDatabaseError struct{ path string }

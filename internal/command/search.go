@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,6 +85,12 @@ Examples:
 				return err
 			}
 			db, err := openQueryDB(c)
+			if errors.As(err, new(noDatabaseError)) && c.String("remote") != "" {
+				// The cluster holds the data: no local database is needed.
+				var done func()
+				db, done, err = openScratchDB(c)
+				defer done()
+			}
 			if err != nil {
 				return err
 			}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -147,7 +150,8 @@ func TestSearchRemote(t *testing.T) {
 	}
 	t.Run("AllNodes", func(t *testing.T) { check(t, db) })
 	t.Run("FromAnEmptyLocalDatabase", func(t *testing.T) {
-		// The clip and the video are read from the cluster's copy.
+		// The clip and the video are read from the cluster's copy; there
+		// is no local database.
 		empty := filepath.Join(dir, "empty.db")
 		for _, c := range cases[:6] {
 			want := searchJSON(t, db, slices.Concat(c.args, remote)...)
@@ -160,6 +164,10 @@ func TestSearchRemote(t *testing.T) {
 					t.Fatalf("%v: hit %d is %d from an empty database, %d from the full one", c.args, i, got.Hits[i].ID, want.Hits[i].ID)
 				}
 			}
+		}
+		// None at all: search --remote needs none, and makes none.
+		if _, err := os.Stat(empty); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("search --remote created %s: %v", empty, err)
 		}
 	})
 	t.Run("Refused", func(t *testing.T) {
