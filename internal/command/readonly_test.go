@@ -10,6 +10,7 @@ import (
 
 	"github.com/clipvec/clipvec/internal/command"
 	"github.com/clipvec/clipvec/pkg/clipvec"
+	"github.com/clipvec/clipvec/pkg/twelvelabs/twelvelabstest"
 )
 
 // TestReadCommandsNeedADatabase: a command that reads (or changes, but
@@ -159,5 +160,26 @@ func TestReadOnlyDatabaseDir(t *testing.T) {
 	_, errs, code := run(t, db, "", "import", filepath.Join(fixtures, "embed_task_retrieve.json"))
 	if code != command.ExitFailure || !strings.Contains(errs, "its directory "+dir+" is read-only for this user") {
 		t.Errorf("import: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestReadOnlyTextQueryNotKept: a text embedded upstream for a search of
+// a database opened read-only cannot be kept in its cache, and the
+// search says so rather than "now cached"; asked again, it is embedded
+// again.
+func TestReadOnlyTextQueryNotKept(t *testing.T) {
+	const key = "tlk_readonly_5e1f0a9c3b7d2e64"
+	srv := twelvelabstest.NewServer(twelvelabstest.WithVideos(2), twelvelabstest.WithAPIKey(key))
+	defer srv.Close()
+	upstreamEnv(t, srv, key)
+	db, _ := readOnlyDB(t)
+	defer command.SetOpenRW(func(_ context.Context, path string) (*clipvec.DB, error) {
+		return nil, notWritable("open database " + path + ": the file is read-only for this user (permission denied)")
+	})()
+	for range 2 {
+		out, errs, code := run(t, db, "", "search", "--text", "waves at dawn", "-k", "1")
+		if code != command.ExitOK || !strings.Contains(out, "not cached: the database is read-only") || strings.Contains(out, "now cached") {
+			t.Errorf("exit %d\n%s%s", code, out, errs)
+		}
 	}
 }

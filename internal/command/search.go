@@ -114,6 +114,9 @@ Examples:
 			if c.Bool("json") {
 				return writeJSON(e.stdout, res)
 			}
+			if db.ReadOnly() && res.QuerySource == clipvec.QueryFromEmbedder {
+				res.QuerySource = queryNotKept
+			}
 			return printResult(e.stdout, res, q.GroupBy == clipvec.GroupByVideo)
 		},
 	}
@@ -335,6 +338,10 @@ func describeQuery(q clipvec.QueryInfo) string {
 	return q.Kind
 }
 
+// queryNotKept is, for printResult, a query embedded upstream into a
+// database opened read-only: its cache could not keep it.
+const queryNotKept = "embedder, not kept"
+
 func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	n := count(int64(res.Searched))
 	how := n + " compared exactly"
@@ -352,6 +359,8 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 		query += " (from the query cache)"
 	case clipvec.QueryFromEmbedder:
 		query += " (embedded upstream by " + res.Space.String() + ", now cached)"
+	case queryNotKept:
+		query += " (embedded upstream by " + res.Space.String() + "; not cached: the database is read-only)"
 	}
 	fmt.Fprintf(w, "query: %s\nspace: %s, %s segments; %s\n\n", visible(query), visible(res.Space.String()), count(int64(res.Space.Segments)), how)
 	if len(res.Hits) == 0 {

@@ -101,6 +101,11 @@ func (db *DB) Close() error {
 	return errors.Join(err, db.store.Close())
 }
 
+// ReadOnly reports whether the database was opened with OpenReadOnly:
+// then it cannot be written, and queries embedded upstream are not kept
+// in its cache.
+func (db *DB) ReadOnly() bool { return db.readOnly }
+
 // Path returns the database file's path.
 func (db *DB) Path() string { return db.store.Path() }
 
