@@ -102,14 +102,7 @@ func (w *Writer) WriteSegment(s *Segment) error {
 	b = appendJSONString(b, s.VideoID)
 	b = append(b, `,"model":`...)
 	b = appendJSONString(b, s.Model)
-	b = append(b, `,"modality":`...)
-	b = appendJSONString(b, s.Option)
-	b = append(b, `,"scope":`...)
-	b = appendJSONString(b, s.Scope)
-	b = append(b, `,"start":`...)
-	b = strconv.AppendFloat(b, s.Start, 'g', -1, 64)
-	b = append(b, `,"end":`...)
-	b = strconv.AppendFloat(b, s.End, 'g', -1, 64)
+	b = appendWhere(b, s)
 	b = append(b, `,"source_kind":`...)
 	b = appendJSONString(b, s.SourceKind)
 	b = append(b, `,"source_id":`...)
@@ -127,6 +120,20 @@ func (w *Writer) WriteSegment(s *Segment) error {
 	w.buf = b
 	_, err := w.w.Write(b)
 	return err
+}
+
+// appendWhere appends the keys that place segment s in its video, as
+// JSONL and .npy row lines (and search results) name them:
+// ,"modality":…,"scope":…,"start":…,"end":….
+func appendWhere(b []byte, s *Segment) []byte {
+	b = append(b, `,"modality":`...)
+	b = appendJSONString(b, s.Option)
+	b = append(b, `,"scope":`...)
+	b = appendJSONString(b, s.Scope)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendFloat(b, s.Start, 'g', -1, 64)
+	b = append(b, `,"end":`...)
+	return strconv.AppendFloat(b, s.End, 'g', -1, 64)
 }
 
 // Flush writes any buffered data to the underlying writer.
