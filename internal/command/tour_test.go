@@ -38,7 +38,7 @@ func TestReadmeTour(t *testing.T) {
 	t.Setenv("TWELVELABS_API_KEY", "")
 	t.Chdir(root)
 	for _, st := range steps {
-		args := shellWords(t, st.cmd)
+		args := tourArgs(t, st.cmd)
 		head := -1
 		if n := len(args); n >= 3 && args[n-2] == "|" && args[n-1] != "" {
 			// "... | head -N": the first N lines.
@@ -99,13 +99,13 @@ func tourSteps(t *testing.T, readme string) []tourStep {
 	return steps
 }
 
-// shellWords splits a command line as sh would for the tour's commands:
+// tourArgs splits a command line as sh would for the tour's commands:
 // words, single and double quotes, and a trailing "| head -N" kept as
 // the words "|" and "head -N".
-func shellWords(t *testing.T, line string) []string {
+func tourArgs(t *testing.T, line string) []string {
 	t.Helper()
 	if cmd, pipe, ok := strings.Cut(line, " | "); ok {
-		return append(shellWords(t, cmd), "|", strings.TrimSpace(pipe))
+		return append(tourArgs(t, cmd), "|", strings.TrimSpace(pipe))
 	}
 	var words []string
 	var cur strings.Builder
