@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,8 +236,49 @@ func TestIndexCommands(t *testing.T) {
 		t.Fatalf("index build: %d %s %s", code, out, errs)
 	}
 	out, _, _ = run(t, db, "", "index", "status")
-	if !strings.Contains(out, "M 24, efConstruction 200, ef 90") {
+	if !strings.Contains(out, "M 24, efConstruction 200, ef 90 (fixed)") {
 		t.Errorf("status after build:\n%s", out)
+	}
+	if out, _, _ := run(t, db, "", "search", "--vector", "../../testdata/sample/queries.json#surfing", "--scope", "any", "--json"); !strings.Contains(out, `"ef": 90`) {
+		t.Errorf("search after index build --ef 90 does not use it:\n%s", out)
+	}
+	if _, errs, code := run(t, db, "", "index", "build", "--ef", "90", "--target-recall", "0.9"); code != command.ExitUsage || !strings.Contains(errs, "give one or the other") {
+		t.Errorf("index build --ef --target-recall: exit %d %s", code, errs)
+	}
+	if _, errs, code := run(t, db, "", "index", "build", "--target-recall", "1"); code != command.ExitUsage || !strings.Contains(errs, "want 0.5 to 0.999") {
+		t.Errorf("index build --target-recall 1: exit %d %s", code, errs)
+	}
+	if out, errs, code := run(t, db, "", "index", "build", "--target-recall", "0.99"); code != 0 {
+		t.Fatalf("index build --target-recall 0.99: %d %s %s", code, out, errs)
+	}
+	out, _, _ = run(t, db, "", "index", "status", "--json")
+	var cal struct {
+		Params struct {
+			Ef           int     `json:"ef"`
+			TargetRecall float64 `json:"target_recall"`
+		} `json:"params"`
+		Spaces []struct {
+			Ef          int     `json:"ef"`
+			Recall      float64 `json:"recall"`
+			Calibration struct {
+				Target float64 `json:"target"`
+				Ef     int     `json:"ef"`
+				Nodes  int     `json:"nodes"`
+				Source string  `json:"source"`
+			} `json:"calibration"`
+		} `json:"spaces"`
+	}
+	if err := json.Unmarshal([]byte(out), &cal); err != nil || len(cal.Spaces) != 1 {
+		t.Fatalf("index status --json: %v\n%s", err, out)
+	}
+	sp := cal.Spaces[0]
+	if cal.Params.Ef != 0 || cal.Params.TargetRecall != 0.99 || sp.Calibration.Target != 0.99 || sp.Calibration.Nodes != 1284 ||
+		sp.Ef != sp.Calibration.Ef || sp.Ef < 10 || sp.Recall < 0.99 || sp.Calibration.Source != "synthetic queries" {
+		t.Errorf("index status --json after --target-recall 0.99:\n%s", out)
+	}
+	out, _, _ = run(t, db, "", "search", "--vector", "../../testdata/sample/queries.json#surfing", "--scope", "any", "--json")
+	if want := fmt.Sprintf(`"ef": %d,`, sp.Ef); !strings.Contains(out, want) || !strings.Contains(out, `"recall": `) {
+		t.Errorf("search with the calibrated ef %d: want %s and a recall in\n%s", sp.Ef, want, out)
 	}
 	if out, _, code := run(t, db, "", "index", "compact"); code != 0 || !strings.Contains(out, "compacted 1 graph") {
 		t.Errorf("index compact: %d %s", code, out)

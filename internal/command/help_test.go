@@ -106,7 +106,7 @@ func TestUnknownCommand(t *testing.T) {
 func TestIndexSubcommandsHelp(t *testing.T) {
 	for sub, wants := range map[string][]string{
 		"status":  {"STATE", "current:", "stale:", "DELETED", "tombstones", "GENERATION", "--json prints"},
-		"build":   {"-m M", "2 to 128 (default 16)", "(default 200)", "(default 128)", "--quantize=false", "Searches go on", "stored"},
+		"build":   {"-m M", "2 to 128 (default 16)", "(default 200)", "(default 0.95)", "--target-recall R", "--quantize=false", "Searches go on", "stored"},
 		"compact": {"tombstone", "a fifth of its nodes", "Run compact sooner", "--model"},
 	} {
 		out, _, code := run(t, tempDB(t), "", "index", sub, "--help")

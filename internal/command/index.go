@@ -26,15 +26,19 @@ commands do that work, or show it, explicitly.
 Graph parameters are stored in the database (clipvec index build -m ...):
    M               neighbours per node (2·M on the bottom layer)  default %d
    efConstruction  candidates considered per insert               default %d
-   ef              candidates of a search (search --ef overrides) default %d
+   target recall   the recall@10 a search aims at: each graph
+                   calibrates the ef that reaches it              default %g
+   ef              or else a fixed ef for every search
    quantize        walk the graph on int8 copies, rerank float32  default on
+A search's --ef overrides both.
 
 Examples:
    clipvec index status
    clipvec index build                    # rebuild every space's graph
-   clipvec index build -m 32 --ef-construction 400 --ef 200
+   clipvec index build --target-recall 0.99
+   clipvec index build -m 32 --ef-construction 400
    clipvec index compact --model marengo3.0   # drop tombstones`,
-			clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultIndexParams.EfSearch),
+			clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultTargetRecall),
 		Subcommands: []*cli.Command{
 			{
 				Name:  "status",
@@ -53,6 +57,11 @@ loaded: status is quick at any size):
    DELETED     tombstones: nodes of deleted or replaced segments, which
                searches walk past without returning (index compact drops
                them; a catch-up does past a fifth of the nodes)
+   EF          the ef a search without --ef uses on this graph: the one
+               calibrated for the target recall, or the fixed one
+   RECALL      its estimated recall@10, measured against exact answers
+               on held-out queries when the graph was calibrated ("-":
+               not calibrated for the target yet; the next search is)
    SNAPSHOT    the snapshot file (in DB.index/, beside the database)
    SIZE        its size
    GENERATION  the database generation the snapshot reflects, "of" the
@@ -60,7 +69,9 @@ loaded: status is quick at any size):
 
 --json prints {"params": {...}, "spaces": [...]}, each space with its
 state, nodes, deleted, generation, store_generation, snapshot,
-snapshot_bytes and the parameters its graph was built with.
+snapshot_bytes, the parameters its graph was built with, ef, recall
+and its calibration: the queries it used and the recall of every ef it
+tried.
 
 Examples:
    clipvec index status
@@ -83,16 +94,23 @@ Examples:
 					if c.Bool("json") {
 						return writeJSON(e.stdout, map[string]any{"params": params, "spaces": st})
 					}
-					fmt.Fprintf(e.stdout, "parameters: M %d, efConstruction %d, ef %d, quantize %v\n\n",
-						params.M, params.EfConstruction, params.EfSearch, params.Quantize)
+					fmt.Fprintf(e.stdout, "parameters: M %d, efConstruction %d, %s, quantize %v\n\n",
+						params.M, params.EfConstruction, efSetting(params), params.Quantize)
 					if len(st) == 0 {
 						fmt.Fprintln(e.stdout, "no spaces (import some embeddings first)")
 						return nil
 					}
-					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "SNAPSHOT", "SIZE", "GENERATION")
+					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "EF", "RECALL", "SNAPSHOT", "SIZE", "GENERATION")
 					var notes []string
 					for _, s := range st {
-						t.row(s.Space.String(), string(s.State), count(int64(s.Nodes)), count(int64(s.Deleted)), s.Snapshot,
+						ef, recall := "-", "-"
+						if s.Ef > 0 {
+							ef = fmt.Sprint(s.Ef)
+						}
+						if s.Recall > 0 {
+							recall = fmt.Sprintf("%.3f", s.Recall)
+						}
+						t.row(s.Space.String(), string(s.State), count(int64(s.Nodes)), count(int64(s.Deleted)), ef, recall, s.Snapshot,
 							bytesHuman(s.SnapshotBytes), fmt.Sprintf("%d of %d", s.Generation, s.StoreGeneration))
 						if s.Problem != "" {
 							notes = append(notes, fmt.Sprintf("%s is %s: %s; the next search rebuilds it", s.Space, s.State, s.Problem))
@@ -129,9 +147,13 @@ they were); those not given keep their stored values (index status):
                         a slower build
    --ef-construction N  candidates per insert, M to 4096 (default %d): a
                         better graph, built more slowly
-   --ef N               candidates per search, 1 to 65536 (default %d):
-                        what searches without --ef use; a higher ef finds
-                        more of the true top k, more slowly
+   --target-recall R    the recall@10 searches without --ef aim at, %g
+                        to %g (default %g): each graph calibrates the
+                        smallest ef that reaches it, on held-out queries
+                        against exact answers, when it is built and
+                        again when it has doubled in size
+   --ef N               or a fixed ef for searches without --ef, 1 to
+                        65536, calibrating nothing
    --quantize=false     walk the graph on the float32 vectors alone; by
                         default it walks int8 copies and re-ranks in
                         float32 (faster searches and builds, about 25%%
@@ -141,14 +163,17 @@ Examples:
    clipvec index build
    clipvec index build --model marengo3.0
    clipvec index build -m 32 --ef-construction 400
-   clipvec index build --ef 200                  # rebuilds too
+   clipvec index build --target-recall 0.99      # rebuilds too
+   clipvec index build --ef 200                  # a fixed ef
    clipvec index build --quantize=false`,
-					clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction, clipvec.DefaultIndexParams.EfSearch),
+					clipvec.DefaultIndexParams.M, clipvec.DefaultIndexParams.EfConstruction,
+					clipvec.MinTargetRecall, clipvec.MaxTargetRecall, clipvec.DefaultTargetRecall),
 				Flags: []cli.Flag{
 					modelFlag,
 					&cli.IntFlag{Name: "m", Usage: "neighbours per node `M` (stored for later builds too)"},
 					&cli.IntFlag{Name: "ef-construction", Usage: "insert candidate list `N` (stored)"},
-					&cli.IntFlag{Name: "ef", Usage: "default search candidate list `N` (stored)"},
+					&cli.Float64Flag{Name: "target-recall", Usage: "recall@10 `R` searches aim at; ef is calibrated per graph (stored)"},
+					&cli.IntFlag{Name: "ef", Usage: "a fixed search candidate list `N` instead of a target (stored)"},
 					&cli.BoolFlag{Name: "quantize", Usage: "walk the graph on int8 copies (--quantize=false: float32 only; stored)"},
 					jsonFlag,
 				},
@@ -163,10 +188,18 @@ Examples:
 						return err
 					}
 					changed := false
-					for name, dst := range map[string]*int{"m": &params.M, "ef-construction": &params.EfConstruction, "ef": &params.EfSearch} {
+					for name, dst := range map[string]*int{"m": &params.M, "ef-construction": &params.EfConstruction} {
 						if c.IsSet(name) {
 							*dst, changed = c.Int(name), true
 						}
+					}
+					switch {
+					case c.IsSet("ef") && c.IsSet("target-recall"):
+						return usagef("index build: --ef fixes the ef; --target-recall calibrates it: give one or the other")
+					case c.IsSet("ef"):
+						params.EfSearch, params.TargetRecall, changed = c.Int("ef"), 0, true
+					case c.IsSet("target-recall"):
+						params.EfSearch, params.TargetRecall, changed = 0, c.Float64("target-recall"), true
 					}
 					if c.IsSet("quantize") {
 						params.Quantize, changed = c.Bool("quantize"), true
@@ -246,4 +279,12 @@ func indexProgress(pb *progressBar) clipvec.IndexProgress {
 		pb.show(status{what: "indexing " + sp.String(), short: "indexing", frac: frac,
 			count: countOf(done, total) + " segments", items: done})
 	}
+}
+
+// efSetting says how searches without --ef choose their ef.
+func efSetting(p clipvec.IndexParams) string {
+	if p.EfSearch > 0 {
+		return fmt.Sprintf("ef %d (fixed)", p.EfSearch)
+	}
+	return fmt.Sprintf("target recall@10 %g (ef calibrated per graph)", p.TargetRecall)
 }

@@ -348,6 +348,9 @@ func printResult(w io.Writer, res *clipvec.Result, grouped bool) error {
 	switch res.Method {
 	case clipvec.MethodGraph:
 		how = fmt.Sprintf("HNSW graph, ef %d: %s compared", res.Ef, n)
+		if res.Recall > 0 {
+			how = fmt.Sprintf("HNSW graph, ef %d (recall ≈%.2f): %s compared", res.Ef, res.Recall, n)
+		}
 	case clipvec.MethodExactFiltered:
 		how = "the filter leaves " + n + ", compared exactly"
 	case clipvec.MethodRemote:

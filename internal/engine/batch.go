@@ -23,8 +23,9 @@ func (e *Engine) SearchBatch(ctx context.Context, sp sqlite.Space, gen int64, re
 	if err != nil {
 		return nil, err
 	}
+	calibs := make([]*Calibration, len(reqs))
 	for i := range reqs {
-		if err := e.defaultEf(ctx, gen, &reqs[i]); err != nil {
+		if calibs[i], err = e.defaultEf(ctx, gen, idx, &reqs[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -55,6 +56,7 @@ func (e *Engine) SearchBatch(ctx context.Context, sp sqlite.Space, gen int64, re
 					rf := compileFilter(idx.cols, &req.Filter)
 					ans := &Answer{Live: searched}
 					rows, counts := e.searchIndex(idx, req, rf, ans, 1)
+					ans.estimate(calibs[walk[j]])
 					idx.fill(ans, req, rows, counts)
 					answers[walk[j]] = ans
 				}

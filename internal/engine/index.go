@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,11 +28,14 @@ type Params struct {
 	M int `json:"m"`
 	// EfConstruction is the candidate list of an insert. Default 200.
 	EfConstruction int `json:"ef_construction"`
-	// EfSearch is the candidate list of a search when the query sets
-	// none. Default 128: on the benchmark set (text-like queries, the
-	// hardest case) recall@10 is about 0.99 at 100k segments (0.2 ms a
-	// query) and 0.86 at 1M (0.45 ms); raise it for large spaces.
+	// EfSearch, when set, is the candidate list of every search that sets
+	// none: a fixed ef, and TargetRecall is then 0. Default 0: the ef
+	// comes from each graph's calibration for TargetRecall.
 	EfSearch int `json:"ef"`
+	// TargetRecall is the recall@10 a search that sets no ef should
+	// reach: each graph calibrates the ef that reaches it (see
+	// Calibration). Default 0.95. 0 when EfSearch is fixed.
+	TargetRecall float64 `json:"target_recall"`
 	// Quantize walks the graph on int8 copies of the vectors and
 	// re-ranks in float32. Default true: 1.2–1.3× the queries per second
 	// at recall 0.95 on the benchmark set (100k and 1M) and 15% faster
@@ -39,25 +43,48 @@ type Params struct {
 	Quantize bool `json:"quantize"`
 }
 
-// DefaultParams are the parameters of a database that set none.
-var DefaultParams = Params{M: hnsw.DefaultM, EfConstruction: hnsw.DefaultEfConstruction, EfSearch: hnsw.DefaultEfSearch, Quantize: true}
+// DefaultTargetRecall is the recall@10 searches aim at by default.
+const DefaultTargetRecall = 0.95
 
-// Validate checks the parameters are in range.
+// DefaultParams are the parameters of a database that set none.
+var DefaultParams = Params{M: hnsw.DefaultM, EfConstruction: hnsw.DefaultEfConstruction, TargetRecall: DefaultTargetRecall, Quantize: true}
+
+// Validate checks the parameters are in range, and that exactly one of
+// EfSearch and TargetRecall is set.
 func (p Params) Validate() error {
 	switch {
 	case p.M < 2 || p.M > 128:
 		return fmt.Errorf("%w: M = %d, want 2 to 128", ErrInvalidQuery, p.M)
 	case p.EfConstruction < p.M || p.EfConstruction > 4096:
 		return fmt.Errorf("%w: efConstruction = %d, want M to 4096", ErrInvalidQuery, p.EfConstruction)
-	case p.EfSearch < 1 || p.EfSearch > 65536:
+	case p.EfSearch != 0 && p.TargetRecall != 0:
+		return fmt.Errorf("%w: ef %d and target recall %g: give one (a fixed ef, or the recall to calibrate ef for)", ErrInvalidQuery, p.EfSearch, p.TargetRecall)
+	case p.EfSearch == 0 && p.TargetRecall == 0:
+		return fmt.Errorf("%w: neither ef nor target recall is set: give one", ErrInvalidQuery)
+	case p.EfSearch < 0 || p.EfSearch > 65536:
 		return fmt.Errorf("%w: ef = %d, want 1 to 65536", ErrInvalidQuery, p.EfSearch)
+	case p.TargetRecall != 0 && !(p.TargetRecall >= MinTargetRecall && p.TargetRecall <= MaxTargetRecall):
+		return fmt.Errorf("%w: target recall %g, want %g to %g (for exact answers, search exactly)", ErrInvalidQuery, p.TargetRecall, MinTargetRecall, MaxTargetRecall)
 	}
 	return nil
 }
 
+// The range of TargetRecall: below a half a graph is not worth having;
+// above 0.999 the calibration's 1,920 sampled neighbours cannot tell
+// recalls apart.
+const (
+	MinTargetRecall = 0.5
+	MaxTargetRecall = 0.999
+)
+
 func (p Params) config() hnsw.Config {
 	return hnsw.Config{M: p.M, EfConstruction: p.EfConstruction, EfSearch: p.EfSearch, Quantize: p.Quantize, Seed: 1}
 }
+
+// legacyEfSearch is the fixed ef every database had before target
+// recalls; a database that stored it and no target is given the default
+// target (see ParamsAt).
+const legacyEfSearch = 128
 
 // Params returns the database's graph parameters.
 func (e *Engine) Params(ctx context.Context) (Params, error) {
@@ -76,7 +103,7 @@ func (e *Engine) ParamsAt(ctx context.Context, gen int64) (Params, error) {
 		if err != nil {
 			return p, err
 		}
-		for key, dst := range map[string]*int{"hnsw.m": &p.M, "hnsw.ef_construction": &p.EfConstruction, "hnsw.ef_search": &p.EfSearch} {
+		for key, dst := range map[string]*int{"hnsw.m": &p.M, "hnsw.ef_construction": &p.EfConstruction} {
 			if v, ok := set[key]; ok {
 				*dst = int(v)
 			}
@@ -84,13 +111,28 @@ func (e *Engine) ParamsAt(ctx context.Context, gen int64) (Params, error) {
 		if v, ok := set["hnsw.quantize"]; ok {
 			p.Quantize = v != 0
 		}
+		// The target is kept in parts per 100,000 (settings are integers).
+		// A database from before targets kept only an ef: the old default
+		// stood for "not chosen" and gets the default target; any other ef
+		// was chosen, and stays fixed.
+		ef, hasEf := set["hnsw.ef_search"]
+		if t, ok := set["hnsw.target_recall_1e5"]; ok {
+			p.TargetRecall = float64(t) / 1e5
+			p.EfSearch = 0
+			if t == 0 {
+				p.EfSearch = int(ef)
+			}
+		} else if hasEf && ef != legacyEfSearch {
+			p.EfSearch, p.TargetRecall = int(ef), 0
+		}
 		return p, nil
 	})
 }
 
 // SetParams stores the graph parameters. M, EfConstruction and
 // Quantize apply to graphs built from then on (Build rebuilds);
-// EfSearch applies at once.
+// EfSearch and TargetRecall apply at once (a graph calibrates for a new
+// target on its next search).
 func (e *Engine) SetParams(ctx context.Context, p Params) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("set index parameters: %w", err)
@@ -100,7 +142,7 @@ func (e *Engine) SetParams(ctx context.Context, p Params) error {
 		q = 1
 	}
 	return e.store.SetSettings(ctx, map[string]int64{"hnsw.m": int64(p.M), "hnsw.ef_construction": int64(p.EfConstruction),
-		"hnsw.ef_search": int64(p.EfSearch), "hnsw.quantize": q})
+		"hnsw.ef_search": int64(p.EfSearch), "hnsw.target_recall_1e5": int64(math.Round(p.TargetRecall * 1e5)), "hnsw.quantize": q})
 }
 
 // compactFraction is the share of tombstoned nodes past which a graph is
@@ -158,6 +200,11 @@ type spaceIndex struct {
 	// how it was opened, for Status: "loaded", "built", or why a
 	// snapshot could not be used.
 	origin string
+
+	// calib is the graph's calibration (nil: none yet); calibMu makes
+	// concurrent searches wait for one calibration.
+	calib   atomic.Pointer[Calibration]
+	calibMu sync.Mutex
 }
 
 // snapshotDir is where a database's graph snapshots live: beside it.
@@ -197,6 +244,9 @@ type owner struct {
 	Space int64  `json:"space"`
 	Model string `json:"model"`
 	Dim   int    `json:"dim"`
+	// Calibration is the graph's, when it has one: kept in the header so
+	// that Status reads it without loading the graph.
+	Calibration *Calibration `json:"calibration,omitempty"`
 }
 
 // checkOwner says why a snapshot stamped with raw cannot be the graph of
@@ -390,7 +440,9 @@ func (e *Engine) loadIndex(ctx context.Context, path string, spaceID int64, sp s
 	if cols == nil {
 		return nil, fmt.Errorf("snapshot %s: no columns section", path)
 	}
-	return &spaceIndex{space: sp, spaceID: spaceID, path: path, gen: meta.Generation, token: o.Token, g: g, cols: cols}, nil
+	idx := &spaceIndex{space: sp, spaceID: spaceID, path: path, gen: meta.Generation, token: o.Token, g: g, cols: cols}
+	idx.calib.Store(o.Calibration)
+	return idx, nil
 }
 
 // buildChunk is how many segments a build reads before inserting them:
@@ -441,7 +493,27 @@ func (e *Engine) buildIndex(ctx context.Context, sp sqlite.Space, params *Params
 	if err != nil {
 		return nil, fmt.Errorf("build index %s: %w", sp, err)
 	}
+	if err := e.calibrateNew(ctx, idx, params); err != nil {
+		return nil, fmt.Errorf("build index %s: %w", sp, err)
+	}
 	return idx, nil
+}
+
+// calibrateNew calibrates a graph just built, not yet in use, for the
+// target of params (none when params fix the ef).
+func (e *Engine) calibrateNew(ctx context.Context, idx *spaceIndex, params *Params) error {
+	if params.TargetRecall == 0 {
+		return nil
+	}
+	c, err := e.calibrate(ctx, idx, params.TargetRecall)
+	if errors.Is(err, errNothingToCalibrate) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	idx.calib.Store(c)
+	return nil
 }
 
 // segmentNodes returns bySeg, building it on first use; mu is held
@@ -660,7 +732,16 @@ func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, 
 	if n := idx.g.Len(); n > 0 && float64(idx.g.Deleted()) > compactFraction*float64(n) {
 		return e.compact(ctx, idx, e.watch(idx.space, StepCompact, "over a fifth of its nodes are deleted", progress))
 	}
-	return nil
+	// Grown (or shrunk) past what its calibration holds for: calibrate
+	// now, while the writer waits, rather than in the next search.
+	params, err := e.ParamsAt(ctx, gen)
+	if err != nil {
+		return err
+	}
+	if params.TargetRecall > 0 {
+		_, err = e.calibrated(ctx, idx, params.TargetRecall)
+	}
+	return err
 }
 
 // rebuild replaces idx's graph with one built from the store with the
@@ -688,6 +769,7 @@ func (e *Engine) rebuildWith(ctx context.Context, idx *spaceIndex, params *Param
 	}
 	idx.mu.Lock()
 	idx.gen, idx.token, idx.g, idx.cols, idx.bySeg = fresh.gen, fresh.token, fresh.g, fresh.cols, fresh.bySeg
+	idx.calib.Store(fresh.calib.Load())
 	idx.dirty.Store(true)
 	idx.origin = origin
 	idx.mu.Unlock()
@@ -729,12 +811,16 @@ func (e *Engine) compact(ctx context.Context, idx *spaceIndex, progress func(don
 			return err
 		}
 	}
+	if err := e.calibrateNew(ctx, fresh, &params); err != nil {
+		return err
+	}
 	idx.mu.Lock()
 	if idx.g != old { // changed meanwhile: keep the newer one
 		idx.mu.Unlock()
 		return nil
 	}
 	idx.g, idx.cols, idx.bySeg = fresh.g, fresh.cols, fresh.bySeg
+	idx.calib.Store(fresh.calib.Load())
 	idx.dirty.Store(true)
 	idx.origin = "compacted"
 	idx.mu.Unlock()
@@ -755,7 +841,8 @@ func (e *Engine) save(idx *spaceIndex) error {
 	if err := os.MkdirAll(filepath.Dir(idx.path), 0o755); err != nil {
 		return &SaveError{Space: idx.space, Path: idx.path, Err: err}
 	}
-	stamp, err := json.Marshal(owner{Store: e.storeID, Token: idx.token, Space: idx.spaceID, Model: idx.space.Model, Dim: idx.space.Dim})
+	stamp, err := json.Marshal(owner{Store: e.storeID, Token: idx.token, Space: idx.spaceID, Model: idx.space.Model, Dim: idx.space.Dim,
+		Calibration: idx.calib.Load()})
 	if err != nil {
 		return fmt.Errorf("save index %s: %w", idx.space, err)
 	}
@@ -840,6 +927,14 @@ type Status struct {
 	Snapshot        string `json:"snapshot"`
 	SnapshotBytes   int64  `json:"snapshot_bytes"`
 	Params          Params `json:"params"`
+	// Ef is the ef a search that sets none uses on this graph: the
+	// database's fixed one, or the calibrated one (0 when the graph has no
+	// calibration for the database's target yet: its next search makes
+	// one). Recall is its estimated recall@10 (0 when unknown).
+	Ef     int     `json:"ef"`
+	Recall float64 `json:"recall"`
+	// Calibration is the graph's last calibration, if it has one.
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// Opened says how this engine brought the graph into memory, once a
 	// search or sync has: "loaded" (from the snapshot, no rebuild),
 	// "built (no snapshot)", "rebuilt: WHY", "built" or "compacted".
@@ -851,6 +946,10 @@ type Status struct {
 // alone.
 func (e *Engine) Status(ctx context.Context, spaces []sqlite.Space) ([]Status, error) {
 	gen, err := e.store.Generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	params, err := e.ParamsAt(ctx, gen)
 	if err != nil {
 		return nil, err
 	}
@@ -868,6 +967,20 @@ func (e *Engine) Status(ctx context.Context, spaces []sqlite.Space) ([]Status, e
 		}
 		if err := e.snapshotState(ctx, &st, spaceID); err != nil {
 			return nil, err
+		}
+		st.Params.EfSearch, st.Params.TargetRecall = params.EfSearch, params.TargetRecall
+		if idx := e.openedIndex(keyOf(sp)); idx != nil && idx.calib.Load() != nil { // newer than the snapshot's
+			st.Calibration = idx.calib.Load()
+		}
+		st.Ef, st.Recall = params.EfSearch, 0
+		if c := st.Calibration; c != nil && !c.stale(st.Nodes-st.Deleted, c.Target) {
+			if params.TargetRecall > 0 && c.Target == params.TargetRecall {
+				st.Ef = c.Ef
+			}
+			st.Recall = c.Estimate(max(st.Ef, calibrationK))
+			if st.Ef == 0 {
+				st.Recall = 0
+			}
 		}
 		out = append(out, st)
 	}
@@ -888,12 +1001,13 @@ func (e *Engine) snapshotState(ctx context.Context, st *Status, spaceID int64) e
 	}
 	st.Nodes, st.Deleted, st.Generation, st.SnapshotBytes = info.Nodes, info.Deleted, info.Generation, info.Bytes
 	c := info.Config
-	st.Params = Params{M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch, Quantize: c.Quantize}
+	st.Params = Params{M: c.M, EfConstruction: c.EfConstruction, Quantize: c.Quantize}
 	o, err := e.checkOwner(info.Owner, spaceID, st.Space)
 	if err != nil {
 		st.State, st.Problem = "stale", err.Error()
 		return nil
 	}
+	st.Calibration = o.Calibration
 	ok, why, err := e.store.Lineage(ctx, sqlite.Stamp{Store: o.Store, Generation: info.Generation, Token: o.Token})
 	if err != nil {
 		return err

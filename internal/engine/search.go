@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/clipvec/clipvec/internal/hnsw"
 	"github.com/clipvec/clipvec/internal/sqlite"
 )
 
@@ -24,8 +25,9 @@ type Filter struct {
 type Request struct {
 	Vector []float32 // unit length, of the space's dimension
 	K      int
-	// Ef is the graph walk's candidate list (0: the database's
-	// Params.EfSearch; at least K).
+	// Ef is the graph walk's candidate list (0: the database's fixed
+	// Params.EfSearch, or else the ef the graph's calibration found for
+	// Params.TargetRecall; at least K).
 	Ef int
 	// Exact compares every vector instead of walking the graph.
 	Exact bool
@@ -60,6 +62,9 @@ type Hit struct {
 type Answer struct {
 	Method Method
 	Ef     int // the walk's candidate list (graph searches)
+	// Recall is the estimated recall@10 of a graph search at Ef, from the
+	// graph's calibration (0 when it has none: a fixed ef, and no target).
+	Recall float64
 	// Searched counts the segments compared with the query: the walk's
 	// nodes (graph), the filter's segments (exact-filtered), every live
 	// segment (exact), or the walk's and then a scan's when a starved
@@ -84,7 +89,8 @@ func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Req
 	if err != nil {
 		return nil, err
 	}
-	if err := e.defaultEf(ctx, gen, &req); err != nil {
+	calib, err := e.defaultEf(ctx, gen, idx, &req)
+	if err != nil {
 		return nil, err
 	}
 	idx.mu.RLock()
@@ -92,21 +98,46 @@ func (e *Engine) Search(ctx context.Context, sp sqlite.Space, gen int64, req Req
 	rf := compileFilter(idx.cols, &req.Filter)
 	ans := &Answer{Live: idx.g.Len() - idx.g.Deleted()}
 	rows, counts := e.searchIndex(idx, &req, rf, ans, e.Threads())
+	ans.estimate(calib)
 	idx.fill(ans, &req, rows, counts)
 	return ans, nil
 }
 
-// defaultEf sets req.Ef to the database's when it is 0, and to at least K.
-func (e *Engine) defaultEf(ctx context.Context, gen int64, req *Request) error {
-	if req.Ef == 0 {
-		params, err := e.ParamsAt(ctx, gen)
-		if err != nil {
-			return err
+// defaultEf sets req.Ef, when it is 0, to the database's fixed ef or
+// else to the ef idx's calibration found for the database's target
+// (calibrating first if need be), and to at least K. It returns the
+// calibration, if the graph has one that holds, to estimate recall by.
+func (e *Engine) defaultEf(ctx context.Context, gen int64, idx *spaceIndex, req *Request) (*Calibration, error) {
+	params, err := e.ParamsAt(ctx, gen)
+	if err != nil {
+		return nil, err
+	}
+	var calib *Calibration
+	if params.TargetRecall > 0 && !req.Exact {
+		if calib, err = e.calibrated(ctx, idx, params.TargetRecall); err != nil {
+			return nil, err
 		}
+	} else if c := idx.calib.Load(); c != nil && !c.stale(idx.live(), c.Target) {
+		calib = c // an estimate for a fixed ef or a given one
+	}
+	if req.Ef == 0 {
 		req.Ef = params.EfSearch
+		if calib != nil && params.TargetRecall > 0 {
+			req.Ef = calib.efFor(req.K)
+		}
+		if req.Ef == 0 { // nothing to calibrate on: an empty graph
+			req.Ef = hnsw.DefaultEfSearch
+		}
 	}
 	req.Ef = max(req.Ef, req.K)
-	return nil
+	return calib, nil
+}
+
+// estimate sets ans.Recall for a graph search, from calib.
+func (ans *Answer) estimate(calib *Calibration) {
+	if ans.Method == MethodGraph && calib != nil {
+		ans.Recall = calib.Estimate(ans.Ef)
+	}
 }
 
 // fill turns a search's rows into ans.Hits; idx.mu is held shared.

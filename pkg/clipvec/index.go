@@ -12,8 +12,8 @@ import (
 
 // IndexParams are a database's graph parameters, stored in the database
 // (SetIndexParams) and used by every graph built after: M, EfConstruction,
-// EfSearch and Quantize, each field's comment giving its default and what
-// it trades.
+// TargetRecall or a fixed EfSearch, and Quantize, each field's comment
+// giving its default and what it trades.
 type IndexParams = engine.Params
 
 // DefaultIndexParams are the parameters of a database that set none.
@@ -24,10 +24,34 @@ func (db *DB) IndexParams(ctx context.Context) (IndexParams, error) { return db.
 
 // SetIndexParams stores the graph parameters. M, EfConstruction and
 // Quantize apply to graphs built from then on (BuildIndex rebuilds;
-// BuildIndexWith builds and stores at once); EfSearch applies at once.
+// BuildIndexWith builds and stores at once); EfSearch and TargetRecall
+// apply at once: each graph calibrates for a new target on its next
+// search (see IndexCalibration).
 func (db *DB) SetIndexParams(ctx context.Context, p IndexParams) error {
 	return db.eng.SetParams(ctx, p)
 }
+
+// IndexCalibration is what calibrating a graph for a target recall found:
+// the smallest ef whose recall@10, measured on held-out queries against
+// exact answers, reaches the target. A graph is calibrated when built,
+// rebuilt or compacted, when its live nodes have doubled or halved
+// since, and when the target changes. Its queries are the space's cached
+// text and image queries when there are at least 50, else synthetic ones
+// that sit apart from the clips as text queries do.
+type IndexCalibration = engine.Calibration
+
+// CalibrationPoint is one ef a calibration tried, and the recall@10 it
+// measured there (IndexCalibration.Curve).
+type CalibrationPoint = engine.CurvePoint
+
+// DefaultTargetRecall is the recall@10 a database aims at by default.
+const DefaultTargetRecall = engine.DefaultTargetRecall
+
+// The range of IndexParams.TargetRecall.
+const (
+	MinTargetRecall = engine.MinTargetRecall
+	MaxTargetRecall = engine.MaxTargetRecall
+)
 
 // IndexState says whether a space's snapshot can serve searches as it is.
 type IndexState string
@@ -64,6 +88,14 @@ type IndexStatus struct {
 	Snapshot        string      `json:"snapshot"`
 	SnapshotBytes   int64       `json:"snapshot_bytes"`
 	Params          IndexParams `json:"params"`
+	// Ef is the ef a search that sets none uses on this graph: the
+	// database's fixed one, or the one calibrated for its target (0 when
+	// the graph has no calibration for it yet: its next search makes
+	// one). Recall is its estimated recall@10 (0 when unknown).
+	Ef     int     `json:"ef"`
+	Recall float64 `json:"recall"`
+	// Calibration is the graph's last calibration, if it has one.
+	Calibration *IndexCalibration `json:"calibration,omitempty"`
 	// Opened says how this DB brought the graph into memory, once a
 	// search or sync has: "loaded" (from the snapshot, no rebuild),
 	// "built (no snapshot)", "rebuilt: WHY", "built" or "compacted".
@@ -85,7 +117,7 @@ func (db *DB) IndexStatus(ctx context.Context) ([]IndexStatus, error) {
 	for i, s := range st {
 		out[i] = IndexStatus{Space: spaces[i], State: IndexState(s.State), Problem: s.Problem, Nodes: s.Nodes, Deleted: s.Deleted,
 			Generation: s.Generation, StoreGeneration: s.StoreGeneration, Snapshot: s.Snapshot,
-			SnapshotBytes: s.SnapshotBytes, Params: s.Params, Opened: s.Opened}
+			SnapshotBytes: s.SnapshotBytes, Params: s.Params, Ef: s.Ef, Recall: s.Recall, Calibration: s.Calibration, Opened: s.Opened}
 	}
 	return out, nil
 }

@@ -109,7 +109,8 @@ type Query struct {
 	// searching the graph: slower, and the true top K.
 	Exact bool `json:"exact,omitempty"`
 	// Ef is the graph search's candidate list (0: the database's
-	// default, IndexParams.EfSearch; at least K). Higher finds more of
+	// default: the ef the graph calibrated for IndexParams.TargetRecall,
+	// or a fixed IndexParams.EfSearch; at least K). Higher finds more of
 	// the true top K, more slowly.
 	Ef int `json:"ef,omitempty"`
 }
@@ -143,6 +144,11 @@ type Result struct {
 	// few enough segments to compare them all).
 	Method Method `json:"method"`
 	Ef     int    `json:"ef,omitempty"`
+	// Recall is the estimated recall@10 of a graph search at Ef, from
+	// the graph's calibration (see IndexStatus.Calibration); 0 when the
+	// graph has none (a database with a fixed ef that was never
+	// calibrated).
+	Recall float64 `json:"recall,omitempty"`
 	// QuerySource says where a text or image query's vector came from:
 	// QueryFromCache or QueryFromEmbedder ("" for other queries).
 	QuerySource string `json:"query_source,omitempty"`
@@ -329,7 +335,7 @@ func (db *DB) result(ctx context.Context, gen int64, p *prepared, ans *engine.An
 		return nil, err
 	}
 	res := &Result{Space: p.space, Query: p.desc, Searched: ans.Searched, Method: Method(ans.Method), Ef: ans.Ef,
-		QuerySource: p.source, Hits: make([]Hit, len(ans.Hits))}
+		Recall: ans.Recall, QuerySource: p.source, Hits: make([]Hit, len(ans.Hits))}
 	for i, h := range ans.Hits {
 		res.Hits[i] = Hit{Segment: segmentOf(&h.Segment), Score: h.Score, Filename: names[h.Segment.VideoID], Matches: h.Matches}
 		res.Hits[i].Vector = h.Vector

@@ -140,7 +140,8 @@ type BenchOptions struct {
 	// IoU is the temporal IoU at which a local clip matches an upstream
 	// one (default 0.5); recall is also reported at any overlap.
 	IoU float64
-	// Ef is the local graph search's candidate list (0: the database's).
+	// Ef is the local graph search's candidate list (0: the database's
+	// fixed ef, or the one its graph calibrated for its target recall).
 	Ef int
 	// Model names the local space ("model" or "model/dim") when the
 	// index's model has several; it must be the index's model.
@@ -365,6 +366,9 @@ func Bench(ctx context.Context, db *clipvec.DB, c *twelvelabs.Client, queries []
 			return nil, err
 		}
 		rep.Queries = append(rep.Queries, b.metrics(up, loc))
+		if rep.Ef == 0 {
+			rep.Ef = loc.Ef // calibrated: what the graph chose
+		}
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(b.queries))
 		}
@@ -700,11 +704,14 @@ func (b *bench) local(ctx context.Context, i int, up *upstreamRecord, ef int) (*
 			rec.Exact, rec.ExactMS = hits, ms
 		} else {
 			rec.Graph, rec.GraphMS = hits, ms
+			if ef == 0 && res.Method == clipvec.MethodGraph {
+				rec.Ef = res.Ef // the graph's calibrated ef
+			}
 		}
 	}
 	// A replay with the recorded parameters reports the recorded times:
 	// the same run, the same report.
-	if old := b.localRec[i]; old != nil && old.Ef == ef && old.Depth == b.opts.Depth {
+	if old := b.localRec[i]; old != nil && old.Ef == rec.Ef && old.Depth == b.opts.Depth {
 		rec.GraphMS, rec.ExactMS = old.GraphMS, old.ExactMS
 	}
 	b.locals = append(b.locals, rec)
