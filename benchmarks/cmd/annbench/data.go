@@ -31,7 +31,7 @@ const gtDepth = 100
 // datasetInfo describes a dataset in the report.
 type datasetInfo struct {
 	Name      string `json:"name"`
-	Kind      string `json:"kind"` // "synthetic" or "texmex"
+	Kind      string `json:"kind"` // "synthetic", "texmex" or "fashion-mnist"
 	N         int    `json:"n"`
 	Dim       int    `json:"dim"`
 	Queries   int    `json:"queries"`
@@ -47,6 +47,10 @@ type datasetInfo struct {
 	ClipSegments  int            `json:"clip_segments,omitempty"`
 	VideoSegments int            `json:"video_segments,omitempty"`
 	QueryKind     string         `json:"query_kind,omitempty"`
+
+	// Real data only (Fashion-MNIST): source files, and what was done to
+	// them.
+	Provenance *provenance `json:"provenance,omitempty"`
 }
 
 type dataset struct {
@@ -133,6 +137,8 @@ func prepareDataset(ctx context.Context, c *config, name string, log io.Writer) 
 		ds, err = prepareSynthetic(ctx, c, log)
 	case "texmex":
 		ds, err = prepareTexmex(ctx, c, log)
+	case "fmnist", "fmnist96":
+		ds, err = prepareFmnist(ctx, c, name, log)
 	default:
 		err = fmt.Errorf("unknown dataset %q", name)
 	}

@@ -178,6 +178,9 @@ func (r *report) printText(w io.Writer) {
 			d.Generator, d.Params.Seed, d.Params.Videos, commas(float64(d.ClipSegments)), commas(float64(d.VideoSegments)), d.QueryKind)
 		fmt.Fprintf(w, "params: %s\n", p)
 	}
+	if d.Provenance != nil {
+		fmt.Fprintf(w, "data: %s\n", d.Provenance.summary())
+	}
 	fmt.Fprintf(w, "files: %s, %s, %s\n", d.BasePath, d.QueryPath, d.GTPath)
 	fmt.Fprintf(w, "machine: %d × %s, %s, load average %s before, %s after\n", r.Machine.CPUs, r.Machine.CPU, r.Machine.Go, r.Machine.LoadBefore, r.Machine.LoadAfter)
 	fmt.Fprintf(w, "QPS: one thread, best of %d runs of the queries per ef\n\n", r.Runs)

@@ -35,6 +35,8 @@ type config struct {
 	seed                uint64
 	methods             []string
 	data                []string
+	fmnistDir           string
+	queriesSet          bool // by -queries or -quick: Fashion-MNIST otherwise takes all its queries
 	base, query, gt     string
 	sampleOverrides     string
 	out, cache          string
@@ -48,8 +50,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("annbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&c.n, "n", 100_000, "base vectors of the synthetic dataset")
-	fs.IntVar(&c.queries, "queries", 1000, "queries (the first `Q` of a TEXMEX query file)")
+	fs.IntVar(&c.n, "n", 100_000, "base vectors of the synthetic dataset; at most this many of Fashion-MNIST's 60,000")
+	fs.IntVar(&c.queries, "queries", 1000, "queries (the first `Q` of a TEXMEX query file; Fashion-MNIST: all 10,000 unless given)")
 	fs.IntVar(&c.k, "k", 10, "neighbours per query; recall is recall@k")
 	fs.IntVar(&c.exactQueries, "exact-queries", 200, "queries the exact scan's speed row runs (it is slow; 0: all)")
 	fs.IntVar(&c.runs, "runs", 3, "timed runs of each ef's queries; the fastest counts (noisy shared machines only slow runs down)")
@@ -59,9 +61,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.threads, "threads", runtime.NumCPU(), "threads for the all-threads build and for ground truth")
 	seed := fs.Uint64("seed", 2025, "seed of the synthetic data and of every graph's level generator")
 	methods := fs.String("methods", strings.Join(allMethods, ","), "comma-separated methods to run: "+strings.Join(allMethods, ", "))
-	data := fs.String("data", "synthetic", "comma-separated datasets: synthetic, texmex (texmex needs -base and -query)")
+	data := fs.String("data", "synthetic", "comma-separated datasets: synthetic, texmex (needs -base and -query), fmnist (784-d pixels), fmnist96 (PCA to 96-d)")
 	fs.StringVar(&c.base, "base", "", "TEXMEX base vectors (`FILE.fvecs`)")
 	fs.StringVar(&c.query, "query", "", "TEXMEX query vectors (`FILE.fvecs`)")
+	fs.StringVar(&c.fmnistDir, "fmnist-dir", fmnistDefaultDir, "`DIR` of Fashion-MNIST's IDX files (Debian's dataset-fashion-mnist)")
 	fs.StringVar(&c.gt, "gt", "", "TEXMEX ground truth (`FILE.ivecs`, by cosine); computed and cached next to the base file if absent")
 	fs.StringVar(&c.sampleOverrides, "sample", "", "override synthetic params, e.g. `Noise=0.3,Topics=64` (field names of internal/sample.Params)")
 	fs.StringVar(&c.out, "out", filepath.Join("benchmarks", "results"), "directory for the JSON results and SVG plots")
@@ -89,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			c.queries = 200
 		}
 	}
+	c.queriesSet = set["queries"] || c.quick
 	c.seed = *seed
 	for _, s := range strings.Split(*efList, ",") {
 		ef, err := strconv.Atoi(strings.TrimSpace(s))
@@ -116,8 +120,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			if c.base == "" || c.query == "" {
 				return nil, errors.New("-data texmex needs -base and -query")
 			}
+		case "fmnist", "fmnist96":
+			if _, _, err := fmnistFiles(c.fmnistDir); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, fmt.Errorf("-data: unknown dataset %q (want synthetic, texmex)", d)
+			return nil, fmt.Errorf("-data: unknown dataset %q (want synthetic, texmex, fmnist, fmnist96)", d)
 		}
 		c.data = append(c.data, d)
 	}
