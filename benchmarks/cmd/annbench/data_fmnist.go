@@ -110,11 +110,11 @@ func prepareFmnist(ctx context.Context, c *config, name string, log io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	// Headers only for now: a cached dataset needs no pixels, and every
-	// megabyte this process has held shows in its children's peak RSS (a
-	// child starts on its parent's memory map, and Linux keeps that map's
-	// high-water mark across exec): 141 MB for exact on fmnist96 when the
-	// images were read on every run, 34 MB without.
+	// Headers only for now: a cached dataset needs no pixels, and this
+	// process's peak RSS is a floor under its children's (a child starts
+	// on its parent's memory map, and Linux keeps that map's high-water
+	// mark across exec): exact on fmnist96 showed 141 MB when the images
+	// were read on every run, 34 MB without.
 	train, err := ann.ReadIDXHeader(trainPath)
 	if err != nil {
 		return nil, err
