@@ -136,7 +136,7 @@ const (
 	aimAbove = 0.25
 	// apartNoise is the synthetic queries' noise, relative to their
 	// origin's neighbourhood's spread.
-	apartNoise = 0.7
+	apartNoise = 0.6
 	// maxCalibrationEf bounds the efs tried.
 	maxCalibrationEf = 4096
 	// calibrationGrowth is how far a graph's live nodes may grow (or
