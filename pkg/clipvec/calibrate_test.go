@@ -162,6 +162,26 @@ func TestTargetRecall(t *testing.T) {
 	if err := db.SetIndexParams(ctx, p); err != nil {
 		t.Fatal(err)
 	}
+	// Searches that arrive together wait for one calibration, and all
+	// use its ef.
+	efs := make(chan int, 4)
+	for range 4 {
+		go func() {
+			res, err := db.Search(ctx, clipvec.Query{Vector: g.Query(g.Topics()[0]), K: 10})
+			if err != nil {
+				t.Error(err)
+				efs <- 0
+				return
+			}
+			efs <- res.Ef
+		}()
+	}
+	first := <-efs
+	for range 3 {
+		if ef := <-efs; ef != first {
+			t.Errorf("concurrent searches after a new target used ef %d and %d", first, ef)
+		}
+	}
 	measured99, used99, est99 := textRecall(t, db, g, 0)
 	c99 := status(t, db).Calibration
 	if c99 == nil || c99.Target != 0.99 || used99 != c99.Ef || c99.Ef <= c.Ef || est99-2*c99.StdErr < 0.99 {
