@@ -9,8 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,26 +38,17 @@ func runMethod(ctx context.Context, c *config, self string, ds *dataset, method 
 		Build1: c.build1, ExactQueries: c.exactQueries, Runs: c.runs, WorkDir: work,
 	}
 	var cmd *exec.Cmd
-	if method == "hnswlib" {
-		script, err := hnswlibScript(c.script)
-		if err != nil {
-			return &methodResult{Method: method, Skipped: err.Error()}
+	var pc *peerCommand
+	if p, ok := peers[method]; ok {
+		var skip string
+		pc, skip, err = p.command(ctx, c, log)
+		switch {
+		case err != nil:
+			return fail(err)
+		case skip != "":
+			return &methodResult{Method: method, Skipped: skip}
 		}
-		if out, err := exec.CommandContext(ctx, c.python, "-c", "import hnswlib, numpy").CombinedOutput(); err != nil {
-			return &methodResult{Method: method, Skipped: fmt.Sprintf(
-				"%s cannot import hnswlib and numpy (%v: %s); install them with: apt-get install -y python3-hnswlib python3-numpy",
-				c.python, err, strings.TrimSpace(string(out)))}
-		}
-		efs := make([]string, len(c.efs))
-		for i, ef := range c.efs {
-			efs[i] = strconv.Itoa(ef)
-		}
-		cmd = exec.CommandContext(ctx, c.python, script,
-			"--base", spec.Base, "--query", spec.Query,
-			"--n", strconv.Itoa(spec.N), "--queries", strconv.Itoa(spec.Queries), "--k", strconv.Itoa(spec.K),
-			"--ef", strings.Join(efs, ","), "--m", strconv.Itoa(spec.M), "--efc", strconv.Itoa(spec.EfConstruction),
-			"--threads", strconv.Itoa(spec.Threads), "--seed", strconv.FormatUint(spec.Seed, 10),
-			"--build1", strconv.FormatBool(spec.Build1), "--runs", strconv.Itoa(spec.Runs), "--work-dir", work)
+		cmd = exec.CommandContext(ctx, pc.argv[0], append(pc.argv[1:], peerArgs(&spec)...)...)
 	} else {
 		b, _ := json.Marshal(spec)
 		specPath := filepath.Join(work, "spec.json")
@@ -79,6 +69,18 @@ func runMethod(ctx context.Context, c *config, self string, ds *dataset, method 
 	var res methodResult
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		return fail(fmt.Errorf("%s child printed no result: %v", method, err))
+	}
+	if res.Method != method {
+		return fail(fmt.Errorf("%s child reported method %q", method, res.Method))
+	}
+	if res.Skipped != "" || res.Error != "" {
+		return &res
+	}
+	if pc != nil {
+		if pc.version != "" {
+			res.Version = pc.version
+		}
+		res.Notes = append(slices.Clip(pc.notes), res.Notes...)
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.PeakRSSBytes = int64(ru.Maxrss) * 1024 // kilobytes on Linux
@@ -105,29 +107,6 @@ func scoreRecall(res *methodResult, truth [][]int32, k int) {
 		}
 		p.IDs = nil
 	}
-}
-
-// hnswlibScript finds benchmarks/peers/hnswlib_bench.py: the -hnswlib-script
-// flag, else relative to the working directory (the repository root),
-// else beside this source file (go run from elsewhere in the checkout).
-func hnswlibScript(flagValue string) (string, error) {
-	if flagValue != "" {
-		if !exists(flagValue) {
-			return "", fmt.Errorf("hnswlib script %s does not exist", flagValue)
-		}
-		return flagValue, nil
-	}
-	rel := filepath.Join("benchmarks", "peers", "hnswlib_bench.py")
-	if exists(rel) {
-		return rel, nil
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		p := filepath.Join(filepath.Dir(file), "..", "..", "peers", "hnswlib_bench.py")
-		if exists(p) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("cannot find %s: run from the repository root or pass -hnswlib-script", rel)
 }
 
 // tailWriter passes a child's stderr through and keeps its last lines for

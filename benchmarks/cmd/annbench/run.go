@@ -23,7 +23,7 @@ import (
 const childFlag = "-annbench-child"
 
 // allMethods are the methods annbench knows, in the order they run.
-var allMethods = []string{"exact", "clipvec", "clipvec-f32", "hnswlib", "coder"}
+var allMethods = []string{"exact", "clipvec", "clipvec-f32", "hnswlib-native", "hnswlib", "faiss-hnsw", "faiss-hnsw-sq8", "coder"}
 
 // config is what the flags say.
 type config struct {
@@ -41,7 +41,8 @@ type config struct {
 	sampleOverrides     string
 	out, cache          string
 	quick, build1, plot bool
-	python, script      string
+	python, peersDir    string
+	cxx, hnswlibInclude string
 	replot              string
 	target              float64
 }
@@ -72,8 +73,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.quick, "quick", false, "smoke run: 10,000 vectors, 200 queries (unless -n / -queries say otherwise)")
 	fs.BoolVar(&c.build1, "build1", true, "also time a build on one thread (a second build of each graph)")
 	fs.BoolVar(&c.plot, "plot", true, "write an SVG plot of recall against QPS per dataset")
-	fs.StringVar(&c.python, "python", "/usr/bin/python3", "Python with numpy and hnswlib (Debian's python3-hnswlib)")
-	fs.StringVar(&c.script, "hnswlib-script", "", "path of hnswlib_bench.py (default: benchmarks/peers/ in this checkout)")
+	fs.StringVar(&c.python, "python", "/usr/bin/python3", "Python with numpy, hnswlib and faiss (Debian's python3-hnswlib, python3-faiss)")
+	fs.StringVar(&c.peersDir, "peers", "", "`DIR` of the peer programs hnswlib_bench.py, faiss_bench.py and hnswlib_native.cpp (default: benchmarks/peers in this checkout)")
+	fs.StringVar(&c.cxx, "cxx", "g++", "C++ compiler for hnswlib-native (compiled into -cache)")
+	fs.StringVar(&c.hnswlibInclude, "hnswlib-include", "/usr/include", "`DIR` holding hnswlib/hnswlib.h (Debian's libhnswlib-dev)")
 	fs.Float64Var(&c.target, "target", 0.95, "recall at which QPS is compared")
 	fs.StringVar(&c.replot, "replot", "", "redraw the table and SVG plot of an earlier run's `FILE.json` (written beside it) and exit")
 	if err := fs.Parse(args); err != nil {
