@@ -44,21 +44,21 @@ func TestReportRatios(t *testing.T) {
 	r := &report{Target: 0.95, Threads: 2, Methods: []*methodResult{
 		{Method: "exact", Points: curve([2]float64{1, 40})},
 		{Method: "clipvec", Points: curve([2]float64{0.9, 6000}, [2]float64{1, 4000}), BuildAllPerSec: 3000, BuildAllCPU: 50},
-		{Method: "hnswlib", Points: curve([2]float64{0.7, 9000}, [2]float64{0.9, 5000}, [2]float64{1.0, 3000}), BuildAllPerSec: 2000, BuildAllCPU: 100},
+		{Method: "hnswlib-native", Points: curve([2]float64{0.7, 9000}, [2]float64{0.9, 5000}, [2]float64{1.0, 3000}), BuildAllPerSec: 2000, BuildAllCPU: 100},
 		{Method: "coder", Points: curve([2]float64{0.05, 20000}, [2]float64{0.05, 19000})},
 	}}
 	r.finish()
-	// clipvec: 5000 QPS at 0.95; hnswlib: 4000.
+	// clipvec: 5000 QPS at 0.95; hnswlib-native: 4000.
 	if got, want := r.Ratios.QPS, 1.25; math.Abs(got-want) > 1e-9 {
 		t.Errorf("QPS ratio %v, want %v", got, want)
 	}
 	if got, want := r.Ratios.Build, 1.5; math.Abs(got-want) > 1e-9 {
 		t.Errorf("build ratio %v, want %v", got, want)
 	}
-	if got, want := r.Ratios.BuildCPU, 2.0; math.Abs(got-want) > 1e-9 {
+	if got, want := r.Ratios.Peers[0].BuildCPU, 2.0; math.Abs(got-want) > 1e-9 {
 		t.Errorf("build ratio per CPU second %v, want %v", got, want)
 	}
-	if got, want := r.Ratios.HnswlibRecallEf10, 0.7; got != want {
+	if got, want := r.Ratios.RecallEf10["hnswlib-native"], 0.7; got != want {
 		t.Errorf("hnswlib recall at ef=10: %v, want %v", got, want)
 	}
 	var b strings.Builder

@@ -79,22 +79,40 @@ type atTarget struct {
 	MaxRecall float64 `json:"max_recall"`
 }
 
+// ratioPeers are the methods clipvec is compared with, the headline
+// peer first: hnswlib compiled for this machine.
+var ratioPeers = []string{"hnswlib-native", "hnswlib", "faiss-hnsw", "faiss-hnsw-sq8"}
+
 type ratios struct {
-	// QPS is clipvec's QPS over hnswlib's at the target recall; 0 when
-	// either curve does not cross it (QPSNote says why).
-	QPS     float64 `json:"clipvec_over_hnswlib_qps_at_target,omitempty"`
+	// QPS and Build are the headline: clipvec over hnswlib-native, QPS at
+	// the target recall and build throughput on all threads; 0 when
+	// either is missing (the peer's entry in Peers says why).
+	QPS   float64 `json:"clipvec_over_hnswlib_native_qps_at_target,omitempty"`
+	Build float64 `json:"clipvec_over_hnswlib_native_build_all_threads,omitempty"`
+	// Peers compares clipvec with each peer of ratioPeers in the report.
+	Peers []peerRatio `json:"peers,omitempty"`
+	// RecallEf10 is the calibration check: hnswlib's recall@k at ef=10,
+	// by method (hnswlib-native and hnswlib).
+	RecallEf10 map[string]float64 `json:"hnswlib_recall_at_ef10,omitempty"`
+}
+
+// peerRatio is clipvec over one peer. Every ratio is clipvec's figure over
+// the peer's, so above 1 is clipvec ahead.
+type peerRatio struct {
+	Peer string `json:"peer"`
+	// QPS is the ratio of QPS at the target recall; 0 when either curve
+	// does not cross it (QPSNote says why).
+	QPS     float64 `json:"qps_at_target,omitempty"`
 	QPSNote string  `json:"qps_note,omitempty"`
-	// Build is clipvec's build throughput over hnswlib's, all threads.
-	Build  float64 `json:"clipvec_over_hnswlib_build_all_threads,omitempty"`
-	Build1 float64 `json:"clipvec_over_hnswlib_build_1_thread,omitempty"`
+	// Build and Build1 are the ratios of build throughput (vectors per
+	// second) on all threads and on one.
+	Build  float64 `json:"build_all_threads,omitempty"`
+	Build1 float64 `json:"build_1_thread,omitempty"`
 	// BuildCPU and Build1CPU compare vectors per CPU second instead: less
 	// sensitive to other tenants taking cores away mid-build.
-	BuildCPU  float64 `json:"clipvec_over_hnswlib_build_all_threads_by_cpu,omitempty"`
-	Build1CPU float64 `json:"clipvec_over_hnswlib_build_1_thread_by_cpu,omitempty"`
+	BuildCPU  float64 `json:"build_all_threads_by_cpu,omitempty"`
+	Build1CPU float64 `json:"build_1_thread_by_cpu,omitempty"`
 	BuildNote string  `json:"build_note,omitempty"`
-	// HnswlibRecallEf10 is the calibration check: hnswlib's recall@k at
-	// ef=10.
-	HnswlibRecallEf10 float64 `json:"hnswlib_recall_at_ef10,omitempty"`
 }
 
 func (r *report) method(name string) *methodResult {
@@ -130,42 +148,75 @@ func (r *report) finish() {
 		r.AtTarget = append(r.AtTarget, atTarget{Method: m.Method, QPS: q, Crossing: c.String(), MaxRecall: best})
 		qps[m.Method], cross[m.Method] = q, c
 	}
-	cv, hl := r.method("clipvec"), r.method("hnswlib")
-	switch {
-	case cv == nil || hl == nil:
-		r.Ratios.QPSNote = "needs both clipvec and hnswlib"
-	case cross["clipvec"] == ann.Reached && cross["hnswlib"] == ann.Reached:
-		r.Ratios.QPS = qps["clipvec"] / qps["hnswlib"]
-	default:
-		r.Ratios.QPSNote = fmt.Sprintf("clipvec's curve: %s; hnswlib's: %s", cross["clipvec"], cross["hnswlib"])
-		if cross["clipvec"] != ann.Never && cross["hnswlib"] != ann.Never {
-			r.Ratios.QPS = qps["clipvec"] / qps["hnswlib"]
-			r.Ratios.QPSNote += " (a first point above the target gives a lower bound of that method's QPS)"
+	cv := r.method("clipvec")
+	for _, name := range ratioPeers {
+		var m *methodResult
+		for _, x := range r.Methods {
+			if x.Method == name {
+				m = x
+			}
 		}
-	}
-	if cv != nil && hl != nil {
-		if cv.BuildAllPerSec > 0 && hl.BuildAllPerSec > 0 {
-			r.Ratios.Build = cv.BuildAllPerSec / hl.BuildAllPerSec
+		if m == nil {
+			continue
 		}
-		if cv.Build1PerSec > 0 && hl.Build1PerSec > 0 {
-			r.Ratios.Build1 = cv.Build1PerSec / hl.Build1PerSec
+		pr := peerRatio{Peer: name}
+		pm := r.method(name)
+		switch {
+		case cv == nil:
+			pr.QPSNote, pr.BuildNote = "clipvec did not run", "clipvec did not run"
+		case pm == nil:
+			pr.QPSNote = name + " did not run"
+			pr.BuildNote = pr.QPSNote
+		default:
+			pr.QPS, pr.QPSNote = qpsRatio(qps, cross, name)
+			pr.Build = ratio(cv.BuildAllPerSec, pm.BuildAllPerSec)
+			pr.Build1 = ratio(cv.Build1PerSec, pm.Build1PerSec)
+			// Vectors per CPU second: the peer's CPU seconds over clipvec's.
+			pr.BuildCPU = ratio(pm.BuildAllCPU, cv.BuildAllCPU)
+			pr.Build1CPU = ratio(pm.Build1CPU, cv.Build1CPU)
 		}
-		if cv.BuildAllCPU > 0 && hl.BuildAllCPU > 0 {
-			r.Ratios.BuildCPU = hl.BuildAllCPU / cv.BuildAllCPU
+		r.Ratios.Peers = append(r.Ratios.Peers, pr)
+		if name == "hnswlib-native" {
+			r.Ratios.QPS, r.Ratios.Build = pr.QPS, pr.Build
 		}
-		if cv.Build1CPU > 0 && hl.Build1CPU > 0 {
-			r.Ratios.Build1CPU = hl.Build1CPU / cv.Build1CPU
-		}
-	} else {
-		r.Ratios.BuildNote = "needs both clipvec and hnswlib"
-	}
-	if hl != nil {
-		for _, p := range hl.Points {
-			if p.Ef == 10 {
-				r.Ratios.HnswlibRecallEf10 = p.Recall
+		if pm != nil && (name == "hnswlib" || name == "hnswlib-native") {
+			for _, p := range pm.Points {
+				if p.Ef == 10 {
+					if r.Ratios.RecallEf10 == nil {
+						r.Ratios.RecallEf10 = map[string]float64{}
+					}
+					r.Ratios.RecallEf10[name] = p.Recall
+				}
 			}
 		}
 	}
+}
+
+// qpsRatio is clipvec's QPS at the target recall over peer's, with a note
+// when either curve does not cross the target (0 when either never
+// reaches it).
+func qpsRatio(qps map[string]float64, cross map[string]ann.Crossing, peer string) (float64, string) {
+	c, okc := cross["clipvec"]
+	p, okp := cross[peer]
+	if !okc || !okp {
+		return 0, "no recall–QPS curve"
+	}
+	if c == ann.Reached && p == ann.Reached {
+		return ratio(qps["clipvec"], qps[peer]), ""
+	}
+	note := fmt.Sprintf("clipvec's curve: %s; %s's: %s", c, peer, p)
+	if c == ann.Never || p == ann.Never {
+		return 0, note
+	}
+	return ratio(qps["clipvec"], qps[peer]), note + " (a first point above the target gives a lower bound of that method's QPS)"
+}
+
+// ratio is a / b, or 0 when either is missing.
+func ratio(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
 }
 
 func (r *report) printText(w io.Writer) {
@@ -247,31 +298,47 @@ func (r *report) printText(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "at recall@%d = %g (linear interpolation): %s\n", r.K, r.Target, strings.Join(at, "; "))
-	if r.Ratios.QPS > 0 {
-		fmt.Fprintf(w, "clipvec / hnswlib QPS at recall %g: %.2f×", r.Target, r.Ratios.QPS)
-		if r.Ratios.QPSNote != "" {
-			fmt.Fprintf(w, " (%s)", r.Ratios.QPSNote)
+	for _, pr := range r.Ratios.Peers {
+		head := ""
+		if pr.Peer == ratioPeers[0] {
+			head = " (headline)"
 		}
-		fmt.Fprintln(w)
-	} else if r.Ratios.QPSNote != "" {
-		fmt.Fprintf(w, "clipvec / hnswlib QPS at recall %g: n/a: %s\n", r.Target, r.Ratios.QPSNote)
-	}
-	if r.Ratios.Build > 0 {
-		fmt.Fprintf(w, "clipvec / hnswlib build throughput: %.2f× on %d threads", r.Ratios.Build, r.Threads)
-		if r.Ratios.Build1 > 0 {
-			fmt.Fprintf(w, ", %.2f× on 1 thread", r.Ratios.Build1)
-		}
-		if r.Ratios.BuildCPU > 0 {
-			fmt.Fprintf(w, "; per CPU second: %.2f× on %d threads", r.Ratios.BuildCPU, r.Threads)
-			if r.Ratios.Build1CPU > 0 {
-				fmt.Fprintf(w, ", %.2f× on 1 thread", r.Ratios.Build1CPU)
+		if pr.QPS > 0 {
+			fmt.Fprintf(w, "clipvec / %s QPS at recall %g: %.2f×%s", pr.Peer, r.Target, pr.QPS, head)
+			if pr.QPSNote != "" {
+				fmt.Fprintf(w, " (%s)", pr.QPSNote)
 			}
+			fmt.Fprintln(w)
+		} else {
+			fmt.Fprintf(w, "clipvec / %s QPS at recall %g: n/a: %s\n", pr.Peer, r.Target, pr.QPSNote)
 		}
-		fmt.Fprintln(w)
+		if pr.Build > 0 || pr.Build1 > 0 {
+			cv, pm := r.method("clipvec"), r.method(pr.Peer)
+			fmt.Fprintf(w, "clipvec / %s build throughput:", pr.Peer)
+			if pr.Build > 0 {
+				fmt.Fprintf(w, " %.2f× on %d threads (%s vs %s vectors/s)", pr.Build, r.Threads, commas(cv.BuildAllPerSec), commas(pm.BuildAllPerSec))
+			}
+			if pr.Build1 > 0 {
+				fmt.Fprintf(w, ", %.2f× on 1 thread", pr.Build1)
+			}
+			if pr.BuildCPU > 0 || pr.Build1CPU > 0 {
+				fmt.Fprintf(w, "; per CPU second: %s on %d threads, %s on 1 thread", times(pr.BuildCPU), r.Threads, times(pr.Build1CPU))
+			}
+			fmt.Fprintln(w)
+		}
 	}
-	if r.Ratios.HnswlibRecallEf10 > 0 {
-		fmt.Fprintf(w, "calibration: hnswlib recall@%d at ef=10: %.4f (target 0.5 to 0.85)\n", r.K, r.Ratios.HnswlibRecallEf10)
+	for _, name := range []string{"hnswlib-native", "hnswlib"} {
+		if rec, ok := r.Ratios.RecallEf10[name]; ok {
+			fmt.Fprintf(w, "calibration: %s recall@%d at ef=10: %.4f (target 0.5 to 0.85)\n", name, r.K, rec)
+		}
 	}
+}
+
+func times(x float64) string {
+	if x == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", x)
 }
 
 // write saves the report as JSON, and its plot as SVG, in dir.
