@@ -26,8 +26,29 @@ type Plot struct {
 	Target float64
 }
 
-// palette is colour-blind friendly (Okabe–Ito).
-var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"}
+// palette is colour-blind friendly (Okabe–Ito, with grey for its
+// yellow, which is faint on white); markers cycle beside the colours, so
+// that series stay apart in grey print too.
+var palette = []string{"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"}
+
+// marker draws series i's marker at (x, y): a circle, square, triangle or
+// diamond; title, when set, is its tooltip.
+func marker(f func(string, ...any), i int, x, y float64, c, title string) {
+	if title != "" {
+		title = "<title>" + title + "</title>"
+	}
+	const r = 3.5
+	switch i % 4 {
+	case 0:
+		f(`<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s">%s</circle>`+"\n", x, y, r, c, title)
+	case 1:
+		f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">%s</rect>`+"\n", x-r, y-r, 2*r, 2*r, c, title)
+	case 2:
+		f(`<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s">%s</polygon>`+"\n", x, y-r-1, x-r-1, y+r, x+r+1, y+r, c, title)
+	default:
+		f(`<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s">%s</polygon>`+"\n", x, y-r-1, x+r+1, y, x, y+r+1, x-r-1, y, c, title)
+	}
+}
 
 // WriteSVG draws p as a standalone SVG document.
 func (p Plot) WriteSVG(w io.Writer) error {
@@ -120,14 +141,14 @@ func (p Plot) WriteSVG(w io.Writer) error {
 				continue
 			}
 			xx, yy := x(pt.Recall), y(pt.QPS)
-			f(`<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s ef=%d: recall %.4f, %.0f QPS</title></circle>`+"\n",
-				xx, yy, c, html.EscapeString(s.Name), pt.Ef, pt.Recall, pt.QPS)
+			marker(f, i, xx, yy, c, fmt.Sprintf("%s ef=%d: recall %.4f, %.0f QPS", html.EscapeString(s.Name), pt.Ef, pt.Recall, pt.QPS))
 			if pt.Ef > 0 {
 				f(`<text x="%.1f" y="%.1f" font-size="9" fill="%s">%d</text>`+"\n", xx+5, yy-5, c, pt.Ef)
 			}
 		}
 		ly := top + 10 + 20*i
 		f(`<line x1="%.0f" y1="%d" x2="%.0f" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", float64(left)+pw+12, ly, float64(left)+pw+36, ly, c)
+		marker(f, i, float64(left)+pw+24, float64(ly), c, "")
 		f(`<text x="%.0f" y="%d">%s</text>`+"\n", float64(left)+pw+42, ly+4, html.EscapeString(s.Name))
 	}
 	f("</svg>\n")
