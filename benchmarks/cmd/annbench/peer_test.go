@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -281,5 +282,61 @@ func TestNativeBuildHash(t *testing.T) {
 	write(filepath.Join(include, "hnswlib", "hnswalg.h"), "// v2\n")
 	if h := hash(); h == h2 {
 		t.Errorf("header changed, key did not")
+	}
+}
+
+// TestReportPeerRatios checks the ratios against each peer: the headline
+// against hnswlib-native, a skipped peer reported as not run, and a peer
+// whose curve never reaches the target giving no QPS ratio.
+func TestReportPeerRatios(t *testing.T) {
+	curve := func(pts ...[2]float64) []point {
+		var out []point
+		for i, p := range pts {
+			out = append(out, point{Ef: 10 << i, Recall: p[0], QPS: p[1]})
+		}
+		return out
+	}
+	r := &report{Target: 0.95, Threads: 2, K: 10, Methods: []*methodResult{
+		{Method: "clipvec", Points: curve([2]float64{0.9, 6000}, [2]float64{1, 4000}), BuildAllPerSec: 3000, Build1PerSec: 1600},
+		{Method: "hnswlib-native", Points: curve([2]float64{0.6, 8000}, [2]float64{0.9, 3000}, [2]float64{1, 2000}), BuildAllPerSec: 2000, Build1PerSec: 1000},
+		{Method: "hnswlib", Skipped: "no module"},
+		{Method: "faiss-hnsw", Points: curve([2]float64{0.94, 1000}, [2]float64{0.945, 500}), BuildAllPerSec: 600},
+	}}
+	r.finish()
+	// clipvec 5000 QPS at 0.95, hnswlib-native 2500.
+	if got, want := r.Ratios.QPS, 2.0; math.Abs(got-want) > 1e-9 {
+		t.Errorf("headline QPS ratio %v, want %v", got, want)
+	}
+	if got, want := r.Ratios.Build, 1.5; math.Abs(got-want) > 1e-9 {
+		t.Errorf("headline build ratio %v, want %v", got, want)
+	}
+	var names []string
+	for _, p := range r.Ratios.Peers {
+		names = append(names, p.Peer)
+	}
+	if got, want := strings.Join(names, ","), "hnswlib-native,hnswlib,faiss-hnsw"; got != want {
+		t.Fatalf("peers compared: %s, want %s", got, want)
+	}
+	if p := r.Ratios.Peers[0]; math.Abs(p.Build1-1.6) > 1e-9 {
+		t.Errorf("hnswlib-native 1-thread build ratio %v, want 1.6", p.Build1)
+	}
+	if p := r.Ratios.Peers[1]; p.QPS != 0 || p.QPSNote != "hnswlib did not run" {
+		t.Errorf("skipped hnswlib: ratio %v, note %q", p.QPS, p.QPSNote)
+	}
+	if p := r.Ratios.Peers[2]; p.QPS != 0 || !strings.Contains(p.QPSNote, "faiss-hnsw's: never reached") || math.Abs(p.Build-5) > 1e-9 {
+		t.Errorf("faiss-hnsw: QPS ratio %v (note %q), build ratio %v", p.QPS, p.QPSNote, p.Build)
+	}
+	var b strings.Builder
+	r.printText(&b)
+	for _, want := range []string{
+		"clipvec / hnswlib-native QPS at recall 0.95: 2.00× (headline)",
+		"clipvec / hnswlib-native build throughput: 1.50× on 2 threads (3,000 vs 2,000 vectors/s), 1.60× on 1 thread",
+		"clipvec / hnswlib QPS at recall 0.95: n/a: hnswlib did not run",
+		"clipvec / faiss-hnsw build throughput: 5.00× on 2 threads",
+		"calibration: hnswlib-native recall@10 at ef=10: 0.6000",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
 	}
 }
