@@ -69,30 +69,44 @@ def log(msg):
 
 def read_fvecs(path, limit):
     """Returns the first limit rows (all if limit <= 0) of a TEXMEX .fvecs
-    file as a float32 matrix."""
-    words = np.fromfile(path, dtype=np.int32)
-    if words.size == 0:
-        raise ValueError(f"{path}: no rows")
-    dim = int(words[0])
-    if dim <= 0 or words.size % (dim + 1) != 0:
-        raise ValueError(f"{path}: {words.size * 4} bytes is not a whole number of rows of dimension {dim}")
-    rows = words.reshape(-1, dim + 1)
-    if limit > 0:
-        rows = rows[:limit]
-    bad = np.nonzero(rows[:, 0] != dim)[0]
-    if bad.size:
-        raise ValueError(f"{path}: row {bad[0]}: dimension {rows[bad[0], 0]}, want {dim}")
-    return np.ascontiguousarray(rows[:, 1:]).view(np.float32)
+    file as a float32 matrix, read in blocks so that peak RSS holds one
+    copy of the data (it is measured)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = np.fromfile(f, dtype=np.int32, count=1)
+        if head.size == 0:
+            raise ValueError(f"{path}: no rows")
+        dim = int(head[0])
+        row_bytes = 4 * (dim + 1)
+        if dim <= 0 or size % row_bytes != 0:
+            raise ValueError(f"{path}: {size} bytes is not a whole number of rows of dimension {dim}")
+        n = size // row_bytes
+        if limit > 0:
+            n = min(n, limit)
+        out = np.empty((n, dim), dtype=np.float32)
+        f.seek(0)
+        block = 4096
+        for at in range(0, n, block):
+            rows = np.fromfile(f, dtype=np.int32, count=min(block, n - at) * (dim + 1)).reshape(-1, dim + 1)
+            bad = np.nonzero(rows[:, 0] != dim)[0]
+            if bad.size:
+                raise ValueError(f"{path}: row {at + bad[0]}: dimension {rows[bad[0], 0]}, want {dim}")
+            out[at : at + len(rows)] = rows[:, 1:].view(np.float32)
+    return out
 
 
-def normalized(m, path):
-    """Returns m with every row scaled to unit length; a zero row is an
-    error, as in the Go methods."""
-    norms = np.linalg.norm(m.astype(np.float64), axis=1)
-    bad = np.nonzero(~(norms > 0) | ~np.isfinite(norms))[0]
-    if bad.size:
-        raise ValueError(f"{path}: row {bad[0]}: zero or non-finite vector")
-    return np.ascontiguousarray((m / norms[:, None]).astype(np.float32))
+def normalize(m, path):
+    """Scales every row of m to unit length in place, a block at a time;
+    a zero row is an error, as in the Go methods."""
+    block = 4096
+    for at in range(0, len(m), block):
+        b = m[at : at + block]
+        norms = np.sqrt(np.einsum("ij,ij->i", b, b, dtype=np.float64))
+        bad = np.nonzero(~(norms > 0) | ~np.isfinite(norms))[0]
+        if bad.size:
+            raise ValueError(f"{path}: row {at + bad[0]}: zero or non-finite vector")
+        b /= norms[:, None].astype(np.float32)
+    return m
 
 
 def cpu_seconds():
@@ -149,8 +163,8 @@ def main():
     seed = a.seed % (2**31)  # faiss.RandomGenerator takes an int64; same value as the hnswlib peers
 
     t_start = time.perf_counter()
-    base = normalized(read_fvecs(a.base, a.n), a.base)
-    queries = normalized(read_fvecs(a.query, a.queries), a.query)
+    base = normalize(read_fvecs(a.base, a.n), a.base)
+    queries = normalize(read_fvecs(a.query, a.queries), a.query)
     n, dim = base.shape
     nq = queries.shape[0]
     if queries.shape[1] != dim:

@@ -62,6 +62,9 @@ Matrix readFvecs(const std::string &path, size_t limit) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("open " + path + ": cannot read");
     Matrix m;
+    in.seekg(0, std::ios::end);
+    const auto size = size_t(in.tellg());
+    in.seekg(0);
     for (size_t r = 0; limit == 0 || r < limit; r++) {
         int32_t d = 0;
         if (!in.read(reinterpret_cast<char *>(&d), 4)) {
@@ -69,7 +72,14 @@ Matrix readFvecs(const std::string &path, size_t limit) {
             throw std::runtime_error(path + ": row " + std::to_string(r) + ": truncated dimension");
         }
         if (d <= 0) throw std::runtime_error(path + ": row " + std::to_string(r) + ": dimension " + std::to_string(d));
-        if (r == 0) m.dim = size_t(d);
+        if (r == 0) {
+            // Reserve the whole matrix, so that growing it never holds
+            // two copies at once (peak RSS is measured).
+            m.dim = size_t(d);
+            size_t rows = size / (4 + 4 * m.dim);
+            if (limit > 0) rows = std::min(rows, limit);
+            m.data.reserve(rows * m.dim);
+        }
         if (size_t(d) != m.dim)
             throw std::runtime_error(path + ": row " + std::to_string(r) + ": dimension " + std::to_string(d) +
                                      ", want " + std::to_string(m.dim));
