@@ -1,7 +1,9 @@
 // Command annbench compares clipvec's HNSW graph (internal/hnsw) with an
-// exact scan, github.com/coder/hnsw v0.6.1 and hnswlib 0.6.2 side by side,
-// in one run, on the same data and parameters: recall@10 against exact
-// ground truth and single-thread QPS over an ef sweep at M=16,
+// exact scan, hnswlib 0.6.2 (compiled for this machine, and Debian's
+// Python module), FAISS 1.7.3's HNSW (flat and 8-bit) and
+// github.com/coder/hnsw v0.6.1 side by side, in one run, on the same data
+// and parameters: recall@10 against exact ground truth and single-thread
+// QPS over an ef sweep at M=16,
 // efConstruction=200, build time on one and on all threads, peak RSS,
 // snapshot size and load time. Each method runs in a child process of its
 // own so that its peak RSS is its own. See benchmarks/README.md (annbench).
