@@ -340,3 +340,31 @@ func TestReportPeerRatios(t *testing.T) {
 		}
 	}
 }
+
+// TestReplotOldRatios checks that -replot reads a report written before
+// the ratios changed shape (hnswlib_recall_at_ef10 was a number) and
+// writes the ratios again in the current shape.
+func TestReplotOldRatios(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "annbench-synthetic-1k.json")
+	old := `{"dataset":{"name":"synthetic","n":1000,"dim":4,"queries":2},"k":10,"target_recall":0.95,"threads":2,
+"methods":[{"method":"clipvec","points":[{"ef":10,"recall":0.9,"qps":6000},{"ef":20,"recall":1,"qps":4000}]},
+{"method":"hnswlib","points":[{"ef":10,"recall":0.7,"qps":9000},{"ef":20,"recall":0.9,"qps":5000},{"ef":40,"recall":1,"qps":3000}]}],
+"ratios":{"clipvec_over_hnswlib_qps_at_target":1.25,"hnswlib_recall_at_ef10":0.7}}`
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := replot(path, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "clipvec / hnswlib QPS at recall 0.95: 1.25×"; !strings.Contains(out.String(), want) {
+		t.Errorf("replot output lacks %q:\n%s", want, out.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"recall_at_ef10": {`; !strings.Contains(string(b), want) {
+		t.Errorf("rewritten report lacks %s:\n%s", want, b)
+	}
+}

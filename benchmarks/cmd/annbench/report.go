@@ -93,7 +93,7 @@ type ratios struct {
 	Peers []peerRatio `json:"peers,omitempty"`
 	// RecallEf10 is the calibration check: hnswlib's recall@k at ef=10,
 	// by method (hnswlib-native and hnswlib).
-	RecallEf10 map[string]float64 `json:"hnswlib_recall_at_ef10,omitempty"`
+	RecallEf10 map[string]float64 `json:"recall_at_ef10,omitempty"`
 }
 
 // peerRatio is clipvec over one peer. Every ratio is clipvec's figure over

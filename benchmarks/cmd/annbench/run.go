@@ -220,11 +220,17 @@ func replot(path string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The ratios are computed again (their shape has changed between
+	// versions): skip the stored ones.
 	var r report
-	if err := json.Unmarshal(b, &r); err != nil {
+	stored := struct {
+		*report
+		AtTarget json.RawMessage `json:"qps_at_target_recall"`
+		Ratios   json.RawMessage `json:"ratios"`
+	}{report: &r}
+	if err := json.Unmarshal(b, &stored); err != nil {
 		return fmt.Errorf("read report %s: %w", path, err)
 	}
-	r.AtTarget, r.Ratios = nil, ratios{}
 	r.finish()
 	r.printText(stdout)
 	if err := r.write(filepath.Dir(path), true); err != nil {
