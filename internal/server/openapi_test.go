@@ -105,7 +105,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"RecommendQuery": {"positive", "negative", "modality", "model", "k", "filter", "group_by", "max_per_video",
 			"mmr_lambda", "min_score", "exact", "ef"},
 		"Filter":        {"modalities", "scopes", "videos", "exclude_videos", "time_range"},
-		"Result":        {"space", "query", "searched", "method", "ef", "query_source", "hits"},
+		"Result":        {"space", "query", "searched", "method", "ef", "recall", "query_source", "hits"},
 		"Video":         {"video_id", "filename", "duration", "fps", "width", "height", "user_metadata", "thumbnail_url", "segments"},
 		"Segment":       {"segment_id", "video_id", "source", "model", "modality", "scope", "start", "end", "norm", "vector"},
 		"StatsResponse": {"stats", "index", "text_search", "read_only", "version", "limits"},
