@@ -105,7 +105,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	dir := *work
-	if dir == "" {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	} else {
 		if dir, err = os.MkdirTemp("", "recallbench-"); err != nil {
 			return err
 		}
