@@ -183,7 +183,7 @@ func TestPeerDrivers(t *testing.T) {
 			c.cache = cache
 			res := runMethod(context.Background(), c, "/nonexistent/annbench", ds, tc.method, io.Discard)
 			if res.Skipped != "" {
-				t.Skip(res.Skipped)
+				skipPeer(t, res.Skipped)
 			}
 			if res.Error != "" {
 				t.Fatal(res.Error)
@@ -225,11 +225,11 @@ func TestPeerDrivers(t *testing.T) {
 		c := testConfig(t)
 		c.cache = cache
 		if _, err := exec.LookPath(c.cxx); err != nil {
-			t.Skip("no g++")
+			skipPeer(t, "no g++")
 		}
 		pc, skip, err := hnswlibNativeCommand(context.Background(), c, io.Discard)
 		if skip != "" {
-			t.Skip(skip)
+			skipPeer(t, skip)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -367,4 +367,14 @@ func TestReplotOldRatios(t *testing.T) {
 	if want := `"recall_at_ef10": {`; !strings.Contains(string(b), want) {
 		t.Errorf("rewritten report lacks %s:\n%s", want, b)
 	}
+}
+
+// skipPeer skips a test whose peer cannot run here, or fails it when
+// CLIPVEC_PEER_TESTS=1 says the peers are installed (CI installs them).
+func skipPeer(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CLIPVEC_PEER_TESTS") == "1" {
+		t.Fatalf("CLIPVEC_PEER_TESTS=1, but: %s", why)
+	}
+	t.Skip(why)
 }
