@@ -3,6 +3,9 @@ package command
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -62,8 +65,8 @@ loaded: status is quick at any size):
    RECALL      its estimated recall@10, measured against exact answers
                on held-out queries when the graph was calibrated ("-":
                not calibrated for the target yet; the next search is)
-   SNAPSHOT    the snapshot file (in DB.index/, beside the database)
-   SIZE        its size
+   SIZE        the size of its snapshot (in DB.index/, beside the
+               database; --json names each file)
    GENERATION  the database generation the snapshot reflects, "of" the
                database's current one
 
@@ -100,8 +103,9 @@ Examples:
 						fmt.Fprintln(e.stdout, "no spaces (import some embeddings first)")
 						return nil
 					}
-					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "EF", "RECALL", "SNAPSHOT", "SIZE", "GENERATION")
+					t := newTable(e.stdout, "SPACE", "STATE", "NODES", "DELETED", "EF", "RECALL", "SIZE", "GENERATION")
 					var notes []string
+					snapDirs := map[string]bool{}
 					for _, s := range st {
 						ef, recall := "-", "-"
 						if s.Ef > 0 {
@@ -110,14 +114,18 @@ Examples:
 						if s.Recall > 0 {
 							recall = fmt.Sprintf("%.3f", s.Recall)
 						}
-						t.row(s.Space.String(), string(s.State), count(int64(s.Nodes)), count(int64(s.Deleted)), ef, recall, s.Snapshot,
+						t.row(s.Space.String(), string(s.State), count(int64(s.Nodes)), count(int64(s.Deleted)), ef, recall,
 							bytesHuman(s.SnapshotBytes), fmt.Sprintf("%d of %d", s.Generation, s.StoreGeneration))
+						snapDirs[filepath.Dir(s.Snapshot)] = true
 						if s.Problem != "" {
 							notes = append(notes, fmt.Sprintf("%s is %s: %s; the next search rebuilds it", s.Space, s.State, s.Problem))
 						}
 					}
 					if err := t.flush(); err != nil {
 						return err
+					}
+					for _, d := range slices.Sorted(maps.Keys(snapDirs)) {
+						fmt.Fprintf(e.stdout, "\nsnapshots in %s (--json names each file)\n", visible(d))
 					}
 					if len(notes) > 0 {
 						fmt.Fprintln(e.stdout)
@@ -286,5 +294,5 @@ func efSetting(p clipvec.IndexParams) string {
 	if p.EfSearch > 0 {
 		return fmt.Sprintf("ef %d (fixed)", p.EfSearch)
 	}
-	return fmt.Sprintf("target recall@10 %g (ef calibrated per graph)", p.TargetRecall)
+	return fmt.Sprintf("target recall@10 %g", p.TargetRecall)
 }
