@@ -435,9 +435,7 @@ func (g *Graph) insertAt(id uint32, vec []float32, label int64) {
 		if quant {
 			// The walk used int8 distances; the heuristic needs exact
 			// ones (it compares candidates with each other).
-			for i := range cands {
-				cands[i].sim = vecmath.Dot(q, g.vec(cands[i].id))
-			}
+			g.rescore(s, cands)
 			sortCandsLong(cands)
 		}
 		chosen := g.selectNeighbours(s, cands, g.m, &s.chosen)
@@ -585,13 +583,67 @@ func (g *Graph) sim(s *searcher, n uint32) float32 {
 	return vecmath.Dot(s.q, g.vec(n))
 }
 
-// prefetch starts loading node n's vector (the copy sim will read).
-func (g *Graph) prefetch(s *searcher, n uint32) {
-	if s.quant {
-		vecmath.Prefetch(unsafe.Pointer(&g.qvecs[int(n)*g.dim]))
-	} else {
-		vecmath.Prefetch(unsafe.Pointer(&g.vecs[int(n)*g.dim]))
+// scoreBatch returns the similarities of the searcher's query to nodes
+// ids (exact, or from the int8 copies when the search is quantized, by the
+// same formula as sim), in s.sims. One kernel call prefetches every row,
+// then scores them: the rows' loads overlap instead of waiting one after
+// another. mu is held.
+func (g *Graph) scoreBatch(s *searcher, ids []uint32) []float32 {
+	n := len(ids)
+	if cap(s.sims) < n {
+		s.sims = make([]float32, n)
 	}
+	sims := s.sims[:n]
+	if s.quant {
+		vecmath.DotInt8Batch(s.q8, s.qscale, g.qvecs, g.qscale, g.dim, ids, sims)
+	} else {
+		vecmath.DotBatch(s.q, g.vecs, g.dim, ids, sims)
+	}
+	return sims
+}
+
+// rescore sets the similarity of every candidate to the exact (float32)
+// one to the searcher's query, scoring them in one batch (their float32
+// rows are cold after an int8 walk: prefetching them all at once
+// overlaps the misses). mu is held.
+func (g *Graph) rescore(s *searcher, cands []cand) {
+	ids := s.fresh[:0]
+	for _, c := range cands {
+		ids = append(ids, c.id)
+	}
+	s.fresh = ids
+	if cap(s.sims) < len(ids) {
+		s.sims = make([]float32, len(ids))
+	}
+	sims := s.sims[:len(ids)]
+	vecmath.DotBatch(s.q, g.vecs, g.dim, ids, sims)
+	for i := range cands {
+		cands[i].sim = sims[i]
+	}
+}
+
+// unvisited collects, into s.fresh, node id's layer-l neighbours that the
+// search has not seen, and marks them seen. mu is held.
+func (g *Graph) unvisited(s *searcher, id uint32, l int) []uint32 {
+	list := g.list(id, l)
+	n := min(int(atomic.LoadUint32(&list[0])), len(list)-1)
+	out := s.fresh[:0]
+	for i := 1; i <= n; i++ {
+		x := atomic.LoadUint32(&list[i])
+		if s.visit.seen(x) {
+			continue
+		}
+		s.visit.mark(x)
+		out = append(out, x)
+	}
+	s.fresh = out
+	return out
+}
+
+// prefetchLinks starts loading node id's layer-0 link list (its count
+// and first neighbours): the search reads it when it pops the node.
+func (g *Graph) prefetchLinks(id uint32) {
+	vecmath.Prefetch(unsafe.Pointer(&g.links0[int(id)*(g.m0+1)]))
 }
 
 // greedy walks layer l from cur to the node closest to the query (ef = 1).
@@ -600,11 +652,14 @@ func (g *Graph) greedy(s *searcher, cur uint32, curSim float32, l int) (uint32, 
 		changed = false
 		s.buf = g.neighbours(cur, l, s.buf)
 		s.scored += len(s.buf)
-		for _, n := range s.buf {
-			if sim := g.sim(s, n); sim > curSim {
-				cur, curSim, changed = n, sim, true
+		sims := g.scoreBatch(s, s.buf)
+		next := cur
+		for j, n := range s.buf {
+			if sims[j] > curSim {
+				next, curSim, changed = n, sims[j], true
 			}
 		}
+		cur = next
 	}
 	return cur, curSim
 }
@@ -637,20 +692,14 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 			s.cut = true
 			break
 		}
-		s.buf = g.neighbours(c.id, l, s.buf)
-		for i, n := range s.buf {
-			if s.visit.seen(n) {
-				continue
-			}
-			s.visit.mark(n)
-			if i+1 < len(s.buf) {
-				// Memory latency, not arithmetic, bounds a search: start
-				// fetching the next neighbour while this one is scored.
-				g.prefetch(s, s.buf[i+1])
-			}
-			sim := g.sim(s, n)
-			visits++
-			s.scored++
+		// The unvisited neighbours are scored together (scoreBatch):
+		// memory latency, not arithmetic, bounds a search.
+		ids := g.unvisited(s, c.id, l)
+		sims := g.scoreBatch(s, ids)
+		visits += len(ids)
+		s.scored += len(ids)
+		for j, n := range ids {
+			sim := sims[j]
 			if s.res.len() < ef || sim > s.res.top().sim {
 				s.cands.push(cand{n, sim})
 				if (allow == nil || allow(n)) && !(skipDead && g.isDead(n)) {
@@ -660,6 +709,11 @@ func (g *Graph) searchLayer(s *searcher, ep uint32, epSim float32, ef, l int, al
 					}
 				}
 			}
+		}
+		if l == 0 && s.cands.len() > 0 {
+			// The next node to expand is known now; fetch its links while
+			// the heaps settle (hnswlib does the same).
+			g.prefetchLinks(s.cands.h[0].id)
 		}
 	}
 	return s.res.drainSorted(&s.sorted)
@@ -723,9 +777,7 @@ func (g *Graph) SearchCounted(q []float32, k, ef int, allow func(id uint32) bool
 	res := g.searchLayer(s, cur, curSim, ef, 0, allow, g.deleted.Load() > 0, maxVisits)
 	if s.quant {
 		// Re-rank the candidates by their exact similarity.
-		for i := range res {
-			res[i].sim = vecmath.Dot(q, g.vec(res[i].id))
-		}
+		g.rescore(s, res)
 		sortCandsLong(res)
 	}
 	for _, c := range res[:min(k, len(res))] {

@@ -184,6 +184,8 @@ type searcher struct {
 	res       minHeap
 	sorted    []cand
 	buf       []uint32
+	fresh     []uint32  // a node's unvisited neighbours (unvisited)
+	sims      []float32 // their similarities (scoreBatch)
 	chosen    []cand
 	chosen2   []cand
 	prune     []cand
