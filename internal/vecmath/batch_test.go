@@ -175,3 +175,68 @@ func benchDotBatch(b *testing.B, dim int) {
 		vecmath.DotBatch(q, base, dim, ids, out)
 	}
 }
+
+// quantizeRef is QuantizeInt8 as first written, with math.Abs and
+// math.Round: the bytes it gives are the stored format of every quantized
+// graph, so QuantizeInt8 must keep giving them.
+func quantizeRef(dst []int8, v []float32) float32 {
+	var m float32
+	for _, x := range v {
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	if m == 0 {
+		clear(dst[:len(v)])
+		return 0
+	}
+	inv := 127 / m
+	for i, x := range v {
+		dst[i] = int8(math.Round(float64(x * inv)))
+	}
+	return m / 127
+}
+
+func TestQuantizeInt8MatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	check := func(v []float32) {
+		t.Helper()
+		got, want := make([]int8, len(v)), make([]int8, len(v))
+		gs, ws := vecmath.QuantizeInt8(got, v), quantizeRef(want, v)
+		if gs != ws {
+			t.Fatalf("%v: scale %v, want %v", v, gs, ws)
+		}
+		for i := range v {
+			if got[i] != want[i] {
+				t.Fatalf("value %d (%v of max scale): %d, want %d", i, v[i], got[i], want[i])
+			}
+		}
+	}
+	for _, n := range batchLengths {
+		for trial := 0; trial < 200; trial++ {
+			check(randVec(r, n))
+		}
+	}
+	// Values that land exactly on a half step (x·127/m = k + 0.5), and
+	// next to it, in both signs.
+	for k := 0; k < 127; k++ {
+		h := float32(k) + 0.5
+		check([]float32{127, h, -h, math.Nextafter32(h, 0), -math.Nextafter32(h, 0), math.Nextafter32(h, 200)})
+	}
+	check([]float32{0, 0, 0})
+	check([]float32{-1e-30, 3e-39, 1})
+}
+
+func BenchmarkQuantizeInt8_96(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	v, dst := randVec(r, 96), make([]int8, 96)
+	for b.Loop() {
+		vecmath.QuantizeInt8(dst, v)
+	}
+}
+
+func BenchmarkQuantizeInt8Reference_96(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	v, dst := randVec(r, 96), make([]int8, 96)
+	for b.Loop() {
+		quantizeRef(dst, v)
+	}
+}
