@@ -392,3 +392,37 @@ func TestInsertBatchIDs(t *testing.T) {
 		}
 	})
 }
+
+// A search scores each node's unvisited neighbours in one batch: every
+// score must still be its own node's dot product with the query, bit for
+// bit (a batch that read the wrong row would give another node's), at a
+// dimension with a scalar tail, with the SIMD kernels on and off.
+func TestBatchedScoresAreEachNodesDot(t *testing.T) {
+	const n, dim, k = 2000, 97, 10
+	vecs := clustered(31, n, dim, 12)
+	queries := clustered(32, 20, dim, 12)
+	for _, quantize := range []bool{false, true} {
+		g := build(t, vecs, dim, 1, hnsw.Config{Seed: 3, Quantize: quantize})
+		for _, accel := range []bool{true, false} {
+			if !accel {
+				vecmath.SetAccelerated(false)
+			}
+			for qi := 0; qi < 20; qi++ {
+				q := queries[qi*dim : (qi+1)*dim]
+				res := g.Search(q, k, 40, nil, nil)
+				if len(res) != k {
+					t.Fatalf("quantize %v: %d results, want %d", quantize, len(res), k)
+				}
+				for i, x := range res {
+					if want := vecmath.Dot(q, vecs[int(x.ID)*dim:int(x.ID+1)*dim]); x.Score != want {
+						t.Errorf("quantize %v, accelerated %v, query %d: node %d scored %v, its dot is %v", quantize, accel, qi, x.ID, x.Score, want)
+					}
+					if i > 0 && x.Score > res[i-1].Score {
+						t.Errorf("quantize %v, query %d: results out of order", quantize, qi)
+					}
+				}
+			}
+			vecmath.SetAccelerated(true)
+		}
+	}
+}
