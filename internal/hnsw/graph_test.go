@@ -2,6 +2,7 @@ package hnsw_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -338,7 +339,8 @@ func BenchmarkSearch512(b *testing.B) {
 }
 
 func TestQuantizedSearch(t *testing.T) {
-	const n, dim, k = 3000, 64, 10
+	// 128-d: quantized graphs walk in int8 from there (below, in float32).
+	const n, dim, k = 3000, 128, 10
 	vecs := clustered(21, n, dim, 20)
 	queries := clustered(22, 100, dim, 20)
 	g := build(t, vecs, dim, 2, hnsw.Config{Seed: 1, Quantize: true})
@@ -395,10 +397,17 @@ func TestInsertBatchIDs(t *testing.T) {
 
 // A search scores each node's unvisited neighbours in one batch: every
 // score must still be its own node's dot product with the query, bit for
-// bit (a batch that read the wrong row would give another node's), at a
-// dimension with a scalar tail, with the SIMD kernels on and off.
+// bit (a batch that read the wrong row would give another node's), at
+// dimensions with a scalar tail, with the SIMD kernels on and off.
 func TestBatchedScoresAreEachNodesDot(t *testing.T) {
-	const n, dim, k = 2000, 97, 10
+	// 97-d walks in float32 even when quantized, 161-d in int8.
+	for _, dim := range []int{97, 161} {
+		t.Run(fmt.Sprint(dim), func(t *testing.T) { testBatchedScores(t, dim) })
+	}
+}
+
+func testBatchedScores(t *testing.T, dim int) {
+	const n, k = 2000, 10
 	vecs := clustered(31, n, dim, 12)
 	queries := clustered(32, 20, dim, 12)
 	for _, quantize := range []bool{false, true} {
