@@ -5,11 +5,19 @@ import "golang.org/x/sys/cpu"
 // hasFMA: the float32 batch kernel needs FMA besides AVX2.
 var hasFMA = cpu.X86.HasFMA
 
+// useVNNI selects the AVX-512 VNNI int8 kernel (it needs AVX-512 F and BW
+// for the zmm sign extension too). At 512 dimensions it runs a row in
+// 4 instructions per 64 bytes where the AVX2 kernel takes 16.
+var useVNNI = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
+
 //go:noescape
 func dotBatchAVX2(q, base *float32, ids *uint32, n, dim int, out *float32, lines int)
 
 //go:noescape
 func dotInt8BatchAVX2(q, base *int8, ids *uint32, n, dim int, out *float32, lines int, scales *float32, qscale float32)
+
+//go:noescape
+func dotInt8BatchAVX512(q, base *int8, ids *uint32, n, dim int, out *float32, lines int, scales *float32, qscale float32)
 
 // prefetchLines is how many cache lines of a row of rowBytes bytes the
 // kernels prefetch before scoring (a row may straddle one more line than
@@ -48,6 +56,10 @@ func DotInt8Batch(q []int8, qscale float32, base []int8, scales []float32, dim i
 	}
 	if !accelerated || !hasAVX2 {
 		DotInt8BatchGo(q, qscale, base, scales, dim, ids, out)
+		return
+	}
+	if useVNNI {
+		dotInt8BatchAVX512(&q[0], &base[0], &ids[0], len(ids), dim, &out[0], prefetchLines(dim), &scales[0], qscale)
 		return
 	}
 	dotInt8BatchAVX2(&q[0], &base[0], &ids[0], len(ids), dim, &out[0], prefetchLines(dim), &scales[0], qscale)

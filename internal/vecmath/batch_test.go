@@ -62,6 +62,17 @@ func TestDotBatchAgreesWithDot(t *testing.T) {
 }
 
 func TestDotInt8BatchEqualsScalarFormula(t *testing.T) {
+	// Both amd64 kernels where the CPU has AVX-512 VNNI (elsewhere the
+	// second pass repeats the first).
+	for _, vnni := range []bool{true, false} {
+		t.Run(map[bool]string{true: "VNNI", false: "AVX2"}[vnni], func(t *testing.T) {
+			defer vecmath.SetVNNI(vecmath.SetVNNI(vnni))
+			testDotInt8Batch(t)
+		})
+	}
+}
+
+func testDotInt8Batch(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const rows = 40
 	for _, dim := range batchLengths {
