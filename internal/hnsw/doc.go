@@ -34,8 +34,8 @@
 //
 // With Config.Quantize, every vector also has an int8 copy (one scale per
 // vector): walks score nodes on those, reading a quarter of the bytes
-// (the walk is memory-bound), and the candidates are re-ranked in float32
-// before the best k are returned. Below 128 dimensions the walks read
+// (the walk is memory-bound), and the best 3·k candidates are re-ranked
+// in float32 before the best k are returned. Below 128 dimensions the walks read
 // float32 all the same: the bytes saved are few and the int8 rounding
 // costs recall at small ef.
 //
