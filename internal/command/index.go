@@ -164,8 +164,8 @@ they were); those not given keep their stored values (index status):
                         65536, calibrating nothing
    --quantize=false     walk the graph on the float32 vectors alone; by
                         default it walks int8 copies and re-ranks in
-                        float32 (faster searches and builds, about 25%%
-                        more memory)
+                        float32 from 128 dimensions up (faster searches
+                        and builds, about 25%% more memory)
 
 Examples:
    clipvec index build

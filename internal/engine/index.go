@@ -37,9 +37,11 @@ type Params struct {
 	// Calibration). Default 0.95. 0 when EfSearch is fixed.
 	TargetRecall float64 `json:"target_recall"`
 	// Quantize walks the graph on int8 copies of the vectors and
-	// re-ranks in float32. Default true: 1.2–1.3× the queries per second
-	// at recall 0.95 on the benchmark set (100k and 1M) and 15% faster
-	// builds, for 25% more memory.
+	// re-ranks in float32 (from 128 dimensions up: below, the graph
+	// walks in float32 whatever this says; see hnsw.Config.Quantize).
+	// Default true: 1.2–1.3× the queries per second at recall 0.95 on the
+	// benchmark set (100k and 1M) and 15% faster builds, for 25% more
+	// memory.
 	Quantize bool `json:"quantize"`
 }
 
