@@ -439,7 +439,15 @@ func (idx *spaceIndex) syntheticQueries(n int) []calibrationQuery {
 // calibrated returns idx's calibration for target, calibrating first if
 // it has none for it, or none that holds at its size. Concurrent callers
 // wait for one calibration. A graph with no live nodes has none (nil).
-func (e *Engine) calibrated(ctx context.Context, idx *spaceIndex, target float64) (*Calibration, error) {
+//
+// Calibrating reads node vectors, so no insert may run meanwhile: the
+// caller holds idx.changeMu (changing), or calibrated takes it. When a
+// change of the space is under way, a search whose graph has a
+// calibration for the target, made at another size, does not wait: it
+// uses it, and the change's own catch-up calibrates again. One with none
+// for the target (a new target, a snapshot from before calibrations)
+// waits for the change, then calibrates.
+func (e *Engine) calibrated(ctx context.Context, idx *spaceIndex, target float64, changing bool) (*Calibration, error) {
 	if c := idx.calib.Load(); !c.stale(idx.live(), target) {
 		return c, nil
 	}
@@ -447,6 +455,15 @@ func (e *Engine) calibrated(ctx context.Context, idx *spaceIndex, target float64
 	defer idx.calibMu.Unlock()
 	if c := idx.calib.Load(); !c.stale(idx.live(), target) {
 		return c, nil
+	}
+	if !changing {
+		if !idx.changeMu.TryLock() {
+			if c := idx.calib.Load(); c != nil && c.Target == target {
+				return c, nil // only grown: the change recalibrates
+			}
+			idx.changeMu.Lock() // none for this target: wait
+		}
+		defer idx.changeMu.Unlock()
 	}
 	idx.mu.RLock()
 	g := idx.g

@@ -741,7 +741,7 @@ func (e *Engine) catchUpOrSkip(ctx context.Context, idx *spaceIndex, wait bool, 
 		return err
 	}
 	if params.TargetRecall > 0 {
-		_, err = e.calibrated(ctx, idx, params.TargetRecall)
+		_, err = e.calibrated(ctx, idx, params.TargetRecall, true)
 	}
 	return err
 }

@@ -114,7 +114,7 @@ func (e *Engine) defaultEf(ctx context.Context, gen int64, idx *spaceIndex, req 
 	}
 	var calib *Calibration
 	if params.TargetRecall > 0 && !req.Exact {
-		if calib, err = e.calibrated(ctx, idx, params.TargetRecall); err != nil {
+		if calib, err = e.calibrated(ctx, idx, params.TargetRecall, false); err != nil {
 			return nil, err
 		}
 	} else if c := idx.calib.Load(); c != nil && !c.stale(idx.live(), c.Target) {
