@@ -85,7 +85,7 @@ type Classification struct {
 
 // ClassInfo is a class of a Classification.
 type ClassInfo struct {
-	Name    string `json:"name"`
+	Name    string   `json:"name"`
 	Prompts []string `json:"prompts"`
 	// Cached counts the prompts whose vectors came from the query cache
 	// (the others were embedded now, and are cached from now on).
