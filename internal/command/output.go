@@ -144,10 +144,14 @@ func orDash(s string) string {
 	return s
 }
 
-// plural formats "1 file", "2 files".
+// plural formats "1 file", "2 files" ("2 classes": a noun ending in s
+// takes es).
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return count(int64(n)) + " " + noun + "es"
 	}
 	return count(int64(n)) + " " + noun + "s"
 }

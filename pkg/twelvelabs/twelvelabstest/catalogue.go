@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -74,6 +75,21 @@ type CatalogueConfig struct {
 	// [Index.SearchOnly]). They draw their ids, topics and vectors from
 	// streams of their own, so adding them changes nothing else.
 	SearchOnlyPerIndex int
+	// FixedTexts are texts whose embedding is given rather than made
+	// from their words: the text queries of a dataset generated
+	// elsewhere, such as clipvec's sample (testdata/sample/queries.json),
+	// whose own model placed them among its clips. Text embedding (every
+	// endpoint) returns the vector of a text listed for the model's
+	// space, as listed (see [FixedText]).
+	FixedTexts []FixedText
+}
+
+// FixedText is a text and the vector a model's text embedding gives it.
+type FixedText struct {
+	// Model is the space's model, as [Catalogue.TextVector] takes it.
+	Model  string
+	Text   string
+	Vector []float32
 }
 
 // Catalogue is a deterministic set of indexes and videos with structured
@@ -219,6 +235,11 @@ func NewCatalogue(cfg CatalogueConfig) *Catalogue {
 			scenes[i] = sp.scene(t.Words)
 		}
 		c.scenes[model] = scenes
+	}
+	for _, f := range cfg.FixedTexts {
+		if sp := c.space(f.Model); sp != nil {
+			sp.fixed[f.Text] = slices.Clone(f.Vector)
+		}
 	}
 	for i := range cfg.Indexes {
 		c.Indexes = append(c.Indexes, c.newIndex(i, "marengo3.0", "marengo3.0", 512, []string{"visual", "audio", "transcription"}))

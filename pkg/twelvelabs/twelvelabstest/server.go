@@ -81,6 +81,13 @@ func WithIndexingVideos(n int) Option {
 	return func(c *config) { c.catalogue.IndexingPerIndex = max(n, 0) }
 }
 
+// WithFixedTexts gives texts fixed embeddings (CatalogueConfig.FixedTexts):
+// a test that searches a dataset generated elsewhere passes that
+// dataset's text queries, and every text endpoint embeds them as listed.
+func WithFixedTexts(texts ...FixedText) Option {
+	return func(c *config) { c.catalogue.FixedTexts = append(c.catalogue.FixedTexts, texts...) }
+}
+
 // WithMarengo27Index adds a Marengo 2.7 index (1024-d vectors, options
 // visual-text and audio).
 func WithMarengo27Index() Option { return func(c *config) { c.catalogue.Marengo27 = true } }

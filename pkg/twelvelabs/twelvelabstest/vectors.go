@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -47,10 +48,12 @@ type space struct {
 	mu sync.Mutex
 	// words caches word directions.
 	words map[string][]float64
+	// fixed holds the vectors of CatalogueConfig.FixedTexts, by text.
+	fixed map[string][]float32
 }
 
 func newSpace(model string, dim int) *space {
-	return &space{model: model, dim: dim, seed: hashOf("space", model), words: map[string][]float64{}}
+	return &space{model: model, dim: dim, seed: hashOf("space", model), words: map[string][]float64{}, fixed: map[string][]float32{}}
 }
 
 // hashOf hashes its parts (FNV-1a, parts separated by NUL).
@@ -111,6 +114,9 @@ func (sp *space) scene(words []string) []float64 {
 
 // text embeds a text query.
 func (sp *space) text(text string) []float32 {
+	if v, ok := sp.fixed[text]; ok {
+		return slices.Clone(v)
+	}
 	words := contentWords(text)
 	v := make([]float64, sp.dim)
 	for _, w := range words {
