@@ -204,9 +204,10 @@ func readClasses(path string, stdin io.Reader) ([]clipvec.Class, error) {
 	return classes, nil
 }
 
-// position is the line and column (from 1) of a byte offset.
+// position is the line and column (from 1) of the character a
+// json.SyntaxError's Offset stops after.
 func position(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset, 0), int64(len(data)))
+	offset = min(max(offset-1, 0), int64(len(data)))
 	before := data[:offset]
 	line = bytes.Count(before, []byte("\n")) + 1
 	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1

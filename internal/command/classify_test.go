@@ -249,7 +249,7 @@ func TestClassifyMistakes(t *testing.T) {
 		{"unknown video", []string{"--class", cached, "--video", "no-such.mp4"}, command.ExitNotFound, []string{"no-such.mp4", "clipvec videos"}},
 		{"uncached prompt, no key", []string{"--class", cached, "--class", "cooking=a chef at a stove,a kitchen"}, command.ExitFailure,
 			[]string{"2 of the 3 prompts are not cached", `"a chef at a stove" (class "cooking")`, `"a kitchen" (class "cooking")`, "TWELVELABS_API_KEY"}},
-		{"bad JSON", []string{"--classes", write("bad.json", "[\n  {\"name\": \"a\",}\n]")}, command.ExitUsage, []string{"bad.json: line 2, column 17"}},
+		{"bad JSON", []string{"--classes", write("bad.json", "[\n  {\"name\": \"a\",}\n]")}, command.ExitUsage, []string{"bad.json: line 2, column 16"}},
 		{"unknown field", []string{"--classes", write("field.json", `[{"name": "a", "prompt": ["x"]}]`)}, command.ExitUsage, []string{"field.json", `unknown field "prompt"`}},
 		{"not an array", []string{"--classes", write("obj.json", `{"name": "a"}`)}, command.ExitUsage, []string{"obj.json", `want [{"name"`}},
 		{"no file", []string{"--classes", dir + "/none.json"}, command.ExitUsage, []string{"none.json", "no such file"}},

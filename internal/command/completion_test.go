@@ -49,7 +49,7 @@ func TestBashCompletion(t *testing.T) {
 		want  []string
 	}{
 		{[]string{"se"}, []string{"search", "serve"}},
-		{[]string{""}, []string{"bench", "completion", "delete", "embed", "export", "fetch", "help", "import", "index", "queries",
+		{[]string{""}, []string{"bench", "classify", "completion", "delete", "embed", "export", "fetch", "help", "import", "index", "queries",
 			"quickstart", "recommend", "search", "serve", "stats", "sync", "version", "videos"}},
 		{[]string{"search", "--li"}, []string{"--like", "--like-video", "--limit"}},
 		{[]string{"search", "--like", "v@1", "--li"}, []string{"--like", "--like-video", "--limit"}},
@@ -71,6 +71,9 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"import", filepath.Join(dir, "a")}, []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "ab.json.gz")}},
 		{[]string{"import", "--video-id", "v", filepath.Join(dir, "s")}, []string{filepath.Join(dir, "sub")}},
 		{[]string{"search", "--vector", filepath.Join(dir, "b")}, []string{filepath.Join(dir, "b.txt")}},
+		{[]string{"classify", "--class", "a=b", "--cl"}, []string{"--class", "--classes", "--clips"}},
+		{[]string{"classify", "--classes", filepath.Join(dir, "b")}, []string{filepath.Join(dir, "b.txt")}},
+		{[]string{"classify", "--class", ""}, nil},
 		{[]string{"--db", filepath.Join(dir, "a")}, []string{filepath.Join(dir, "a.json"), filepath.Join(dir, "ab.json.gz")}},
 		{[]string{"--db", "=", filepath.Join(dir, "b")}, []string{filepath.Join(dir, "b.txt")}},
 		{[]string{"bench", "upstream", "--report", dir + "/"}, []string{filepath.Join(dir, "sub")}},

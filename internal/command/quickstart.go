@@ -102,6 +102,17 @@ Examples:
 				return err
 			}
 			printImport(out, sum)
+			// The topics' text queries, as the sample's model embeds them,
+			// in the query cache: classify --classes
+			// testdata/sample/classes.json then works offline.
+			var cached []clipvec.CachedQuery
+			for _, t := range gen.Topics() {
+				cached = append(cached, clipvec.CachedQuery{Model: sample.DefaultParams().ModelName, Kind: clipvec.QueryText,
+					Input: gen.QueryText(t), Vector: gen.Query(t)})
+			}
+			if err := db.AddQueries(ctx, cached); err != nil {
+				return fmt.Errorf("quickstart: %w", err)
+			}
 
 			// Clip to clip: a visual clip a third of the way into the first
 			// video; its nearest clips should be from videos of its topic.
@@ -141,6 +152,7 @@ Explore the same database:
    clipvec search --vector testdata/sample/queries.json#%s --group-by video
    clipvec search --like-video %s --agg mean --json
    clipvec recommend --like-video %s --group-by video --mmr 0.7
+   clipvec classify --classes testdata/sample/classes.json --top 1
    clipvec serve                  # the same over HTTP, and a web page
 
 `, path, clipVideo.ID, at, clipVideo.Topic, likeVideo.ID, clipVideo.ID)

@@ -21,7 +21,7 @@ type ScoreRequest struct {
 	Classes int
 	// Modalities and Scopes limit the segments scored (nil: all).
 	Modalities, Scopes []string
-	// Videos limits the clips returned (nil: every video's). The
+	// Videos limits the clips returned (empty: every video's). The
 	// histograms always cover every clip scored, so that a threshold
 	// calibrated from them does not depend on which videos are asked
 	// about.
@@ -113,7 +113,7 @@ func (e *Engine) Score(ctx context.Context, sp sqlite.Space, req ScoreRequest) (
 	cols := idx.cols
 	rf := compileFilter(cols, &Filter{Modalities: req.Modalities, Scopes: req.Scopes})
 	var keep []bool // by video index; nil: all
-	if req.Videos != nil {
+	if len(req.Videos) > 0 {
 		keep = make([]bool, len(cols.videos))
 		for _, v := range req.Videos {
 			if i, ok := cols.videoIdx[v]; ok {

@@ -30,6 +30,11 @@ const DefaultCommand = "go run ./internal/sample/cmd/gensample -out testdata/sam
 // QueriesFile is the name of the query vectors file in a sample directory.
 const QueriesFile = "queries.json"
 
+// ClassesFile is the name of the classes file in a sample directory: a
+// class per topic, its prompt the topic's query text, in the shape
+// clipvec classify --classes reads.
+const ClassesFile = "classes.json"
+
 // exportName matches the files WriteExport writes (and its temporary
 // files), which are the only files it removes from a directory.
 var exportName = regexp.MustCompile(`^(\d+-.+\.(embed-task|embed-v2-task|indexed-asset)\.json(\.gz)?|\..+\.tmp-\d+)$`)
@@ -105,6 +110,12 @@ func WriteSample(ctx context.Context, dir string, g *Generator, command string) 
 	})
 	if err != nil {
 		return fmt.Errorf("write sample %s: %w", QueriesFile, err)
+	}
+	err = writeFile(filepath.Join(dir, ClassesFile), false, func(w *bufio.Writer) error {
+		return writeClasses(w, g)
+	})
+	if err != nil {
+		return fmt.Errorf("write sample %s: %w", ClassesFile, err)
 	}
 	// The files are compared byte for byte: keep git from converting
 	// their line endings on checkout.
@@ -405,6 +416,28 @@ func writeQueries(w *bufio.Writer, g *Generator) error {
 	return err
 }
 
+// writeClasses writes one {"name","prompts"} object per topic, one per
+// line, in a JSON array.
+func writeClasses(w *bufio.Writer, g *Generator) error {
+	w.WriteString("[\n")
+	for k, t := range g.topics {
+		w.WriteString("  ")
+		j := &jsonWriter{w: w}
+		j.beginObject()
+		j.key("name")
+		j.str(t)
+		j.key("prompts")
+		j.strings([]string{g.QueryText(t)})
+		j.endObject()
+		if k < len(g.topics)-1 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('\n')
+	}
+	_, err := w.WriteString("]\n")
+	return err
+}
+
 // readme returns the sample directory's README.md.
 func readme(g *Generator, command string) string {
 	p := g.p
@@ -448,6 +481,9 @@ tests and its README use it. Do not edit these files by hand.
 - %s: a JSON array with one text-query-like vector per topic,
   %s, for searching by vector
   without calling the API.
+- %s: a class per topic, its prompt the topic's query text,
+  for %s; quickstart puts the queries' vectors in
+  its database's query cache, so it classifies offline.
 - %s: this file.
 
 | shape | upstream request | vector key | scopes | clips |
@@ -462,7 +498,8 @@ tests and its README use it. Do not edit these files by hand.
 		p.ModelName, p.Videos, p.Topics, segments, p.Dim, clips, len(p.Options),
 		"```sh\n"+command+"\n```", regenerate,
 		"`"+ExportsDir+"/`", "`<#>-<topic>-<n>.<shape>.json`", "`.json.gz`",
-		"`"+QueriesFile+"`", "`{\"topic\": …, \"text\": …, \"vector\": […]}`", "`README.md`",
+		"`"+QueriesFile+"`", "`{\"topic\": …, \"text\": …, \"vector\": […]}`",
+		"`"+ClassesFile+"`", "`clipvec classify --classes`", "`README.md`",
 		"`embed-task`", "`GET /embed/tasks/{id}`", "`float`", "`clip`", "`video`", p.ClipSeconds,
 		"`embed-v2-task`", "`GET /embed-v2/tasks/{id}`", "`embedding`", "`clip`", "`asset`", p.ClipSeconds, "`model_name`",
 		"`indexed-asset`", "`GET /indexes/{index}/indexed-assets/{id}?embedding_option=…`", "`float`", "`clip`", "`video`",

@@ -134,21 +134,31 @@ func (db *DB) CachedQuery(ctx context.Context, model string, dim int, kind, inpu
 // PutQuery caches a query embedding, replacing one with the same model,
 // dimension, kind and input. It does not bump the generation.
 func (db *DB) PutQuery(ctx context.Context, q *CachedQuery) error {
-	if len(q.Vector) != q.Dim {
-		return fmt.Errorf("cache %s query: vector has %d values, want %d", q.Kind, len(q.Vector), q.Dim)
+	return db.PutQueries(ctx, []*CachedQuery{q})
+}
+
+// PutQueries caches several query embeddings in one transaction: all of
+// them, or none.
+func (db *DB) PutQueries(ctx context.Context, qs []*CachedQuery) error {
+	for _, q := range qs {
+		if len(q.Vector) != q.Dim {
+			return fmt.Errorf("cache %s query: vector has %d values, want %d", q.Kind, len(q.Vector), q.Dim)
+		}
+		if q.CreatedAt.IsZero() {
+			q.CreatedAt = time.Now()
+		}
+		q.CreatedAt = q.CreatedAt.UTC()
 	}
-	if q.CreatedAt.IsZero() {
-		q.CreatedAt = time.Now()
-	}
-	q.CreatedAt = q.CreatedAt.UTC()
 	return db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO queries (model, dim, kind, input, label, vector, created_at)
+		for _, q := range qs {
+			_, err := tx.ExecContext(ctx, `INSERT INTO queries (model, dim, kind, input, label, vector, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (model, dim, kind, input) DO UPDATE SET label = excluded.label, vector = excluded.vector,
 				created_at = excluded.created_at`,
-			q.Model, q.Dim, q.Kind, q.Input, q.Label, AppendVector(nil, q.Vector), q.CreatedAt.Format(time.RFC3339Nano))
-		if err != nil {
-			return fmt.Errorf("cache %s query: %w", q.Kind, err)
+				q.Model, q.Dim, q.Kind, q.Input, q.Label, AppendVector(nil, q.Vector), q.CreatedAt.Format(time.RFC3339Nano))
+			if err != nil {
+				return fmt.Errorf("cache %s query: %w", q.Kind, err)
+			}
 		}
 		return nil
 	})

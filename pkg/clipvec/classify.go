@@ -33,7 +33,7 @@ type ClassifyQuery struct {
 	Model string
 	// Modalities limits the clips compared (nil: every modality).
 	Modalities []string
-	// Videos limits the videos answered about (whole ids; nil: all). The
+	// Videos limits the videos answered about (whole ids; empty: all). The
 	// thresholds are calibrated on every clip of the space whatever
 	// Videos says, so a video's classes do not depend on which others
 	// were asked about.
@@ -48,8 +48,9 @@ type ClassifyQuery struct {
 	MinDurationRatio float64
 	// Top keeps each video's Top best classes (0: all that hold).
 	Top int
-	// Clips is how many of a class's best clips each video lists (0:
-	// DefaultClassifyClips; Detailed lists them all).
+	// Clips is how many of a class's best clips each video lists, a
+	// time span once (0: DefaultClassifyClips; Detailed lists every clip
+	// where the class holds, in each modality).
 	Clips int
 	// Detailed adds each prompt's best score in the video, and lists
 	// every clip where the class holds.
@@ -133,7 +134,9 @@ type VideoClass struct {
 	// DurationRatio is the share of the video's duration covered by
 	// clips (of any modality compared) on which the class holds.
 	DurationRatio float64 `json:"duration_ratio"`
-	// Clips are the best clips where the class holds, best first.
+	// Clips are the video's best clips where the class holds, best
+	// first: ClassifyQuery.Clips of them, a time span once (as its best
+	// modality); with Detailed, every one.
 	Clips []ClassClip `json:"clips"`
 	// Prompts gives each prompt's best similarity to a clip of the
 	// video (ClassifyQuery.Detailed).
@@ -191,7 +194,8 @@ func (db *DB) Classify(ctx context.Context, q ClassifyQuery) (*Classification, e
 	}
 	sp, err := db.QuerySpace(ctx, q.Model)
 	if err != nil {
-		return nil, fmt.Errorf("classify: %w", err)
+		// QuerySpace words its errors for search.
+		return nil, &rewordedError{"classify: " + strings.TrimPrefix(err.Error(), "search: "), err}
 	}
 	gen, err := db.store.Generation(ctx)
 	if err != nil {
@@ -386,8 +390,12 @@ func (db *DB) embedPrompts(ctx context.Context, sp Space, classes []Class, promp
 		if len(list) > 5 {
 			list = append(slices.Clone(list[:5]), fmt.Sprintf("and %d more", len(missing)-5))
 		}
-		return nil, nil, fmt.Errorf("classify: %d of the %d prompts are not cached, and %w (cached prompts work offline): %s",
-			len(missing), len(prompts), ErrNoCredentials, strings.Join(list, ", "))
+		are := "are"
+		if len(missing) == 1 {
+			are = "is"
+		}
+		return nil, nil, fmt.Errorf("classify: %d of the %d prompts %s not cached, and %w (cached prompts work offline): %s",
+			len(missing), len(prompts), are, ErrNoCredentials, strings.Join(list, ", "))
 	}
 	return vecs, cached, nil
 }
@@ -466,7 +474,7 @@ func classifyVideos(videos []Video, q *ClassifyQuery, ans *engine.ScoreAnswer, c
 	}
 	out := []VideoClasses{}
 	for _, v := range videos {
-		if q.Videos != nil && !asked[v.ID] {
+		if len(q.Videos) > 0 && !asked[v.ID] {
 			continue
 		}
 		vi, ok := videoIdx[v.ID]
@@ -503,11 +511,17 @@ func classifyVideos(videos []Video, q *ClassifyQuery, ans *engine.ScoreAnswer, c
 			bg := bgs[c*len(ans.Options)+int(ans.Clips[best].Option)]
 			k := VideoClass{Name: q.Classes[c].Name, Score: ans.Scores[best*nc+c], DurationRatio: ratio,
 				Z: (float64(ans.Scores[best*nc+c]) - bg.Median) / bg.Spread}
-			if !q.Detailed && len(holds) > q.Clips {
-				holds = holds[:q.Clips]
-			}
+			var spans [][2]float64
 			for _, i := range holds {
 				cl := ans.Clips[i]
+				if !q.Detailed {
+					// The best moments: a span two modalities hold on is
+					// listed once, as its best clip.
+					if len(k.Clips) == q.Clips || slices.Contains(spans, [2]float64{cl.Start, cl.End}) {
+						continue
+					}
+					spans = append(spans, [2]float64{cl.Start, cl.End})
+				}
 				k.Clips = append(k.Clips, ClassClip{SegmentID: cl.Segment, Modality: ans.Options[cl.Option],
 					Start: cl.Start, End: cl.End, Score: ans.Scores[i*nc+c], Prompt: prompts[ans.Prompt[i*nc+c]]})
 			}
@@ -556,3 +570,12 @@ func coverage(clips []engine.ScoredClip, which []int, duration float64) float64 
 	}
 	return min(covered/duration, 1)
 }
+
+// rewordedError is err with another message.
+type rewordedError struct {
+	msg string
+	err error
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }

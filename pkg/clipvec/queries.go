@@ -195,3 +195,46 @@ func (db *DB) CachedQueries(ctx context.Context, vectors bool) ([]CachedQuery, e
 
 // ClearQueries empties the query cache and returns how many entries went.
 func (db *DB) ClearQueries(ctx context.Context) (int, error) { return db.store.DeleteQueries(ctx) }
+
+// AddQueries puts query embeddings made elsewhere into the query cache:
+// entries listed by CachedQueries (with vectors) in another database, or
+// a dataset's own text queries. Each needs a model, a dimension its
+// vector has, a kind (QueryText or QueryImage) and an input; a text
+// input is trimmed as EmbedQuery trims it. An entry already cached is
+// replaced. All are added, or none: the error names the first bad entry
+// (from 1).
+func (db *DB) AddQueries(ctx context.Context, qs []CachedQuery) error {
+	rows := make([]*sqlite.CachedQuery, len(qs))
+	for i, q := range qs {
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("add queries: entry %d: %w: "+format, append([]any{i + 1, ErrInvalidInput}, args...)...)
+		}
+		input := q.Input
+		switch q.Kind {
+		case QueryText:
+			input = strings.TrimSpace(input)
+		case QueryImage:
+		default:
+			return bad("kind %q, want %q or %q", q.Kind, QueryText, QueryImage)
+		}
+		switch {
+		case q.Model == "":
+			return bad("no model")
+		case input == "":
+			return bad("no input (the text, or the image's URL or sha256:HASH)")
+		case len(q.Vector) == 0:
+			return bad("no vector")
+		case q.Dim != 0 && q.Dim != len(q.Vector):
+			return bad("%w: dim %d, and the vector has %d values", ErrDimensionMismatch, q.Dim, len(q.Vector))
+		}
+		if _, err := vecmath.Normalize(slices.Clone(q.Vector)); err != nil {
+			return bad("%w", err)
+		}
+		rows[i] = &sqlite.CachedQuery{Model: ingest.CanonicalModel(q.Model), Dim: len(q.Vector), Kind: q.Kind,
+			Input: input, Label: q.Label, Vector: q.Vector, CreatedAt: q.CreatedAt}
+	}
+	if db.readOnly {
+		return fmt.Errorf("add queries: %w", ErrReadOnly)
+	}
+	return db.store.PutQueries(ctx, rows)
+}

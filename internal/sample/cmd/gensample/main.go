@@ -93,7 +93,7 @@ func report(w io.Writer, dir string, g *sample.Generator) error {
 		segments += v.SegmentCount()
 		fmt.Fprintf(w, "%-48s %9d bytes  %4d segments  %s\n", rel, n, v.SegmentCount(), v.Topic)
 	}
-	for _, rel := range []string{sample.QueriesFile, "README.md", ".gitattributes"} {
+	for _, rel := range []string{sample.QueriesFile, sample.ClassesFile, "README.md", ".gitattributes"} {
 		n, err := size(rel)
 		if err != nil {
 			return err
