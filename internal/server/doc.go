@@ -20,12 +20,14 @@
 //	POST /v1/search                a clipvec.Query → a clipvec.Result
 //	POST /v1/search/batch          {"queries":[Query...]} → {"results":[{"result"}|{"error"}...]}
 //	POST /v1/recommend             a clipvec.RecommendQuery → a clipvec.Result
+//	POST /v1/classify              {"classes":[{"name","prompts"}...],...} → a clipvec.Classification
 //	POST /v1/import                a body clipvec import reads → the file's result
 //
-// Request bodies are the library's types in their JSON form, decoded
-// strictly: an unknown field, a value of the wrong type or data after the
-// object is a 400 naming the field. The answers are what clipvec's
-// --json output prints. Every error is
+// Request bodies are the library's types in their JSON form
+// (POST /v1/classify's is clipvec.ClassifyQuery's fields in snake_case),
+// decoded strictly: an unknown field, a value of the wrong type or data
+// after the object is a 400 naming the field. The answers are what
+// clipvec's --json output prints. Every error is
 //
 //	{"error": {"code": "bad_request", "message": "...", "field": "k"}}
 //
@@ -49,11 +51,12 @@
 //
 // # Limits
 //
-// Options bound what one request may cost: its body (1 MiB for a search
-// or a recommendation, 16 MiB for a batch, 32 MiB for an import, which is
-// held in memory), k (1000), ef (10000), the queries of a batch (256) and
-// its time (30 s, 10 min for an import: the body's upload included, so a
-// client trickling it cannot hold a handler). GET /v1/stats reports them.
+// Options bound what one request may cost: its body (1 MiB for a search,
+// a recommendation or a classification, 16 MiB for a batch, 32 MiB for an
+// import, which is held in memory), k (1000), ef (10000), the queries of a
+// batch (256) and its time (30 s, 10 min for an import: the body's upload
+// included, so a client trickling it cannot hold a handler). GET
+// /v1/stats reports them.
 // The videos list comes in pages (DefaultPageSize, at most MaxPageSize).
 //
 // # Concurrency

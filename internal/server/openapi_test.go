@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/clipvec/clipvec/internal/server"
 	"github.com/clipvec/clipvec/pkg/clipvec"
@@ -111,6 +112,17 @@ func TestOpenAPISchemas(t *testing.T) {
 		"StatsResponse": {"stats", "index", "text_search", "read_only", "version", "limits"},
 		"ErrorDetail":   {"code", "message", "field"},
 		"ImportResult":  {"file", "imported", "replaced", "unchanged", "skipped", "query_embeddings", "invalid", "spaces", "warning"},
+
+		// POST /v1/classify's.
+		"ClassifyRequest": {"classes", "model", "modalities", "videos", "threshold", "min_duration_ratio", "top", "clips", "detailed"},
+		"Class":           {"name", "prompts"},
+		"Classification":  {"space", "classes", "videos", "scored"},
+		"ClassInfo":       {"name", "prompts", "cached", "thresholds", "backgrounds", "calibrated"},
+		"Background":      {"clips", "median", "spread"},
+		"VideoClasses":    {"video_id", "filename", "duration", "classes"},
+		"VideoClass":      {"name", "score", "z", "duration_ratio", "clips", "prompts"},
+		"ClassClip":       {"segment_id", "modality", "start", "end", "score", "prompt"},
+		"PromptScore":     {"prompt", "score"},
 	} {
 		props := doc.Components.Schemas[schema].Properties
 		for _, f := range fields {
@@ -131,6 +143,14 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Video":          &clipvec.Video{},
 		"Segment":        &clipvec.Segment{},
 		"Result":         &clipvec.Result{},
+		"Class":          &clipvec.Class{},
+		"Classification": &clipvec.Classification{},
+		"ClassInfo":      &clipvec.ClassInfo{},
+		"Background":     &clipvec.Background{},
+		"VideoClasses":   &clipvec.VideoClasses{},
+		"VideoClass":     &clipvec.VideoClass{},
+		"ClassClip":      &clipvec.ClassClip{},
+		"PromptScore":    &clipvec.PromptScore{},
 	} {
 		fill(reflect.ValueOf(v).Elem())
 		data, err := json.Marshal(v)
@@ -145,6 +165,31 @@ func TestOpenAPISchemas(t *testing.T) {
 			}
 		}
 	}
+	// clipvec.ClassifyQuery has no JSON form of its own: the request
+	// spells its fields in snake_case.
+	cq := reflect.TypeFor[clipvec.ClassifyQuery]()
+	for i := range cq.NumField() {
+		name := snakeCase(cq.Field(i).Name)
+		if _, ok := doc.Components.Schemas["ClassifyRequest"].Properties[name]; !ok {
+			t.Errorf("schema ClassifyRequest lacks %s (clipvec.ClassifyQuery.%s)", name, cq.Field(i).Name)
+		}
+	}
+}
+
+// snakeCase is a Go field name as the API spells it: MinDurationRatio
+// is min_duration_ratio.
+func snakeCase(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // fill sets every exported field of v, recursively, to a value that is

@@ -54,9 +54,9 @@ type Options struct {
 	// searches only.
 	ReadOnly bool
 
-	// MaxBodyBytes limits the body of a search or a recommendation
-	// (default 1 MiB: a 1024-d vector as JSON takes about 20 KB, so
-	// the limit only bites on abuse).
+	// MaxBodyBytes limits the body of a search, a recommendation or a
+	// classification (default 1 MiB: a 1024-d vector as JSON takes
+	// about 20 KB, so the limit only bites on abuse).
 	MaxBodyBytes int64
 	// MaxBatchBytes limits a batch search's body (default 16 MiB:
 	// MaxBatch queries of 1024-d vectors with room to spare).
@@ -166,6 +166,7 @@ func New(db *clipvec.DB, opts Options) *Server {
 		{method: "POST", path: "/v1/search", limit: short, timeout: rt, handle: s.search},
 		{method: "POST", path: "/v1/search/batch", limit: batch, timeout: rt, handle: s.searchBatch},
 		{method: "POST", path: "/v1/recommend", limit: short, timeout: rt, handle: s.recommend},
+		{method: "POST", path: "/v1/classify", limit: short, timeout: rt, handle: s.classify},
 		{method: "POST", path: "/v1/import", limit: imp, timeout: opts.ImportTimeout, handle: s.importBody},
 	}
 	s.routes = append(s.routes, pageRoutes(rt)...)
