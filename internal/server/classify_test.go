@@ -364,7 +364,7 @@ func TestClassify(t *testing.T) {
 		}
 		more := append(slices.Clone(classes), clipvec.Class{Name: "rain", Prompts: []string{"rain on a window"}})
 		wantError(t, c2.do("POST", "/v1/classify", map[string]any{"classes": more}), http.StatusUnprocessableEntity, server.CodeNoCredentials, "",
-			`1 of the 9 prompts are not cached`, `"rain on a window" (class "rain")`, "TWELVELABS_API_KEY")
+			`1 of the 9 prompts is not cached`, `"rain on a window" (class "rain")`, "TWELVELABS_API_KEY")
 	})
 }
 
