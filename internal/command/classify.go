@@ -306,8 +306,19 @@ func classDetails(k *clipvec.VideoClass, detailed bool) []string {
 	for _, p := range k.Prompts {
 		out = append(out, fmt.Sprintf("prompt %s: best clip %.4f", quoteShortCLI(p.Prompt), p.Score))
 	}
-	for _, cl := range k.Clips {
-		out = append(out, fmt.Sprintf("  %s  %-13s %.4f  %s", clockSpan(cl.Start, cl.End), cl.Modality, cl.Score, quoteShortCLI(cl.Prompt)))
+	// In time order, as the video plays; the prompt only when the class
+	// has several.
+	clips := slices.Clone(k.Clips)
+	slices.SortStableFunc(clips, func(a, b clipvec.ClassClip) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Modality, b.Modality))
+	})
+	out = append(out, fmt.Sprintf("holds on %s:", plural(len(clips), "clip")))
+	for _, cl := range clips {
+		line := fmt.Sprintf("  %s  %-13s  %.4f", clockSpan(cl.Start, cl.End), cl.Modality, cl.Score)
+		if len(k.Prompts) > 1 {
+			line += "  " + quoteShortCLI(cl.Prompt)
+		}
+		out = append(out, line)
 	}
 	return out
 }

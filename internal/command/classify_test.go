@@ -301,8 +301,7 @@ func TestClassifyTable(t *testing.T) {
 		"a class holds on a clip scoring 0.46 or more (--threshold)",
 		"news-studio-01.mp4  news   0.4917  7.0    36%  0:42 0:30 0:36",
 		`prompt "a news anchor speaking in a studio": best clip 0.4917`,
-		"0:42.0–0:48.0  audio         0.4917",
-		"0:36.0–0:42.0  audio         0.4603",
+		"holds on 3 clips:\n      0:30.0–0:36.0  audio          0.4618\n      0:36.0–0:42.0  audio          0.4603\n      0:42.0–0:48.0  audio          0.4917\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--detailed does not show %q:\n%s", want, out)

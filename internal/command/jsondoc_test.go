@@ -47,6 +47,15 @@ func TestJSONShapesAsDocumented(t *testing.T) {
 		"index build":   {{"index", "build"}},
 		"index compact": {{"index", "compact"}},
 		"queries":       {{"queries"}},
+		"classify": {
+			{"classify", "--classes", "../../testdata/sample/classes.json", "--top", "1"},
+			{"classify", "--class", "news=a news anchor speaking in a studio", "--video", "news-studio-01.mp4", "--detailed"},
+			{"classify", "--class", "news=a news anchor speaking in a studio", "--threshold", "0.9"},
+		},
+	}
+	// classify's prompts, and something for queries to list.
+	if _, errs, code := run(t, db, "", "queries", "--add", "../../testdata/sample/queries.json"); code != command.ExitOK {
+		t.Fatalf("queries --add: %s", errs)
 	}
 	for name, shape := range outputs {
 		lines := runs[name]
