@@ -153,6 +153,7 @@ Get started:
    clipvec search --vector q.json --json # clips like a vector, as JSON
    clipvec search --text "a dog catching a frisbee"  # embedded once, cached
    clipvec recommend --like-video A --like-video B   # more like these videos
+   clipvec classify --classes FILE       # which classes each video shows
    clipvec serve                         # HTTP API and a web page on :8377
    clipvec videos                        # and stats, export, delete
    clipvec index status                  # the HNSW graphs behind search
