@@ -390,12 +390,19 @@ func (db *DB) embedPrompts(ctx context.Context, sp Space, classes []Class, promp
 		if len(list) > 5 {
 			list = append(slices.Clone(list[:5]), fmt.Sprintf("and %d more", len(missing)-5))
 		}
-		are := "are"
-		if len(missing) == 1 {
-			are = "is"
+		var which string
+		switch {
+		case len(prompts) == 1:
+			which = "the prompt is not cached"
+		case len(missing) == len(prompts):
+			which = fmt.Sprintf("none of the %d prompts is cached", len(prompts))
+		case len(missing) == 1:
+			which = fmt.Sprintf("1 of the %d prompts is not cached", len(prompts))
+		default:
+			which = fmt.Sprintf("%d of the %d prompts are not cached", len(missing), len(prompts))
 		}
-		return nil, nil, fmt.Errorf("classify: %d of the %d prompts %s not cached, and %w (cached prompts work offline): %s",
-			len(missing), len(prompts), are, ErrNoCredentials, strings.Join(list, ", "))
+		return nil, nil, fmt.Errorf("classify: %s, and %w (cached prompts work offline): %s",
+			which, ErrNoCredentials, strings.Join(list, ", "))
 	}
 	return vecs, cached, nil
 }
