@@ -406,7 +406,7 @@ func TestClassifyErrors(t *testing.T) {
 		"UnknownModality":   {`{` + one + `,"modalities":["visual","smell"]}`, 400, server.CodeBadRequest, "", []string{`modality "smell"`, "audio, transcription, visual"}},
 		"UnknownModel":      {`{` + one + `,"model":"marengo9"}`, 400, server.CodeBadRequest, "", []string{"marengo9"}},
 		"NoCredentials": {`{"classes":[{"name":"surf","prompts":["a surfer on a wave","a surfboard"]},{"name":"cook","prompts":["a chef"]}]}`,
-			422, server.CodeNoCredentials, "", []string{"3 of the 3 prompts are not cached", `"a surfer on a wave" (class "surf")`,
+			422, server.CodeNoCredentials, "", []string{"none of the 3 prompts is cached", `"a surfer on a wave" (class "surf")`,
 				`"a surfboard" (class "surf")`, `"a chef" (class "cook")`, "TWELVELABS_API_KEY"}},
 	} {
 		t.Run(name, func(t *testing.T) {
