@@ -273,7 +273,21 @@ func printClassification(w io.Writer, res *clipvec.Classification, q *clipvec.Cl
 		}
 	}
 	if len(rows) > 0 {
-		widths := fitColumns(header, rows, []int{0, 1})
+		// VIDEO and CLASS shrink to leave TOP CLIPS room for three
+		// times; TOP CLIPS then gets what is left.
+		widths := fitColumns(header, rows, []int{0, 1}, len("0:00 0:00 0:00"))
+		// TOP CLIPS gets what the other columns leave, in whole times.
+		room := tableWidth
+		for _, w := range widths[:len(widths)-1] {
+			room -= w + 2
+		}
+		last := len(header) - 1
+		for _, r := range rows {
+			for len(r[last]) > max(room, len("0:00")) {
+				r[last] = r[last][:strings.LastIndexByte(r[last], ' ')]
+			}
+		}
+		widths[last] = max(len(header[last]), min(widths[last], room))
 		printRow(w, header, widths)
 		for i, r := range rows {
 			printRow(w, r, widths)
@@ -355,8 +369,9 @@ func percent(r float64) string {
 }
 
 // fitColumns returns each column's width: its widest cell, with the
-// shrinkable columns (VIDEO, CLASS) cut so a row fits tableWidth.
-func fitColumns(header []string, rows [][]string, shrink []int) []int {
+// shrinkable columns (VIDEO, CLASS) cut so a row fits tableWidth when the
+// last column is at most lastCap wide.
+func fitColumns(header []string, rows [][]string, shrink []int, lastCap int) []int {
 	widths := make([]int, len(header))
 	for j := range header {
 		col := []string{header[j]}
@@ -365,6 +380,9 @@ func fitColumns(header []string, rows [][]string, shrink []int) []int {
 		}
 		widths[j] = maxWidth(col...)
 	}
+	last := len(widths) - 1
+	full := widths[last]
+	widths[last] = max(min(full, lastCap), maxWidth(header[last]))
 	total := func() int {
 		n := 0
 		for _, w := range widths {
@@ -391,6 +409,7 @@ func fitColumns(header []string, rows [][]string, shrink []int) []int {
 			r[j] = shorten(r[j], widths[j])
 		}
 	}
+	widths[last] = full // the caller fits it to the room left
 	return widths
 }
 

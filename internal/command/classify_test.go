@@ -307,6 +307,16 @@ func TestClassifyTable(t *testing.T) {
 			t.Errorf("--detailed does not show %q:\n%s", want, out)
 		}
 	}
+	// Many clips asked for: the table shows the times that fit.
+	out, _, _ = run(t, db, "", "classify", "--classes", sampleClasses, "--clips", "12")
+	for _, line := range strings.Split(out, "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("--clips 12: a line of %d columns: %q", n, line)
+		}
+	}
+	if !strings.Contains(out, "news-studio-01.mp4      news-studio      0.4917  7.0    96%  0:42 0:30 0:36 0:24") {
+		t.Errorf("--clips 12: want as many of the best times as fit:\n%s", out)
+	}
 	out, _, _ = run(t, db, "", "classify", "--class", "news=a news anchor speaking in a studio", "--threshold", "0.6")
 	if !strings.Contains(out, "no class holds on 36 videos: ") {
 		t.Errorf("a threshold no clip reaches: want the videos listed as holding no class:\n%s", out)
