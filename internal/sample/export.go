@@ -395,39 +395,36 @@ func writeIndexedAsset(j *jsonWriter, g *Generator, v Video) error {
 // writeQueries writes one {"topic","text","vector"} object per topic, one
 // per line, in a JSON array.
 func writeQueries(w *bufio.Writer, g *Generator) error {
-	w.WriteString("[\n")
-	for k, t := range g.topics {
-		w.WriteString("  ")
-		j := &jsonWriter{w: w}
-		j.beginObject()
+	return writeTopicLines(w, g, func(j *jsonWriter, t string) {
 		j.key("topic")
 		j.str(t)
 		j.key("text")
 		j.str(g.QueryText(t))
 		j.key("vector")
 		j.floats(g.Query(t))
-		j.endObject()
-		if k < len(g.topics)-1 {
-			w.WriteByte(',')
-		}
-		w.WriteByte('\n')
-	}
-	_, err := w.WriteString("]\n")
-	return err
+	})
 }
 
 // writeClasses writes one {"name","prompts"} object per topic, one per
 // line, in a JSON array.
 func writeClasses(w *bufio.Writer, g *Generator) error {
+	return writeTopicLines(w, g, func(j *jsonWriter, t string) {
+		j.key("name")
+		j.str(t)
+		j.key("prompts")
+		j.strings([]string{g.QueryText(t)})
+	})
+}
+
+// writeTopicLines writes a JSON array of one object per topic, a line
+// each; fields writes an object's keys and values.
+func writeTopicLines(w *bufio.Writer, g *Generator, fields func(j *jsonWriter, topic string)) error {
 	w.WriteString("[\n")
 	for k, t := range g.topics {
 		w.WriteString("  ")
 		j := &jsonWriter{w: w}
 		j.beginObject()
-		j.key("name")
-		j.str(t)
-		j.key("prompts")
-		j.strings([]string{g.QueryText(t)})
+		fields(j, t)
 		j.endObject()
 		if k < len(g.topics)-1 {
 			w.WriteByte(',')
