@@ -249,13 +249,19 @@ func (f *scan) searchClips(q []float32, k int, rf *rowFilter, threads int) ([]sc
 	return sortScored(all.h), compared
 }
 
+// sortScored orders rows best first. k may be every row of the space
+// (a caller asking for all of them), so the sort is O(k log k): an
+// insertion sort here took 9.6 s at k = 93,000.
 func sortScored(s []scored) []scored {
-	// Insertion sort: k is small.
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && better(s[j], s[j-1]); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
+	slices.SortFunc(s, func(a, b scored) int {
+		switch {
+		case better(a, b):
+			return -1
+		case better(b, a):
+			return 1
 		}
-	}
+		return 0
+	})
 	return s
 }
 

@@ -315,3 +315,25 @@ func TestClassifyErrors(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
+
+// TestSearchEveryClip: an exact search asked for every clip returns them
+// all, best first (what a hand-rolled classify over search results asks
+// for).
+func TestSearchEveryClip(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	classes := sampleTopics(t, db)
+	res, err := db.Search(ctx, clipvec.Query{Text: classes[0].Prompts[0], Exact: true, K: 5000,
+		Filter: clipvec.Filter{Scopes: []string{clipvec.ScopeClip}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hits) != 1184 {
+		t.Fatalf("%d hits, want the sample's 1,184 clips", len(res.Hits))
+	}
+	for i := 1; i < len(res.Hits); i++ {
+		if a, b := res.Hits[i-1], res.Hits[i]; a.Score < b.Score {
+			t.Fatalf("hits %d and %d out of order: %v %v", i-1, i, a.Score, b.Score)
+		}
+	}
+}
