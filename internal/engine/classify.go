@@ -78,14 +78,16 @@ const MaxPrompts = math.MaxUint16
 
 // scoreTile is how many rows a thread compares with every prompt before
 // moving on: 64 rows of 512 floats are 128 KB, which stay in L2 while
-// the prompts stream past them.
+// the prompts stream past them, two rows against four prompts at a time
+// (vecmath.DotPanel).
 const scoreTile = 64
 
 // Score compares every live clip of space sp with all of req's prompts
 // in one pass over the vectors: each thread takes a range of rows and
 // scores each tile of them against every prompt while the tile is in
 // cache, so the vectors are read from memory once, whatever the number
-// of prompts.
+// of prompts. Scores agree with Search's to float32 rounding (the sums
+// run in another order).
 func (e *Engine) Score(ctx context.Context, sp sqlite.Space, req ScoreRequest) (*ScoreAnswer, error) {
 	np := len(req.Prompts)
 	switch {
@@ -157,16 +159,15 @@ func (e *Engine) Score(ctx context.Context, sp sqlite.Space, req ScoreRequest) (
 				if len(ids) == 0 {
 					continue
 				}
-				for p, q := range req.Prompts {
-					vecmath.DotBatch(q, vecs, dim, ids, sims[p*scoreTile:p*scoreTile+len(ids)])
-				}
+				vecmath.DotPanel(req.Prompts, vecs, dim, ids, sims[:len(ids)*np])
 				pt.scored += len(ids)
 				for j, r := range ids {
+					row := sims[j*np : (j+1)*np]
 					for c := range best {
 						best[c] = float32(math.Inf(-1))
 					}
-					for p := range np {
-						if s, c := sims[p*scoreTile+j], req.Class[p]; s > best[c] {
+					for p, s := range row {
+						if c := req.Class[p]; s > best[c] {
 							best[c], arg[c] = s, uint16(p)
 						}
 					}
@@ -196,8 +197,8 @@ func (e *Engine) Score(ctx context.Context, sp sqlite.Space, req ScoreRequest) (
 							}
 							pt.promptBest[v] = pb
 						}
-						for p := range np {
-							pb[p] = max(pb[p], sims[p*scoreTile+j])
+						for p, s := range row {
+							pb[p] = max(pb[p], s)
 						}
 					}
 				}
