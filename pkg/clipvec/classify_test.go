@@ -337,3 +337,49 @@ func TestSearchEveryClip(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyTooFewClips: a modality with fewer clips than
+// MinCalibrationClips borrows the class's distribution over every
+// modality; a space with fewer in all needs a threshold, and says so.
+func TestClassifyTooFewClips(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	path := filepath.Join(t.TempDir(), "few.jsonl")
+	synth{seed: 3, model: "marengo3.0", dim: 16, videos: 2, clips: 4, options: []string{"visual", "audio"}}.write(t, path)
+	if _, err := db.Import(ctx, []string{path}, clipvec.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db.Embedder = func(context.Context, clipvec.Space, clipvec.QueryInput, []byte) ([]float32, error) {
+		v := make([]float32, 16)
+		v[0] = 1
+		return v, nil
+	}
+	q := clipvec.ClassifyQuery{Classes: []clipvec.Class{{Name: "a", Prompts: []string{"x"}}}}
+	_, err := db.Classify(ctx, q)
+	if !errors.Is(err, clipvec.ErrInvalidQuery) || !strings.Contains(err.Error(), "16 clips to compare, too few to calibrate a threshold on (20); give a threshold") {
+		t.Errorf("16 clips, no threshold: %v", err)
+	}
+	thr := 0.0
+	q.Threshold = &thr
+	res, err := db.Classify(ctx, q)
+	if err != nil || len(res.Videos) != 2 || res.Classes[0].Calibrated || res.Classes[0].Thresholds["audio"] != 0 {
+		t.Errorf("16 clips, a threshold: %v %+v", err, res)
+	}
+
+	// Three more videos of 4 visual clips: visual (20 clips) stands on
+	// its own, audio (8) borrows the pooled 28.
+	more := filepath.Join(t.TempDir(), "more.jsonl")
+	synth{seed: 4, model: "marengo3.0", dim: 16, videos: 3, clips: 4, options: []string{"visual"}, prefix: "more"}.write(t, more)
+	if _, err := db.Import(ctx, []string{more}, clipvec.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	q.Threshold = nil
+	res, err = db.Classify(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := res.Classes[0].Backgrounds
+	if bg["visual"].Clips != 20 || bg["audio"].Clips != 28 {
+		t.Errorf("backgrounds %+v: want visual on its own 20 clips, audio on all 28", bg)
+	}
+}

@@ -2,6 +2,7 @@ package clipvec_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log"
 	"os"
@@ -126,4 +127,58 @@ func ExampleDB_SearchBatch() {
 	// query 0: cooking-03.mp4, cooking-02.mp4
 	// query 1: basketball-03.mp4, basketball-04.mp4
 	// query 2: not found
+}
+
+// Classify the sample's videos into topics described by text. The
+// prompts' vectors come from the query cache: here the sample's own
+// queries.json, added with AddQueries; with a TwelveLabs key,
+// db.Embedder = upstream.Embedder(client) embeds new prompts once.
+func ExampleDB_Classify() {
+	ctx := context.Background()
+	db, cleanup := exampleDB(ctx)
+	defer cleanup()
+
+	data, err := os.ReadFile("../../testdata/sample/queries.json")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var queries []struct {
+		Topic, Text string
+		Vector      []float32
+	}
+	if err := json.Unmarshal(data, &queries); err != nil {
+		log.Fatal(err)
+	}
+	var cache []clipvec.CachedQuery
+	for _, q := range queries {
+		cache = append(cache, clipvec.CachedQuery{Model: "marengo3.0", Kind: clipvec.QueryText, Input: q.Text, Vector: q.Vector})
+	}
+	if err := db.AddQueries(ctx, cache); err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := db.Classify(ctx, clipvec.ClassifyQuery{
+		Classes: []clipvec.Class{
+			{Name: "sports", Prompts: []string{"a surfer riding a big wave", "a basketball player dunking in a packed arena"}},
+			{Name: "music", Prompts: []string{"a band playing on stage in front of a crowd"}},
+		},
+		Videos: []string{videoByFile(ctx, db, "surfing-02.mp4"), videoByFile(ctx, db, "concert-02.mp4"), videoByFile(ctx, db, "cooking-02.mp4")},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, v := range res.Videos {
+		fmt.Printf("%s:", v.Filename)
+		for _, c := range v.Classes {
+			fmt.Printf(" %s (over %.0f%% of it, best at %.0fs)", c.Name, 100*c.DurationRatio, c.Clips[0].Start)
+		}
+		if len(v.Classes) == 0 {
+			fmt.Print(" no class")
+		}
+		fmt.Println()
+	}
+	// Output:
+	// surfing-02.mp4: sports (over 91% of it, best at 44s)
+	// cooking-02.mp4: no class
+	// concert-02.mp4: music (over 100% of it, best at 34s)
 }

@@ -2,6 +2,7 @@ package clipvec_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -51,6 +52,7 @@ type synth struct {
 	videos  int
 	clips   int
 	options []string
+	prefix  string // of the video ids: "video" unless set
 }
 
 func (s synth) write(t testing.TB, path string) {
@@ -60,7 +62,7 @@ func (s synth) write(t testing.TB, path string) {
 	r := rand.New(rand.NewPCG(s.seed, 99))
 	vec := make([]float32, s.dim)
 	for v := 0; v < s.videos; v++ {
-		id := fmt.Sprintf("video-%03d", v)
+		id := fmt.Sprintf("%s-%03d", cmp.Or(s.prefix, "video"), v)
 		if err := w.WriteVideo(&ingest.Video{ID: id, Filename: id + ".mp4", Duration: float64(6 * s.clips)}); err != nil {
 			t.Fatal(err)
 		}
