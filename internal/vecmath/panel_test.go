@@ -55,9 +55,15 @@ func TestDotPanel(t *testing.T) {
 
 func TestDotPanelPanics(t *testing.T) {
 	for name, f := range map[string]func(){
-		"row out of range": func() { DotPanel([][]float32{make([]float32, 8)}, make([]float32, 16), 8, []uint32{2}, make([]float32, 1)) },
-		"short out":        func() { DotPanel([][]float32{make([]float32, 8), make([]float32, 8)}, make([]float32, 16), 8, []uint32{0, 1}, make([]float32, 3)) },
-		"query length":     func() { DotPanel([][]float32{make([]float32, 7)}, make([]float32, 16), 8, []uint32{0}, make([]float32, 1)) },
+		"row out of range": func() {
+			DotPanel([][]float32{make([]float32, 8)}, make([]float32, 16), 8, []uint32{2}, make([]float32, 1))
+		},
+		"short out": func() {
+			DotPanel([][]float32{make([]float32, 8), make([]float32, 8)}, make([]float32, 16), 8, []uint32{0, 1}, make([]float32, 3))
+		},
+		"query length": func() {
+			DotPanel([][]float32{make([]float32, 7)}, make([]float32, 16), 8, []uint32{0}, make([]float32, 1))
+		},
 	} {
 		func() {
 			defer func() {

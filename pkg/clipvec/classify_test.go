@@ -315,7 +315,6 @@ func TestClassifyErrors(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-
 // TestSearchEveryClip: an exact search asked for every clip returns them
 // all, best first (what a hand-rolled classify over search results asks
 // for).
