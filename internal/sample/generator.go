@@ -240,3 +240,19 @@ func (g *Generator) clipLayout(v Video) (ends []float64, duration float64) {
 }
 
 func roundTo(x, unit float64) float64 { return math.Round(x*unit) / unit }
+
+// VideosFor returns how many videos of p's kind (p.Videos aside) make
+// about segments segments, from the average of a thousand: what a
+// benchmark asking for a size in segments sets p.Videos to. At least 1.
+func VideosFor(p Params, segments int) int {
+	p.Videos = 1000
+	g, err := NewGenerator(p)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, v := range g.Videos() {
+		n += v.SegmentCount()
+	}
+	return max(1, int(math.Round(float64(segments)*1000/float64(n))))
+}

@@ -281,3 +281,24 @@ func BenchmarkEachSegment(b *testing.B) {
 	}
 	b.ReportMetric(float64(segments)/b.Elapsed().Seconds(), "segments/s")
 }
+
+// TestVideosFor: the video count VideosFor gives makes about the
+// segments asked for.
+func TestVideosFor(t *testing.T) {
+	for _, want := range []int{2000, 20_000, 100_000} {
+		p := sample.DefaultParams()
+		p.Topics = 20
+		p.Videos = sample.VideosFor(p, want)
+		g := newGenerator(t, p)
+		n := 0
+		for _, v := range g.Videos() {
+			n += v.SegmentCount()
+		}
+		if d := float64(n-want) / float64(want); d < -0.05 || d > 0.05 {
+			t.Errorf("%d segments asked: %d videos make %d", want, p.Videos, n)
+		}
+	}
+	if got := sample.VideosFor(sample.DefaultParams(), 1); got != 1 {
+		t.Errorf("1 segment asked: %d videos, want at least 1", got)
+	}
+}

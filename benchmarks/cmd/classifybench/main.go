@@ -256,7 +256,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	p := sample.DefaultParams()
 	p.Seed, p.Topics = cfg.Seed, cfg.Topics
-	p.Videos = videosFor(p, cfg.Segments)
+	p.Videos = sample.VideosFor(p, cfg.Segments)
 	g, err := sample.NewGenerator(p)
 	if err != nil {
 		return err
@@ -834,20 +834,6 @@ func describeMachine() machineInfo {
 		}
 	}
 	return m
-}
-
-// videosFor finds how many videos of p's kind make about target segments.
-func videosFor(p sample.Params, target int) int {
-	p.Videos = 1000
-	g, err := sample.NewGenerator(p)
-	if err != nil {
-		return 1
-	}
-	n := 0
-	for _, v := range g.Videos() {
-		n += v.SegmentCount()
-	}
-	return max(1, int(math.Round(float64(target)*1000/float64(n))))
 }
 
 // sizeLabel is n in thousands ("100k"), or n itself below 1,000.

@@ -23,7 +23,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -122,7 +121,7 @@ func run(target, nq, k int, work, jsonOut string, skipVec bool) error {
 
 	// Data: the sample's model, scaled to about target segments.
 	p := sample.DefaultParams()
-	p.Videos = videosFor(p, target)
+	p.Videos = sample.VideosFor(p, target)
 	g, err := sample.NewGenerator(p)
 	if err != nil {
 		return err
@@ -333,20 +332,6 @@ func gunzipDir(src, dst string) error {
 		}
 	}
 	return nil
-}
-
-// videosFor finds how many videos of p's kind make about target segments.
-func videosFor(p sample.Params, target int) int {
-	p.Videos = 1000
-	g, err := sample.NewGenerator(p)
-	if err != nil {
-		return 1
-	}
-	n := 0
-	for _, v := range g.Videos() {
-		n += v.SegmentCount()
-	}
-	return max(1, int(math.Round(float64(target)*1000/float64(n))))
 }
 
 // bandwidth measures how fast all threads can read n float32 values that
