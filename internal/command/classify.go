@@ -1,14 +1,10 @@
 package command
 
 import (
-	"bytes"
 	"cmp"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,49 +165,17 @@ func buildClassify(c *cli.Context, stdin io.Reader) (clipvec.ClassifyQuery, erro
 
 // readClasses reads a classes file: a JSON array of {"name", "prompts"}.
 func readClasses(path string, stdin io.Reader) ([]clipvec.Class, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-		path = "stdin"
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, usagef("classify: --classes: %v", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var classes []clipvec.Class
-	if err := dec.Decode(&classes); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := position(data, se.Offset)
-			return nil, usagef("classify: --classes %s: line %d, column %d: %v", path, line, col, err)
-		case errors.As(err, &te):
-			return nil, usagef("classify: --classes %s: %s is %s: want [{\"name\": \"...\", \"prompts\": [\"...\"]}]", path, orDash(te.Field), te.Value)
-		}
-		return nil, usagef("classify: --classes %s: %v: want [{\"name\": \"...\", \"prompts\": [\"...\"]}]", path, err)
-	}
-	if dec.More() {
-		return nil, usagef("classify: --classes %s: more after the array: want one JSON array", path)
-	}
-	if len(classes) == 0 {
-		return nil, usagef("classify: --classes %s: no classes in the file", path)
+	name, why, _, err := readJSONInput(path, stdin, &classes, true)
+	switch {
+	case err != nil:
+		return nil, usagef("classify: --classes: %v", err)
+	case why != "":
+		return nil, usagef("classify: --classes %s: %s: want [{\"name\": \"...\", \"prompts\": [\"...\"]}]", visible(name), why)
+	case len(classes) == 0:
+		return nil, usagef("classify: --classes %s: no classes in the file", visible(name))
 	}
 	return classes, nil
-}
-
-// position is the line and column (from 1) of the character a
-// json.SyntaxError's Offset stops after.
-func position(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset-1, 0), int64(len(data)))
-	before := data[:offset]
-	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
 }
 
 // printClassification writes a classification as a table: a row per

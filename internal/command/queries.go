@@ -2,11 +2,7 @@ package command
 
 import (
 	"cmp"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -116,34 +112,14 @@ type queryEntry struct {
 }
 
 func (e *env) addQueries(c *cli.Context, db *clipvec.DB, path string) error {
-	var data []byte
-	var err error
-	name := path
-	if path == "-" {
-		data, err = io.ReadAll(e.stdin)
-		name = "stdin"
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return usagef("queries: --add: %v", err)
-	}
 	var entries []queryEntry
-	if err := json.Unmarshal(data, &entries); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		why := err.Error()
-		switch {
-		case errors.As(err, &se):
-			line, col := position(data, se.Offset)
-			why = fmt.Sprintf("line %d, column %d: %v", line, col, err)
-		case errors.As(err, &te) && te.Field == "":
-			why = "the file holds a JSON " + te.Value
-		case errors.As(err, &te):
-			why = fmt.Sprintf("entry field %q is a JSON %s", te.Field, te.Value)
-		}
+	name, why, decodeErr, err := readJSONInput(path, e.stdin, &entries, false)
+	switch {
+	case err != nil:
+		return usagef("queries: --add: %v", err)
+	case why != "":
 		return &worded{fmt.Sprintf("queries: --add %s: %s: want a JSON array of what queries --json --vectors prints, or of {\"text\": ..., \"vector\": [...]}", visible(name), why),
-			fmt.Errorf("%w: %v", clipvec.ErrInvalidInput, err)}
+			fmt.Errorf("%w: %v", clipvec.ErrInvalidInput, decodeErr)}
 	}
 	if len(entries) == 0 {
 		return usagef("queries: --add %s: no entries in the file", visible(name))
