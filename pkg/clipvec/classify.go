@@ -192,10 +192,9 @@ func (db *DB) Classify(ctx context.Context, q ClassifyQuery) (*Classification, e
 	if err := validateClassify(&q); err != nil {
 		return nil, err
 	}
-	sp, err := db.QuerySpace(ctx, q.Model)
+	sp, err := db.querySpace(ctx, q.Model, "classify")
 	if err != nil {
-		// QuerySpace words its errors for search.
-		return nil, &rewordedError{"classify: " + strings.TrimPrefix(err.Error(), "search: "), err}
+		return nil, err
 	}
 	gen, err := db.store.Generation(ctx)
 	if err != nil {
@@ -577,12 +576,3 @@ func coverage(clips []engine.ScoredClip, which []int, duration float64) float64 
 	}
 	return min(covered/duration, 1)
 }
-
-// rewordedError is err with another message.
-type rewordedError struct {
-	msg string
-	err error
-}
-
-func (e *rewordedError) Error() string { return e.msg }
-func (e *rewordedError) Unwrap() error { return e.err }

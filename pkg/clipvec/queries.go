@@ -66,6 +66,11 @@ type CachedQuery struct {
 // space of model ("" for any; "model/dim" names a dimension too), or an
 // error listing the candidates.
 func (db *DB) QuerySpace(ctx context.Context, model string) (Space, error) {
+	return db.querySpace(ctx, model, "search")
+}
+
+// querySpace is QuerySpace for operation op, which its errors name.
+func (db *DB) querySpace(ctx context.Context, model, op string) (Space, error) {
 	spaces, err := db.Spaces(ctx)
 	if err != nil {
 		return Space{}, err
@@ -74,14 +79,14 @@ func (db *DB) QuerySpace(ctx context.Context, model string) (Space, error) {
 	if m, d, ok := strings.Cut(model, "/"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 {
-			return Space{}, fmt.Errorf("search: %w: model %q: want MODEL or MODEL/DIM", ErrInvalidQuery, model)
+			return Space{}, fmt.Errorf("%s: %w: model %q: want MODEL or MODEL/DIM", op, ErrInvalidQuery, model)
 		}
 		model, dim = m, n
 	}
 	if model != "" {
 		model = ingest.CanonicalModel(model)
 	}
-	return pickSpace(spaces, model, dim, "a text or image query")
+	return pickSpace(spaces, model, dim, "a text or image query", op)
 }
 
 // EmbedQuery returns the query vector of in for space sp: from the

@@ -418,7 +418,7 @@ func (db *DB) resolve(ctx context.Context, gen int64, q *Query) (vec []float32, 
 			// answered: ErrInvalidQuery, as well as the vector's error.
 			return nil, sp, desc, nil, &alsoError{fmt.Errorf("search: query vector: %w", err), ErrInvalidQuery}
 		}
-		sp, err = pickSpace(spaces, q.Model, len(vec), "a "+fmt.Sprint(len(vec))+"-d query vector")
+		sp, err = pickSpace(spaces, q.Model, len(vec), "a "+fmt.Sprint(len(vec))+"-d query vector", "search")
 		return vec, sp, QueryInfo{Kind: QueryVector, Dim: len(vec)}, nil, err
 	case q.Like != nil:
 		return db.resolveLike(ctx, q, spaces)
@@ -454,7 +454,7 @@ func (db *DB) resolveInput(ctx context.Context, q *Query) (vec []float32, sp Spa
 }
 
 // pickSpace chooses the space for a query of dimension dim (0: any).
-func pickSpace(spaces []Space, model string, dim int, what string) (Space, error) {
+func pickSpace(spaces []Space, model string, dim int, what, op string) (Space, error) {
 	var match []Space
 	for _, s := range spaces {
 		if (model == "" || s.Model == model) && (dim == 0 || s.Dim == dim) {
@@ -463,7 +463,7 @@ func pickSpace(spaces []Space, model string, dim int, what string) (Space, error
 	}
 	switch {
 	case len(spaces) == 0:
-		return Space{}, fmt.Errorf("search: %w: the database is empty; import some embeddings first", ErrNotFound)
+		return Space{}, fmt.Errorf("%s: %w: the database is empty; import some embeddings first", op, ErrNotFound)
 	case len(match) == 1:
 		return match[0], nil
 	case len(match) == 0:
@@ -471,9 +471,9 @@ func pickSpace(spaces []Space, model string, dim int, what string) (Space, error
 		if model != "" {
 			want += " in model " + model
 		}
-		return Space{}, fmt.Errorf("search: %w: no embedding space fits %s; the database has %s", ErrInvalidQuery, want, listSpaces(spaces))
+		return Space{}, fmt.Errorf("%s: %w: no embedding space fits %s; the database has %s", op, ErrInvalidQuery, want, listSpaces(spaces))
 	default:
-		return Space{}, fmt.Errorf("search: %w: %s fits several embedding spaces (%s); choose one with a model", ErrInvalidQuery, what, listSpaces(match))
+		return Space{}, fmt.Errorf("%s: %w: %s fits several embedding spaces (%s); choose one with a model", op, ErrInvalidQuery, what, listSpaces(match))
 	}
 }
 
