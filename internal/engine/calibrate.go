@@ -451,11 +451,9 @@ func (e *Engine) calibrated(ctx context.Context, idx *spaceIndex, target float64
 	if c := idx.calib.Load(); !c.stale(idx.live(), target) {
 		return c, nil
 	}
-	idx.calibMu.Lock()
-	defer idx.calibMu.Unlock()
-	if c := idx.calib.Load(); !c.stale(idx.live(), target) {
-		return c, nil
-	}
+	// changeMu before calibMu, always: a catch-up holds changeMu when it
+	// calibrates, so a search that took calibMu first and then waited
+	// for changeMu would deadlock with it.
 	if !changing {
 		if !idx.changeMu.TryLock() {
 			if c := idx.calib.Load(); c != nil && c.Target == target {
@@ -464,6 +462,11 @@ func (e *Engine) calibrated(ctx context.Context, idx *spaceIndex, target float64
 			idx.changeMu.Lock() // none for this target: wait
 		}
 		defer idx.changeMu.Unlock()
+	}
+	idx.calibMu.Lock()
+	defer idx.calibMu.Unlock()
+	if c := idx.calib.Load(); !c.stale(idx.live(), target) {
+		return c, nil
 	}
 	idx.mu.RLock()
 	g := idx.g

@@ -204,7 +204,8 @@ type spaceIndex struct {
 	origin string
 
 	// calib is the graph's calibration (nil: none yet); calibMu makes
-	// concurrent searches wait for one calibration.
+	// concurrent searches wait for one calibration. It is taken after
+	// changeMu, never before.
 	calib   atomic.Pointer[Calibration]
 	calibMu sync.Mutex
 }
